@@ -1,0 +1,11 @@
+//! Qipan's domain: the pure types and rules of the floating-population system.
+//!
+//! Nothing here performs I/O, touches a database or knows about HTTP. Every type that carries a
+//! business rule is constructed once through a fallible constructor and trusted afterwards.
+
+pub mod clock;
+pub mod divisions;
+pub mod org;
+
+pub use clock::{Clock, ClockError};
+pub use org::{OrgCode, OrgCodeError, OrgLevel, OrgPath};

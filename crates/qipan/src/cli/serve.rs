@@ -1,0 +1,48 @@
+//! `qipan serve`: the web interface and the API.
+
+use tokio::net::TcpListener;
+
+use super::{GlobalArgs, ServeArgs};
+use crate::service::App;
+use crate::web;
+
+pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    global.log_effective(&[("addr", args.addr.to_string())]);
+    let app = global.open_app().await?;
+    serve(app, args).await
+}
+
+/// Binds the address and serves until Ctrl-C or SIGTERM.
+pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (--addr): {e}", args.addr))?;
+    let addr = listener.local_addr()?;
+    println!("Qipan is serving at http://{addr}/");
+    let store = app.store.clone();
+    axum::serve(listener, web::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

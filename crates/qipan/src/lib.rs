@@ -1,0 +1,10 @@
+//! Qipan (棋盘): the application — use cases (`service`), the web layer (`web`) and the
+//! command line (`cli`). SQL lives in the `store` crate and rules in the `domain` crate; this
+//! crate wires them together and never writes SQL itself.
+
+pub mod cli;
+pub mod demo;
+pub mod i18n;
+pub mod service;
+pub mod telemetry;
+pub mod web;

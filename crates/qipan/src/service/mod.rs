@@ -1,0 +1,47 @@
+//! Use cases. Every request from the web layer or the command line goes through [`App`], which
+//! owns the store and the clock. Authorization and the audit log will live here too, so that
+//! no handler ever decides them on its own.
+
+mod error;
+mod import;
+mod orgs;
+
+pub mod orgs_limits {
+    //! Paging and search limits, shared with the API description.
+    pub use super::orgs::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS};
+}
+
+use domain::Clock;
+use store::{DatabaseUrl, Store};
+
+pub use error::{ServiceError, ServiceResult};
+pub use import::{DIVISION_FILES_HINT, read_division_dir};
+pub use orgs::{Listing, OrgQuery, RawOrgQuery};
+
+/// The application: the store, the clock, and the use cases over them.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Clock,
+}
+
+impl App {
+    /// Opens the database and brings its schema up to date.
+    pub async fn open(url: &DatabaseUrl, clock: Clock) -> ServiceResult<App> {
+        let store = Store::connect(url).await?;
+        let applied = store.migrate().await?;
+        if applied > 0 {
+            tracing::info!(
+                applied,
+                engine = store.engine().as_str(),
+                "applied database migrations"
+            );
+        }
+        Ok(App { store, clock })
+    }
+
+    /// Answers when the database answers.
+    pub async fn health(&self) -> ServiceResult<()> {
+        Ok(self.store.ping().await?)
+    }
+}

@@ -1,0 +1,229 @@
+//! Browsing the organisation hierarchy.
+
+use domain::{OrgCode, OrgLevel};
+use store::{OrgFilter, OrgUnit, Page};
+
+use super::{App, ServiceError, ServiceResult};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 500;
+pub const MAX_QUERY_CHARS: usize = 50;
+
+/// A request for org units, as it arrives from a form or the API: raw text, checked by
+/// [`OrgQuery::parse`] into a filter and a page.
+#[derive(Debug, Clone, Default)]
+pub struct RawOrgQuery<'a> {
+    pub parent: Option<&'a str>,
+    pub level: Option<&'a str>,
+    pub q: Option<&'a str>,
+    pub page: Option<&'a str>,
+    pub per_page: Option<&'a str>,
+}
+
+/// A checked request for org units.
+///
+/// Scope: with `parent` alone, the units directly below it; with `parent` and a search text or
+/// level, every unit below it at any depth; without `parent`, the top level — or, with a search
+/// text or level, the whole hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgQuery {
+    pub parent: Option<OrgCode>,
+    pub level: Option<OrgLevel>,
+    pub text: Option<String>,
+    pub page: Page,
+}
+
+fn none_if_blank(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_number(
+    field: &'static str,
+    raw: Option<&str>,
+    default: u32,
+    max: u32,
+) -> ServiceResult<u32> {
+    match none_if_blank(raw) {
+        None => Ok(default),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ServiceError::invalid(
+                field,
+                if max == u32::MAX {
+                    "rule.page"
+                } else {
+                    "rule.per_page"
+                },
+                s,
+            )),
+        },
+    }
+}
+
+impl OrgQuery {
+    pub fn parse(raw: RawOrgQuery<'_>) -> ServiceResult<OrgQuery> {
+        let parent = none_if_blank(raw.parent)
+            .map(|s| {
+                OrgCode::parse(s)
+                    .map_err(|_| ServiceError::invalid("field.parent", "rule.org_code", s))
+            })
+            .transpose()?;
+        let level = none_if_blank(raw.level)
+            .map(|s| {
+                OrgLevel::parse(s)
+                    .ok_or_else(|| ServiceError::invalid("field.level", "rule.level", s))
+            })
+            .transpose()?;
+        let text = none_if_blank(raw.q).map(str::to_owned);
+        if let Some(t) = &text {
+            if t.chars().count() > MAX_QUERY_CHARS {
+                return Err(ServiceError::invalid("field.q", "rule.q_length", t.clone()));
+            }
+        }
+        let number = parse_number("field.page", raw.page, 1, u32::MAX)?;
+        let size = parse_number(
+            "field.per_page",
+            raw.per_page,
+            DEFAULT_PAGE_SIZE,
+            MAX_PAGE_SIZE,
+        )?;
+        Ok(OrgQuery {
+            parent,
+            level,
+            text,
+            page: Page { number, size },
+        })
+    }
+
+    fn filter(&self) -> OrgFilter {
+        use store::OrgScope;
+        let searching = self.text.is_some() || self.level.is_some();
+        let scope = match (&self.parent, searching) {
+            (None, false) => OrgScope::TopLevel,
+            (None, true) => OrgScope::Everywhere,
+            (Some(p), false) => OrgScope::ChildrenOf(p.clone()),
+            (Some(p), true) => OrgScope::Below(p.clone()),
+        };
+        OrgFilter {
+            scope,
+            level: self.level,
+            text: self.text.clone(),
+        }
+    }
+}
+
+/// One page of results and the total that matched.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: Page,
+}
+
+impl<T> Listing<T> {
+    pub fn page_count(&self) -> u64 {
+        self.total.div_ceil(u64::from(self.page.size)).max(1)
+    }
+}
+
+impl App {
+    pub async fn org_unit(&self, code: &OrgCode) -> ServiceResult<OrgUnit> {
+        self.store
+            .org_unit(code)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound {
+                what: "thing.org_unit",
+                key: code.to_string(),
+            })
+    }
+
+    /// The unit and its ancestors, from the top down.
+    pub async fn org_lineage(&self, code: &OrgCode) -> ServiceResult<Vec<OrgUnit>> {
+        Ok(self.store.org_lineage(code).await?)
+    }
+
+    pub async fn list_org_units(&self, query: &OrgQuery) -> ServiceResult<Listing<OrgUnit>> {
+        if let Some(parent) = &query.parent {
+            // Listing below a unit that does not exist is a mistake worth telling, not an empty list.
+            self.org_unit(parent).await?;
+        }
+        let (items, total) = self
+            .store
+            .list_org_units(&query.filter(), query.page)
+            .await?;
+        Ok(Listing {
+            items,
+            total,
+            page: query.page,
+        })
+    }
+
+    pub async fn org_counts_by_level(&self) -> ServiceResult<Vec<(OrgLevel, u64)>> {
+        Ok(self.store.count_by_level().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_checked_and_name_their_field() {
+        let bad = [
+            (
+                RawOrgQuery {
+                    parent: Some("37x"),
+                    ..Default::default()
+                },
+                "field.parent",
+            ),
+            (
+                RawOrgQuery {
+                    level: Some("galaxy"),
+                    ..Default::default()
+                },
+                "field.level",
+            ),
+            (
+                RawOrgQuery {
+                    page: Some("0"),
+                    ..Default::default()
+                },
+                "field.page",
+            ),
+            (
+                RawOrgQuery {
+                    page: Some("-3"),
+                    ..Default::default()
+                },
+                "field.page",
+            ),
+            (
+                RawOrgQuery {
+                    per_page: Some("501"),
+                    ..Default::default()
+                },
+                "field.per_page",
+            ),
+        ];
+        for (raw, field) in bad {
+            match OrgQuery::parse(raw) {
+                Err(ServiceError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("expected {field} to be refused, got {other:?}"),
+            }
+        }
+        let q = OrgQuery::parse(RawOrgQuery {
+            q: Some("  "),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(q.text, None, "a blank search is no search");
+        assert_eq!(
+            q.page,
+            Page {
+                number: 1,
+                size: DEFAULT_PAGE_SIZE
+            }
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! `GET /api/v1/org-units` and `GET /api/v1/org-units/{code}`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use domain::OrgCode;
+use serde::{Deserialize, Serialize};
+use store::OrgUnit;
+
+use crate::service::{App, OrgQuery, RawOrgQuery, ServiceError};
+use crate::web::ApiError;
+
+/// An org unit in the API (the contract: `code`, `name`, `level`, `parent`).
+#[derive(Debug, Serialize)]
+pub struct OrgUnitView {
+    pub code: String,
+    pub name: String,
+    pub level: &'static str,
+    pub parent: Option<String>,
+    pub child_count: u64,
+}
+
+impl From<&OrgUnit> for OrgUnitView {
+    fn from(u: &OrgUnit) -> Self {
+        OrgUnitView {
+            code: u.code.to_string(),
+            name: u.name.clone(),
+            level: u.level.as_str(),
+            parent: u.parent.as_ref().map(ToString::to_string),
+            child_count: u.child_count,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrgUnitList {
+    pub items: Vec<OrgUnitView>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    parent: Option<String>,
+    level: Option<String>,
+    q: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<App>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<OrgUnitList>, ApiError> {
+    let query = OrgQuery::parse(RawOrgQuery {
+        parent: p.parent.as_deref(),
+        level: p.level.as_deref(),
+        q: p.q.as_deref(),
+        page: p.page.as_deref(),
+        per_page: p.per_page.as_deref(),
+    })?;
+    let listing = app.list_org_units(&query).await?;
+    Ok(Json(OrgUnitList {
+        items: listing.items.iter().map(OrgUnitView::from).collect(),
+        total: listing.total,
+        page: listing.page.number,
+        per_page: listing.page.size,
+    }))
+}
+
+pub async fn one(
+    State(app): State<App>,
+    Path(code): Path<String>,
+) -> Result<Json<OrgUnitView>, ApiError> {
+    let code = OrgCode::parse(&code)
+        .map_err(|_| ServiceError::invalid("field.code", "rule.org_code", &code))?;
+    let unit = app.org_unit(&code).await?;
+    Ok(Json(OrgUnitView::from(&unit)))
+}

@@ -1,0 +1,233 @@
+//! Mapping service errors to HTTP, once.
+//!
+//! | error              | status | message                                  |
+//! |--------------------|--------|------------------------------------------|
+//! | `NotFound`         | 404    | what was not found, and its key          |
+//! | `Invalid`          | 400    | the field and the rule it breaks         |
+//! | `Import`, `ReadFile` | 400  | the file and line                        |
+//! | `Store` (internal) | 500    | a generic message; the cause is logged   |
+//!
+//! Pages answer in the request's language; the API answers JSON
+//! `{"error": {"code", "message", "field"?}}` with an English message.
+
+use std::any::Any;
+
+use askama::Template;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use super::Lang;
+use super::ui::Chrome;
+use crate::i18n::{Locale, Messages};
+use crate::service::ServiceError;
+
+/// Status, machine code and human message of an error, in the given language.
+fn describe(
+    err: &ServiceError,
+    t: &Messages,
+) -> (StatusCode, &'static str, String, Option<&'static str>) {
+    match err {
+        ServiceError::NotFound { what, key } => (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            t.fmt(
+                "error.not_found_thing",
+                &[("what", t.get(what)), ("key", key)],
+            ),
+            None,
+        ),
+        ServiceError::Invalid { field, rule, value } => (
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            t.fmt(
+                "error.invalid_field",
+                &[
+                    ("field", t.get(field)),
+                    ("rule", t.get(rule)),
+                    ("value", value),
+                ],
+            ),
+            Some(*field),
+        ),
+        ServiceError::Import(e) => (StatusCode::BAD_REQUEST, "invalid_file", e.to_string(), None),
+        ServiceError::ReadFile { .. } => (
+            StatusCode::BAD_REQUEST,
+            "invalid_file",
+            err.to_string(),
+            None,
+        ),
+        ServiceError::Store(e) => {
+            tracing::error!(error = %e, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                t.get("error.internal").to_owned(),
+                None,
+            )
+        }
+    }
+}
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub ServiceError);
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError(e)
+    }
+}
+
+#[derive(Serialize)]
+struct ApiErrorBody {
+    error: ApiErrorDetail,
+}
+
+#[derive(Serialize)]
+struct ApiErrorDetail {
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'static str>,
+}
+
+fn api_body(
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<&'static str>,
+) -> Response {
+    // API field names are the query parameter names, not catalogue keys.
+    let field = field.map(|f| f.strip_prefix("field.").unwrap_or(f));
+    (
+        status,
+        Json(ApiErrorBody {
+            error: ApiErrorDetail {
+                code,
+                message,
+                field,
+            },
+        }),
+    )
+        .into_response()
+}
+
+impl ApiError {
+    pub fn not_found_route(path: &str) -> Self {
+        ApiError(ServiceError::NotFound {
+            what: "thing.api_route",
+            key: path.to_owned(),
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, field) = describe(&self.0, &Locale::En.messages());
+        api_body(status, code, message, field)
+    }
+}
+
+/// An error answered as a page in the site's style.
+#[derive(Debug)]
+pub struct PageError {
+    pub err: ServiceError,
+    pub t: Messages,
+}
+
+impl PageError {
+    pub fn new(Lang(t): Lang, err: ServiceError) -> Self {
+        PageError { err, t }
+    }
+
+    pub fn not_found(Lang(t): Lang) -> Self {
+        PageError {
+            err: ServiceError::NotFound {
+                what: "thing.page",
+                key: String::new(),
+            },
+            t,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Messages,
+    chrome: Chrome,
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let t = self.t;
+        let (status, _, message, _) = describe(&self.err, &t);
+        let title = match status {
+            StatusCode::NOT_FOUND => t.get("error.not_found_title"),
+            StatusCode::BAD_REQUEST => t.get("error.bad_request_title"),
+            _ => t.get("error.internal_title"),
+        };
+        let message = match &self.err {
+            ServiceError::NotFound {
+                what: "thing.page", ..
+            } => t.get("error.page_not_found").to_owned(),
+            _ => message,
+        };
+        render_error(status, t, title, message)
+    }
+}
+
+fn render_error(status: StatusCode, t: Messages, title: &'static str, message: String) -> Response {
+    let page = ErrorPage {
+        t,
+        chrome: Chrome::new(t, ""),
+        status: status.as_u16(),
+        title,
+        message,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the error page");
+            (status, title).into_response()
+        }
+    }
+}
+
+/// A handler panicked: log it and answer 500 without detail (the panic message may hold data).
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "a request handler panicked");
+    let t = Locale::ZhCn.messages();
+    render_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        t,
+        t.get("error.internal_title"),
+        t.get("error.internal").to_owned(),
+    )
+}
+
+/// Renders a template, or answers 500 (logged) if rendering fails.
+pub fn render(template: &impl Template, t: Messages) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a page");
+            render_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                t,
+                t.get("error.internal_title"),
+                t.get("error.internal").to_owned(),
+            )
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The web layer: HTML pages (`ui`) and the JSON API (`api`) over the service layer.
+//!
+//! Handlers parse input, call one use case on [`App`] and render the result; they never write
+//! SQL and never decide permissions. Errors are mapped to a status and a message once, in
+//! [`error`].
+
+mod api;
+mod assets;
+mod error;
+mod locale;
+mod ui;
+
+use axum::Router;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::service::App;
+
+pub use error::{ApiError, PageError};
+pub use locale::{LANG_COOKIE, Lang};
+
+/// The whole application as one router, for `serve` and for in-process tests.
+pub fn router(app: App) -> Router {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Micros));
+    Router::new()
+        .merge(ui::routes())
+        .nest("/api/v1", api::routes())
+        .merge(assets::routes())
+        .route("/healthz", axum::routing::get(healthz))
+        .fallback(not_found)
+        .with_state(app)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(trace)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Response {
+    match app.health().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::not_found_route(uri.path()).into_response()
+    } else {
+        PageError::not_found(lang).into_response()
+    }
+}

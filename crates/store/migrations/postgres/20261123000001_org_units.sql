@@ -1,0 +1,20 @@
+-- The organisation hierarchy and a small key-value table of installation settings.
+-- `path` uses the C collation: subtree queries compare it byte-wise (see OrgPath::subtree_range).
+CREATE TABLE org_units (
+    code          TEXT PRIMARY KEY NOT NULL,
+    name          TEXT NOT NULL,
+    level         TEXT NOT NULL CHECK (level IN ('province', 'city', 'county', 'township', 'village', 'unit')),
+    parent_code   TEXT REFERENCES org_units (code),
+    path          TEXT COLLATE "C" NOT NULL,
+    province_code TEXT NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX org_units_path ON org_units (path);
+CREATE INDEX org_units_parent ON org_units (parent_code, code);
+
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,180 @@
+//! Qipan's database layer: one [`Store`] over SQLite (the embedded default) or PostgreSQL.
+//!
+//! The engine is a concrete enum, chosen from the database URL, so that everything above this
+//! crate compiles once. SQL is written once with `$n` placeholders, which both sqlx drivers
+//! accept; the [`on_pool!`] macro expands one body for each engine's pool. Rows are converted to
+//! domain types here and nowhere else. This crate knows nothing of HTTP or of who is asking:
+//! authorization lives in the service layer.
+
+mod org_units;
+mod settings;
+mod url;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
+pub use url::{DatabaseUrl, DatabaseUrlError};
+
+/// The two engines Qipan runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{context}: {source}")]
+    Query {
+        context: &'static str,
+        source: sqlx::Error,
+    },
+    /// A row that the database holds but the domain refuses: the data was changed behind Qipan's back.
+    #[error("the database holds an invalid {what}: {detail}")]
+    Corrupt { what: &'static str, detail: String },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+trait Context<T> {
+    fn context(self, context: &'static str) -> StoreResult<T>;
+}
+
+impl<T> Context<T> for Result<T, sqlx::Error> {
+    fn context(self, context: &'static str) -> StoreResult<T> {
+        self.map_err(|source| StoreError::Query { context, source })
+    }
+}
+
+/// Runs one body against whichever pool the store holds. The body is expanded once per engine,
+/// so generic sqlx calls resolve to each driver's concrete types.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A handle on the database; cheap to clone (the pools are reference-counted).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Opens the database the URL names, creating an SQLite file (and its folder) when missing.
+    /// Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &DatabaseUrl) -> StoreResult<Store> {
+        let fail = |source| StoreError::Connect {
+            url: url.redacted(),
+            source,
+        };
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| fail(sqlx::Error::Io(e)))?;
+                }
+                // WAL lets readers proceed while one writer writes; FULL sync makes a committed
+                // transaction survive a power cut, not only a crash of the process.
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(15))
+                    .connect_with(options)
+                    .await
+                    .map_err(fail)?;
+                Ok(Store::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres(raw) => {
+                let options: PgConnectOptions = raw.parse().map_err(fail)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(fail)?;
+                Ok(Store::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Store::Sqlite(_) => Engine::Sqlite,
+            Store::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies every migration not yet applied; a no-op when the schema is current.
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        let (migrator, applied) = match self {
+            Store::Sqlite(pool) => {
+                let m = sqlx::migrate!("migrations/sqlite");
+                let before = applied_count_sqlite(pool).await;
+                m.run(pool).await?;
+                (m, before)
+            }
+            Store::Postgres(pool) => {
+                let m = sqlx::migrate!("migrations/postgres");
+                let before = applied_count_pg(pool).await;
+                m.run(pool).await?;
+                (m, before)
+            }
+        };
+        Ok(migrator.iter().count().saturating_sub(applied))
+    }
+
+    /// Answers when the database answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+            .context("pinging the database")
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+async fn applied_count_sqlite(pool: &SqlitePool) -> usize {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .map(|n| n as usize)
+        .unwrap_or(0)
+}
+
+async fn applied_count_pg(pool: &PgPool) -> usize {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .map(|n| n as usize)
+        .unwrap_or(0)
+}

@@ -1,0 +1,29 @@
+//! Installation settings: a small key-value table (for example, when the demo data was loaded).
+
+use chrono::{DateTime, Utc};
+
+use crate::{Context, Store, StoreResult, on_pool};
+
+impl Store {
+    pub async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        on_pool!(self, pool => sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await)
+        .context("reading a setting")
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .context("writing a setting")
+    }
+}
