@@ -1,1 +1,12 @@
+//! Qipan's integration tests: one binary, every test on a fresh database of the engine that
+//! `QIPAN_TEST_ENGINE` names (`sqlite`, the default, or `postgres` with `QIPAN_TEST_PG_URL`).
+//! `scripts/test` runs this binary once per engine.
 
+mod helpers;
+
+mod api;
+mod browser;
+mod catalogue;
+mod cli;
+mod pages;
+mod store_story;

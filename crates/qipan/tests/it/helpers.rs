@@ -1,0 +1,146 @@
+//! Shared test plumbing: a fresh database per test on the chosen engine, the app over it, and
+//! in-process HTTP requests.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use domain::Clock;
+use http_body_util::BodyExt;
+use qipan::service::App;
+use sqlx::Connection;
+use store::DatabaseUrl;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// A database that exists for one test. SQLite files vanish with the temporary folder;
+/// PostgreSQL databases live in the throwaway cluster that `scripts/test` removes.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    /// The URL as text, for handing to the `qipan` binary.
+    pub url_text: String,
+    _dir: TempDir,
+}
+
+impl TestDb {
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
+pub fn engine_is_postgres() -> bool {
+    match std::env::var("QIPAN_TEST_ENGINE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("QIPAN_TEST_ENGINE is sqlite or postgres, not `{other}`"),
+    }
+}
+
+pub async fn fresh_db() -> TestDb {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = tempfile::tempdir().expect("temporary folder");
+    if !engine_is_postgres() {
+        let path = dir.path().join("qipan.db");
+        let url_text = format!("sqlite:{}", path.display());
+        return TestDb {
+            url: DatabaseUrl::Sqlite(path),
+            url_text,
+            _dir: dir,
+        };
+    }
+    let admin = std::env::var("QIPAN_TEST_PG_URL")
+        .expect("QIPAN_TEST_ENGINE=postgres needs QIPAN_TEST_PG_URL (a superuser URL); scripts/test sets it");
+    let name = format!(
+        "qipan_t{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to the test cluster");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    conn.close().await.ok();
+    let mut url = url::Url::parse(&admin).expect("QIPAN_TEST_PG_URL is a URL");
+    url.set_path(&name);
+    let url_text = url.to_string();
+    TestDb {
+        url: DatabaseUrl::parse(&url_text).unwrap(),
+        url_text,
+        _dir: dir,
+    }
+}
+
+/// A migrated, empty installation.
+pub async fn empty_app(clock: Clock) -> (App, TestDb) {
+    let db = fresh_db().await;
+    let app = App::open(&db.url, clock)
+        .await
+        .expect("open the test database");
+    (app, db)
+}
+
+/// An installation with the demo jurisdiction loaded.
+pub async fn demo_app() -> (App, TestDb) {
+    let (app, db) = empty_app(Clock::System).await;
+    app.ensure_demo_data().await.expect("load the demo data");
+    (app, db)
+}
+
+/// The number of data rows (lines after the header) of one of the demo's division files,
+/// counted from the file itself, independently of the importer.
+pub fn demo_rows(file: &str, prefix: &str) -> u64 {
+    let (_, text) = qipan::demo::DIVISION_FILES
+        .iter()
+        .find(|(n, _)| *n == file)
+        .expect("a demo file");
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty() && l.starts_with(prefix))
+        .count() as u64
+}
+
+pub fn demo_total() -> u64 {
+    qipan::demo::DIVISION_FILES
+        .iter()
+        .map(|(n, _)| demo_rows(n, ""))
+        .sum()
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One request through the whole router, in process.
+pub async fn get(app: &App, path: &str, cookie: Option<&str>) -> Reply {
+    let mut req = Request::get(path);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let response = qipan::web::router(app.clone())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
