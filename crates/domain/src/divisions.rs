@@ -81,18 +81,18 @@ pub fn parse_set(
                     ),
                 ));
             }
-            let parent = division.code.parent();
-            if let Some(parent) = parent {
-                if !seen.contains_key(&parent) && !known_outside(&parent) {
-                    return Err(DivisionError::row(
-                        file,
-                        division.line,
-                        format!(
-                            "parent {parent} of {} is neither in the files nor on record",
-                            division.code
-                        ),
-                    ));
-                }
+            if let Some(parent) = division.code.parent()
+                && !seen.contains_key(&parent)
+                && !known_outside(&parent)
+            {
+                return Err(DivisionError::row(
+                    file,
+                    division.line,
+                    format!(
+                        "parent {parent} of {} is neither in the files nor on record",
+                        division.code
+                    ),
+                ));
             }
             seen.insert(division.code.clone(), (file, division.line));
             out.push(division);

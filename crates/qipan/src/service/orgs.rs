@@ -75,10 +75,10 @@ impl OrgQuery {
             })
             .transpose()?;
         let text = none_if_blank(raw.q).map(str::to_owned);
-        if let Some(t) = &text {
-            if t.chars().count() > MAX_QUERY_CHARS {
-                return Err(ServiceError::invalid("field.q", "rule.q_length", t.clone()));
-            }
+        if let Some(t) = &text
+            && t.chars().count() > MAX_QUERY_CHARS
+        {
+            return Err(ServiceError::invalid("field.q", "rule.q_length", t.clone()));
         }
         let number = parse_number("field.page", raw.page, 1, u32::MAX)?;
         let size = parse_number(

@@ -47,9 +47,12 @@ fn write_demo_files(dir: &Path) {
     }
 }
 
+/// Arguments, environment, and the flag the error must name.
+type UsageCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_usage_exits_2_naming_the_flag() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+    let cases: [UsageCase; 5] = [
         (&["--bogus", "migrate"], &[], "--bogus"),
         (&["--clock", "tomorrow", "migrate"], &[], "--clock"),
         (
@@ -182,20 +185,31 @@ async fn import_divisions_loads_reports_and_refuses_broken_files_whole() {
     assert!(stderr.contains("/nonexistent/provinces.csv"), "{stderr}");
 }
 
+/// A running `qipan demo`, stopped when dropped (also when an assertion fails).
+struct RunningDemo(std::process::Child);
+
+impl Drop for RunningDemo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `qipan demo` on a free port, waits for it to serve, and returns what it printed.
-fn start_demo(data_dir: &Path, db_url: Option<&str>) -> (std::process::Child, String, String) {
+fn start_demo(data_dir: &Path, db_url: Option<&str>) -> (RunningDemo, String, String) {
     let mut cmd = qipan();
     cmd.args(["demo", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir);
     if let Some(url) = db_url {
         cmd.env("DATABASE_URL", url);
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut child = RunningDemo(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let mut printed = String::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -235,7 +249,7 @@ async fn the_demo_serves_and_reuses_its_data_on_the_second_run() {
     let db = fresh_db().await;
     let data_dir = db.dir().join("qipan-data");
     let pg = crate::helpers::engine_is_postgres().then_some(db.url_text.as_str());
-    let (mut first, printed, url) = start_demo(&data_dir, pg);
+    let (first, printed, url) = start_demo(&data_dir, pg);
     assert!(
         printed.contains(&format!("{} divisions", demo_total())),
         "{printed}"
@@ -245,8 +259,7 @@ async fn the_demo_serves_and_reuses_its_data_on_the_second_run() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let orgs = http_get(&format!("{url}api/v1/org-units?parent=3716"));
     assert!(orgs.contains("滨城区"), "{orgs}");
-    first.kill().unwrap();
-    first.wait().unwrap();
+    drop(first);
     if pg.is_none() {
         assert!(
             data_dir.join("qipan.db").exists(),
@@ -254,8 +267,6 @@ async fn the_demo_serves_and_reuses_its_data_on_the_second_run() {
         );
     }
 
-    let (mut second, printed, _) = start_demo(&data_dir, pg);
+    let (_second, printed, _) = start_demo(&data_dir, pg);
     assert!(printed.contains("already loaded"), "{printed}");
-    second.kill().unwrap();
-    second.wait().unwrap();
 }
