@@ -18,9 +18,7 @@ pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "a clock is an RFC 3339 time with an offset, such as 2026-03-01T09:00:00+08:00; `{0}` is not"
-)]
+#[error("a clock is an RFC 3339 time with an offset, such as 2026-03-01T09:00:00+08:00; `{0}` is not")]
 pub struct ClockError(pub String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

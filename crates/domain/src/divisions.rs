@@ -38,20 +38,12 @@ pub enum DivisionError {
     #[error("{file}: the file is missing")]
     MissingFile { file: &'static str },
     #[error("{file}, line {line}: {problem}")]
-    BadRow {
-        file: &'static str,
-        line: u64,
-        problem: String,
-    },
+    BadRow { file: &'static str, line: u64, problem: String },
 }
 
 impl DivisionError {
     fn row(file: &'static str, line: u64, problem: impl Into<String>) -> Self {
-        DivisionError::BadRow {
-            file,
-            line,
-            problem: problem.into(),
-        }
+        DivisionError::BadRow { file, line, problem: problem.into() }
     }
 }
 
@@ -75,10 +67,7 @@ pub fn parse_set(
                 return Err(DivisionError::row(
                     file,
                     division.line,
-                    format!(
-                        "code {} already appears in {first_file}, line {first_line}",
-                        division.code
-                    ),
+                    format!("code {} already appears in {first_file}, line {first_line}", division.code),
                 ));
             }
             if let Some(parent) = division.code.parent()
@@ -88,10 +77,7 @@ pub fn parse_set(
                 return Err(DivisionError::row(
                     file,
                     division.line,
-                    format!(
-                        "parent {parent} of {} is neither in the files nor on record",
-                        division.code
-                    ),
+                    format!("parent {parent} of {} is neither in the files nor on record", division.code),
                 ));
             }
             seen.insert(division.code.clone(), (file, division.line));
@@ -108,23 +94,15 @@ fn parse_file(
     text: &str,
 ) -> Result<Vec<Division>, DivisionError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| DivisionError::row(file, 1, format!("unreadable header: {e}")))?
-        .clone();
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| DivisionError::row(file, 1, format!("unreadable header: {e}")))?.clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let code_at = column("code")
-        .ok_or_else(|| DivisionError::row(file, 1, "the header has no `code` column"))?;
-    let name_at = column("name")
-        .ok_or_else(|| DivisionError::row(file, 1, "the header has no `name` column"))?;
+    let code_at = column("code").ok_or_else(|| DivisionError::row(file, 1, "the header has no `code` column"))?;
+    let name_at = column("name").ok_or_else(|| DivisionError::row(file, 1, "the header has no `name` column"))?;
     let parent_at = match parent_column {
-        Some(p) => Some(column(p).ok_or_else(|| {
-            DivisionError::row(file, 1, format!("the header has no `{p}` column"))
-        })?),
+        Some(p) => {
+            Some(column(p).ok_or_else(|| DivisionError::row(file, 1, format!("the header has no `{p}` column")))?)
+        }
         None => None,
     };
     let mut out = Vec::new();
@@ -141,25 +119,16 @@ fn parse_file(
             return Err(DivisionError::row(
                 file,
                 line,
-                format!(
-                    "expected {} fields as in the header, found {}",
-                    headers.len(),
-                    record.len()
-                ),
+                format!("expected {} fields as in the header, found {}", headers.len(), record.len()),
             ));
         }
         let raw_code = record.get(code_at).unwrap_or("");
-        let code =
-            OrgCode::parse(raw_code).map_err(|e| DivisionError::row(file, line, e.to_string()))?;
+        let code = OrgCode::parse(raw_code).map_err(|e| DivisionError::row(file, line, e.to_string()))?;
         if code.level() != level {
             return Err(DivisionError::row(
                 file,
                 line,
-                format!(
-                    "code {code} is a {} code, but this file holds {} codes",
-                    code.level(),
-                    level
-                ),
+                format!("code {code} is a {} code, but this file holds {} codes", code.level(), level),
             ));
         }
         if let Some(at) = parent_at {
@@ -175,11 +144,7 @@ fn parse_file(
         }
         let name = record.get(name_at).unwrap_or("").trim();
         if name.is_empty() {
-            return Err(DivisionError::row(
-                file,
-                line,
-                format!("code {code} has no name"),
-            ));
+            return Err(DivisionError::row(file, line, format!("code {code} has no name")));
         }
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(DivisionError::row(
@@ -188,12 +153,7 @@ fn parse_file(
                 format!("the name of {code} is longer than {MAX_NAME_CHARS} characters"),
             ));
         }
-        out.push(Division {
-            code,
-            name: name.to_owned(),
-            file,
-            line,
-        });
+        out.push(Division { code, name: name.to_owned(), file, line });
     }
     Ok(out)
 }
@@ -205,8 +165,7 @@ mod tests {
     const PROVINCES: &str = "code,name\n37,\"山东省\"\n";
     const CITIES: &str = "code,name,provinceCode\n3716,\"滨州市\",37\n";
     const AREAS: &str = "code,name,cityCode,provinceCode\n371602,\"滨城区\",3716,37\n";
-    const STREETS: &str =
-        "code,name,areaCode,provinceCode,cityCode\n371602001,\"市中街道\",371602,37,3716\n";
+    const STREETS: &str = "code,name,areaCode,provinceCode,cityCode\n371602001,\"市中街道\",371602,37,3716\n";
     const VILLAGES: &str = "code,name,streetCode,provinceCode,cityCode,areaCode\n\
         371602001001,\"黄河一路社区居委会\",371602001,37,3716,371602\n";
 
@@ -243,67 +202,20 @@ mod tests {
     #[test]
     fn broken_rows_are_named_by_file_and_line() {
         let cases = [
-            (
-                "streets.csv",
-                format!("{STREETS}37160200X,\"坏\",371602,37,3716\n"),
-                3,
-                "digits",
-            ),
-            (
-                "streets.csv",
-                format!("{STREETS}371602002,\"\",371602,37,3716\n"),
-                3,
-                "no name",
-            ),
-            (
-                "streets.csv",
-                format!("{STREETS}371602002,\"甲\",371603,37,3716\n"),
-                3,
-                "names parent",
-            ),
-            (
-                "streets.csv",
-                format!("{STREETS}371602002,\"甲\"\n"),
-                3,
-                "expected 5 fields",
-            ),
-            (
-                "areas.csv",
-                format!("{AREAS}3716021,\"甲\",3716,37\n"),
-                3,
-                "2, 4, 6, 9 or 12",
-            ),
-            (
-                "cities.csv",
-                format!("{CITIES}371602,\"甲\",37\n"),
-                3,
-                "county code",
-            ),
-            (
-                "cities.csv",
-                format!("{CITIES}3716,\"重复\",37\n"),
-                3,
-                "already appears",
-            ),
-            (
-                "cities.csv",
-                format!("{CITIES}3816,\"孤儿\",38\n"),
-                3,
-                "neither in the files",
-            ),
+            ("streets.csv", format!("{STREETS}37160200X,\"坏\",371602,37,3716\n"), 3, "digits"),
+            ("streets.csv", format!("{STREETS}371602002,\"\",371602,37,3716\n"), 3, "no name"),
+            ("streets.csv", format!("{STREETS}371602002,\"甲\",371603,37,3716\n"), 3, "names parent"),
+            ("streets.csv", format!("{STREETS}371602002,\"甲\"\n"), 3, "expected 5 fields"),
+            ("areas.csv", format!("{AREAS}3716021,\"甲\",3716,37\n"), 3, "2, 4, 6, 9 or 12"),
+            ("cities.csv", format!("{CITIES}371602,\"甲\",37\n"), 3, "county code"),
+            ("cities.csv", format!("{CITIES}3716,\"重复\",37\n"), 3, "already appears"),
+            ("cities.csv", format!("{CITIES}3816,\"孤儿\",38\n"), 3, "neither in the files"),
         ];
         for (file, text, line, needle) in cases {
             match parse(&set_with(file, &text)) {
-                Err(DivisionError::BadRow {
-                    file: f,
-                    line: l,
-                    problem,
-                }) => {
+                Err(DivisionError::BadRow { file: f, line: l, problem }) => {
                     assert_eq!((f, l), (file, line), "{needle}: {problem}");
-                    assert!(
-                        problem.contains(needle),
-                        "expected `{needle}` in `{problem}`"
-                    );
+                    assert!(problem.contains(needle), "expected `{needle}` in `{problem}`");
                 }
                 other => panic!("{needle}: expected a bad row, got {other:?}"),
             }
@@ -313,17 +225,9 @@ mod tests {
     #[test]
     fn a_missing_file_is_named() {
         let files = set_with("", "");
-        let refs: Vec<(&str, &str)> = files
-            .iter()
-            .filter(|(n, _)| *n != "villages.csv")
-            .map(|(n, t)| (*n, t.as_str()))
-            .collect();
-        assert_eq!(
-            parse_set(&refs, &|_| false),
-            Err(DivisionError::MissingFile {
-                file: "villages.csv"
-            })
-        );
+        let refs: Vec<(&str, &str)> =
+            files.iter().filter(|(n, _)| *n != "villages.csv").map(|(n, t)| (*n, t.as_str())).collect();
+        assert_eq!(parse_set(&refs, &|_| false), Err(DivisionError::MissingFile { file: "villages.csv" }));
     }
 
     #[test]

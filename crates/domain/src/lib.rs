@@ -3,6 +3,9 @@
 //! Nothing here performs I/O, touches a database or knows about HTTP. Every type that carries a
 //! business rule is constructed once through a fallible constructor and trusted afterwards.
 
+pub mod account;
+pub mod audit;
+pub mod authz;
 pub mod clock;
 pub mod divisions;
 pub mod org;

@@ -28,14 +28,8 @@ pub enum OrgLevel {
 }
 
 impl OrgLevel {
-    pub const ALL: [OrgLevel; 6] = [
-        OrgLevel::Province,
-        OrgLevel::City,
-        OrgLevel::County,
-        OrgLevel::Township,
-        OrgLevel::Village,
-        OrgLevel::Unit,
-    ];
+    pub const ALL: [OrgLevel; 6] =
+        [OrgLevel::Province, OrgLevel::City, OrgLevel::County, OrgLevel::Township, OrgLevel::Village, OrgLevel::Unit];
 
     /// The identifier used in the database, the API and the message catalogue.
     pub fn as_str(self) -> &'static str {
@@ -113,8 +107,7 @@ impl OrgCode {
             }
             Some((area, local)) => {
                 check_area(area).map_err(|_| OrgCodeError::BadUnit(s.to_owned()))?;
-                let local_ok = (1..=12).contains(&local.len())
-                    && local.bytes().all(|b| b.is_ascii_alphanumeric());
+                let local_ok = (1..=12).contains(&local.len()) && local.bytes().all(|b| b.is_ascii_alphanumeric());
                 if !local_ok {
                     return Err(OrgCodeError::BadUnit(s.to_owned()));
                 }
@@ -235,26 +228,11 @@ mod tests {
     #[test]
     fn malformed_codes_are_refused_with_the_rule() {
         assert_eq!(OrgCode::parse(""), Err(OrgCodeError::Empty));
-        assert!(matches!(
-            OrgCode::parse("371"),
-            Err(OrgCodeError::BadLength(_))
-        ));
-        assert!(matches!(
-            OrgCode::parse("37160a"),
-            Err(OrgCodeError::NotDigits(_))
-        ));
-        assert!(matches!(
-            OrgCode::parse("371-x"),
-            Err(OrgCodeError::BadUnit(_))
-        ));
-        assert!(matches!(
-            OrgCode::parse("371602-"),
-            Err(OrgCodeError::BadUnit(_))
-        ));
-        assert!(matches!(
-            OrgCode::parse("371602-a b"),
-            Err(OrgCodeError::BadUnit(_))
-        ));
+        assert!(matches!(OrgCode::parse("371"), Err(OrgCodeError::BadLength(_))));
+        assert!(matches!(OrgCode::parse("37160a"), Err(OrgCodeError::NotDigits(_))));
+        assert!(matches!(OrgCode::parse("371-x"), Err(OrgCodeError::BadUnit(_))));
+        assert!(matches!(OrgCode::parse("371602-"), Err(OrgCodeError::BadUnit(_))));
+        assert!(matches!(OrgCode::parse("371602-a b"), Err(OrgCodeError::BadUnit(_))));
         let msg = OrgCode::parse("371").unwrap_err().to_string();
         assert!(msg.contains("2, 4, 6, 9 or 12"), "{msg}");
     }
@@ -263,10 +241,7 @@ mod tests {
     fn parent_and_path_follow_the_code() {
         let village = OrgCode::parse("371602001001").unwrap();
         assert_eq!(village.parent().unwrap().as_str(), "371602001");
-        assert_eq!(
-            village.path().as_str(),
-            "/37/3716/371602/371602001/371602001001/"
-        );
+        assert_eq!(village.path().as_str(), "/37/3716/371602/371602001/371602001001/");
         assert_eq!(village.province(), "37");
         let unit = OrgCode::parse("371602001-7").unwrap();
         assert_eq!(unit.parent().unwrap().as_str(), "371602001");
@@ -279,16 +254,10 @@ mod tests {
         let inside = ["/37/", "/37/3716/", "/37/3716/371602/371602001-9/"];
         let outside = ["/36/", "/38/", "/370/", "/3/", "/37"];
         for p in inside {
-            assert!(
-                p >= low.as_str() && p < high.as_str(),
-                "{p} should be inside"
-            );
+            assert!(p >= low.as_str() && p < high.as_str(), "{p} should be inside");
         }
         for p in outside {
-            assert!(
-                !(p >= low.as_str() && p < high.as_str()),
-                "{p} should be outside"
-            );
+            assert!(!(p >= low.as_str() && p < high.as_str()), "{p} should be outside");
         }
     }
 }

@@ -27,16 +27,11 @@ impl Locale {
     }
 
     pub fn from_tag(tag: &str) -> Option<Locale> {
-        Locale::ALL
-            .into_iter()
-            .find(|l| l.tag().eq_ignore_ascii_case(tag.trim()))
+        Locale::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(tag.trim()))
     }
 
     pub fn messages(self) -> Messages {
-        Messages {
-            locale: self,
-            table: table(self),
-        }
+        Messages { locale: self, table: table(self) }
     }
 
     fn source(self) -> &'static str {
@@ -47,10 +42,8 @@ impl Locale {
     }
 }
 
-static ZH_CN: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| parse(Locale::ZhCn.source()));
-static EN: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| parse(Locale::En.source()));
+static ZH_CN: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| parse(Locale::ZhCn.source()));
+static EN: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| parse(Locale::En.source()));
 
 fn table(locale: Locale) -> &'static HashMap<&'static str, &'static str> {
     match locale {
@@ -91,11 +84,7 @@ impl Messages {
         match self.table.get(key) {
             Some(text) => text,
             None => {
-                tracing::warn!(
-                    key,
-                    locale = self.locale.tag(),
-                    "message missing from the catalogue"
-                );
+                tracing::warn!(key, locale = self.locale.tag(), "message missing from the catalogue");
                 table(Locale::ZhCn).get(key).copied().unwrap_or("?")
             }
         }
@@ -116,10 +105,7 @@ impl Messages {
     }
 
     /// [`Messages::fmt`] with three placeholders, for templates.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "name-value pairs spelled out for templates"
-    )]
+    #[expect(clippy::too_many_arguments, reason = "name-value pairs spelled out for templates")]
     pub fn fmt3(
         &self,
         key: &str,
@@ -130,14 +116,7 @@ impl Messages {
         c: &str,
         c_value: impl std::fmt::Display,
     ) -> String {
-        self.fmt(
-            key,
-            &[
-                (a, &a_value.to_string()),
-                (b, &b_value.to_string()),
-                (c, &c_value.to_string()),
-            ],
-        )
+        self.fmt(key, &[(a, &a_value.to_string()), (b, &b_value.to_string()), (c, &c_value.to_string())])
     }
 
     /// The name of an org level (`level.county` → 县/区).
@@ -149,6 +128,21 @@ impl Messages {
             domain::OrgLevel::Township => "level.township",
             domain::OrgLevel::Village => "level.village",
             domain::OrgLevel::Unit => "level.unit",
+        })
+    }
+
+    /// The name of a role (`role.village_clerk` → 村/社区信息员).
+    pub fn role(&self, role: domain::authz::Role) -> &'static str {
+        use domain::authz::Role;
+        self.get(match role {
+            Role::VillageClerk => "role.village_clerk",
+            Role::TownshipOfficer => "role.township_officer",
+            Role::CountyOperator => "role.county_operator",
+            Role::Supervisor => "role.supervisor",
+            Role::Department => "role.department",
+            Role::SystemAdmin => "role.system_admin",
+            Role::SecurityAdmin => "role.security_admin",
+            Role::AuditAdmin => "role.audit_admin",
         })
     }
 

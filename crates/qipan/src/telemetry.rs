@@ -11,14 +11,11 @@ pub enum LogFormat {
 /// Installs the global subscriber. `filter` uses the `RUST_LOG` syntax (`info`,
 /// `qipan=debug,sqlx=warn`, …); sqlx's per-statement logs are kept at `warn` unless asked for.
 pub fn init(format: LogFormat, filter: &str) -> Result<(), String> {
-    let mut env_filter =
-        EnvFilter::try_new(filter).map_err(|e| format!("--log `{filter}`: {e}"))?;
+    let mut env_filter = EnvFilter::try_new(filter).map_err(|e| format!("--log `{filter}`: {e}"))?;
     if !filter.contains("sqlx") {
         env_filter = env_filter.add_directive("sqlx=warn".parse().expect("static directive"));
     }
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(env_filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(env_filter).with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Text => builder.with_target(false).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

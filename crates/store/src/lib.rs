@@ -6,6 +6,8 @@
 //! domain types here and nowhere else. This crate knows nothing of HTTP or of who is asking:
 //! authorization lives in the service layer.
 
+mod accounts;
+mod audit;
 mod org_units;
 mod settings;
 mod url;
@@ -13,10 +15,10 @@ mod url;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use accounts::{Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, SessionRow};
+pub use audit::{AuditDraft, AuditFilter, StoredAudit};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
@@ -43,10 +45,7 @@ pub enum StoreError {
     #[error("cannot apply the database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{context}: {source}")]
-    Query {
-        context: &'static str,
-        source: sqlx::Error,
-    },
+    Query { context: &'static str, source: sqlx::Error },
     /// A row that the database holds but the domain refuses: the data was changed behind Qipan's back.
     #[error("the database holds an invalid {what}: {detail}")]
     Corrupt { what: &'static str, detail: String },
@@ -87,10 +86,7 @@ impl Store {
     /// Opens the database the URL names, creating an SQLite file (and its folder) when missing.
     /// Does not migrate: call [`Store::migrate`].
     pub async fn connect(url: &DatabaseUrl) -> StoreResult<Store> {
-        let fail = |source| StoreError::Connect {
-            url: url.redacted(),
-            source,
-        };
+        let fail = |source| StoreError::Connect { url: url.redacted(), source };
         match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -154,8 +150,7 @@ impl Store {
 
     /// Answers when the database answers a trivial query.
     pub async fn ping(&self) -> StoreResult<()> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
-            .context("pinging the database")
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())).context("pinging the database")
     }
 
     pub async fn close(&self) {

@@ -31,26 +31,11 @@ struct OrgUnitRow {
 impl TryFrom<OrgUnitRow> for OrgUnit {
     type Error = StoreError;
     fn try_from(row: OrgUnitRow) -> Result<Self, Self::Error> {
-        let corrupt = |detail: String| StoreError::Corrupt {
-            what: "org unit",
-            detail,
-        };
+        let corrupt = |detail: String| StoreError::Corrupt { what: "org unit", detail };
         let code = OrgCode::parse(&row.code).map_err(|e| corrupt(e.to_string()))?;
-        let level =
-            OrgLevel::parse(&row.level).ok_or_else(|| corrupt(format!("level `{}`", row.level)))?;
-        let parent = row
-            .parent_code
-            .as_deref()
-            .map(OrgCode::parse)
-            .transpose()
-            .map_err(|e| corrupt(e.to_string()))?;
-        Ok(OrgUnit {
-            code,
-            name: row.name,
-            level,
-            parent,
-            child_count: row.child_count.max(0) as u64,
-        })
+        let level = OrgLevel::parse(&row.level).ok_or_else(|| corrupt(format!("level `{}`", row.level)))?;
+        let parent = row.parent_code.as_deref().map(OrgCode::parse).transpose().map_err(|e| corrupt(e.to_string()))?;
+        Ok(OrgUnit { code, name: row.name, level, parent, child_count: row.child_count.max(0) as u64 })
     }
 }
 
@@ -109,10 +94,7 @@ struct Where {
 
 impl Where {
     fn new() -> Self {
-        Where {
-            sql: String::new(),
-            args: Vec::new(),
-        }
+        Where { sql: String::new(), args: Vec::new() }
     }
 
     fn and(&mut self, condition: &str, args: &[String]) {
@@ -125,11 +107,7 @@ impl Where {
             }
             rendered.push_str(part);
         }
-        self.sql.push_str(if self.sql.is_empty() {
-            " WHERE "
-        } else {
-            " AND "
-        });
+        self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
         self.sql.push('(');
         self.sql.push_str(&rendered);
         self.sql.push(')');
@@ -161,12 +139,7 @@ fn filter_clause(filter: &OrgFilter) -> Where {
     if let Some(level) = filter.level {
         w.and("o.level = ?", &[level.as_str().to_owned()]);
     }
-    if let Some(text) = filter
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let escaped = escape_like(&text.to_lowercase());
         w.and(
             "LOWER(o.name) LIKE ? ESCAPE '\\' OR o.code LIKE ? ESCAPE '\\'",
@@ -191,10 +164,7 @@ impl Store {
     pub async fn org_lineage(&self, code: &OrgCode) -> StoreResult<Vec<OrgUnit>> {
         let lineage = code.lineage();
         let placeholders: Vec<String> = (1..=lineage.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "{SELECT_UNIT} WHERE o.code IN ({}) ORDER BY o.path",
-            placeholders.join(", ")
-        );
+        let sql = format!("{SELECT_UNIT} WHERE o.code IN ({}) ORDER BY o.path", placeholders.join(", "));
         let rows: Vec<OrgUnitRow> = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&sql);
             for c in &lineage {
@@ -207,19 +177,10 @@ impl Store {
     }
 
     /// One page of units matching the filter, ordered by code, and the total number matching.
-    pub async fn list_org_units(
-        &self,
-        filter: &OrgFilter,
-        page: Page,
-    ) -> StoreResult<(Vec<OrgUnit>, u64)> {
+    pub async fn list_org_units(&self, filter: &OrgFilter, page: Page) -> StoreResult<(Vec<OrgUnit>, u64)> {
         let w = filter_clause(filter);
         let count_sql = format!("SELECT COUNT(*) FROM org_units o{}", w.sql);
-        let list_sql = format!(
-            "{SELECT_UNIT}{} ORDER BY o.code LIMIT {} OFFSET {}",
-            w.sql,
-            page.size,
-            page.offset()
-        );
+        let list_sql = format!("{SELECT_UNIT}{} ORDER BY o.code LIMIT {} OFFSET {}", w.sql, page.size, page.offset());
         let (total, rows): (i64, Vec<OrgUnitRow>) = on_pool!(self, pool => {
             let mut count = sqlx::query_scalar(&count_sql);
             let mut list = sqlx::query_as(&list_sql);
@@ -233,35 +194,32 @@ impl Store {
             }
         })
         .context("listing org units")?;
-        let units = rows
-            .into_iter()
-            .map(OrgUnit::try_from)
-            .collect::<StoreResult<_>>()?;
+        let units = rows.into_iter().map(OrgUnit::try_from).collect::<StoreResult<_>>()?;
         Ok((units, total.max(0) as u64))
     }
 
     /// Number of units in a unit's subtree, the unit itself included.
     pub async fn count_subtree(&self, root: &OrgCode) -> StoreResult<u64> {
         let (low, high) = root.path().subtree_range();
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM org_units WHERE path >= $1 AND path < $2")
+        let n: i64 =
+            on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM org_units WHERE path >= $1 AND path < $2")
             .bind(&low)
             .bind(&high)
             .fetch_one(pool)
             .await)
-        .context("counting a subtree")?;
+            .context("counting a subtree")?;
         Ok(n.max(0) as u64)
     }
 
     /// Counts of units per level, top level first.
     pub async fn count_by_level(&self) -> StoreResult<Vec<(OrgLevel, u64)>> {
-        let rows: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as("SELECT level, COUNT(*) FROM org_units GROUP BY level")
+        let rows: Vec<(String, i64)> =
+            on_pool!(self, pool => sqlx::query_as("SELECT level, COUNT(*) FROM org_units GROUP BY level")
             .fetch_all(pool)
             .await)
-        .context("counting org units")?;
-        let mut out: Vec<(OrgLevel, u64)> = rows
-            .into_iter()
-            .filter_map(|(l, n)| OrgLevel::parse(&l).map(|l| (l, n.max(0) as u64)))
-            .collect();
+            .context("counting org units")?;
+        let mut out: Vec<(OrgLevel, u64)> =
+            rows.into_iter().filter_map(|(l, n)| OrgLevel::parse(&l).map(|l| (l, n.max(0) as u64))).collect();
         out.sort();
         Ok(out)
     }
@@ -275,15 +233,8 @@ impl Store {
     /// Loads divisions (ordered parents first, as `domain::divisions::parse_set` gives them) in
     /// one transaction: new codes are inserted, renamed ones updated, the rest left alone. Units
     /// on record but absent from the input are kept: a file may cover only part of the country.
-    pub async fn import_divisions(
-        &self,
-        divisions: &[Division],
-        now: DateTime<Utc>,
-    ) -> StoreResult<ImportCounts> {
-        let mut counts = ImportCounts {
-            read: divisions.len() as u64,
-            ..Default::default()
-        };
+    pub async fn import_divisions(&self, divisions: &[Division], now: DateTime<Utc>) -> StoreResult<ImportCounts> {
+        let mut counts = ImportCounts { read: divisions.len() as u64, ..Default::default() };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting the division import")?;
             let existing: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT code, name FROM org_units")

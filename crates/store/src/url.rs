@@ -62,11 +62,7 @@ fn redact(raw: &str) -> String {
         }
         Ok(url) => url.to_string(),
         // Not a URL at all: it may still hold a secret, so show only its scheme-like start.
-        Err(_) => raw
-            .split("://")
-            .next()
-            .map(|s| format!("{s}://…"))
-            .unwrap_or_default(),
+        Err(_) => raw.split("://").next().map(|s| format!("{s}://…")).unwrap_or_default(),
     }
 }
 
@@ -76,22 +72,10 @@ mod tests {
 
     #[test]
     fn engines_are_told_apart_by_scheme() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:data/q.db").unwrap(),
-            DatabaseUrl::Sqlite("data/q.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///tmp/q.db").unwrap(),
-            DatabaseUrl::Sqlite("/tmp/q.db".into())
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u@localhost/q"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@localhost/q"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
+        assert_eq!(DatabaseUrl::parse("sqlite:data/q.db").unwrap(), DatabaseUrl::Sqlite("data/q.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/q.db").unwrap(), DatabaseUrl::Sqlite("/tmp/q.db".into()));
+        assert!(matches!(DatabaseUrl::parse("postgres://u@localhost/q"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u@localhost/q"), Ok(DatabaseUrl::Postgres(_))));
         assert!(DatabaseUrl::parse("mysql://u@localhost/q").is_err());
         assert!(DatabaseUrl::parse("sqlite:").is_err());
     }

@@ -1,20 +1,32 @@
 //! `qipan demo`: serve with the demo jurisdiction, loading it on the first run only.
 
 use super::{GlobalArgs, ServeArgs};
-use crate::demo::DemoData;
+use crate::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD, DemoData};
 
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     global.log_effective(&[("addr", args.addr.to_string())]);
     let app = global.open_app().await?;
-    match app.ensure_demo_data().await? {
-        DemoData::Loaded(c) => println!(
-            "demo data loaded: {} divisions ({} new) — 滨州市滨城区 and four origin counties",
-            c.read, c.inserted
-        ),
-        DemoData::AlreadyLoaded(at) => println!("demo data already loaded at {at}; reusing it"),
-    }
+    let token = match app.ensure_demo_data().await.map_err(|e| anyhow::anyhow!(super::english(&e)))? {
+        DemoData::Loaded { divisions, token } => {
+            println!(
+                "demo data loaded: {} divisions ({} new) — 滨州市滨城区 and four origin counties",
+                divisions.read, divisions.inserted
+            );
+            Some(token)
+        }
+        DemoData::AlreadyLoaded(at) => {
+            println!("demo data already loaded at {at}; reusing it");
+            None
+        }
+    };
     println!("database: {}", global.database_url().redacted());
-    println!("demo logins: none are needed yet — the organisation browser is open to all;");
-    println!("             accounts, roles and the login page arrive with the accounts issue (#3)");
+    println!("demo logins (password for all: {DEMO_PASSWORD}):");
+    for (username, name, role, unit) in DEMO_ACCOUNTS {
+        println!("  {username:<11} {role:<17} unit {unit:<13} {name}");
+    }
+    match token {
+        Some(t) => println!("department API token (滨城区公安分局, shown once): {t}"),
+        None => println!("department API token: shown at the first start only; secadmin can issue a new one"),
+    }
     super::serve::serve(app, args).await
 }

@@ -4,10 +4,12 @@
 //! defaults; clap applies that order. A bad value is refused by clap with a one-line error that
 //! names the flag, and exit code 2.
 
+mod audit;
 mod demo;
 mod import;
 mod migrate;
 mod serve;
+mod user;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,12 +47,7 @@ pub struct GlobalArgs {
     pub database_url: Option<DatabaseUrl>,
 
     /// Folder for the embedded database and other local files; created when missing
-    #[arg(
-        long,
-        env = "QIPAN_DATA_DIR",
-        global = true,
-        default_value = "qipan-data"
-    )]
+    #[arg(long, env = "QIPAN_DATA_DIR", global = true, default_value = "qipan-data")]
     pub data_dir: PathBuf,
 
     /// Freeze the clock at this instant, e.g. 2026-03-01T09:00:00+08:00 (tests, training)
@@ -58,13 +55,7 @@ pub struct GlobalArgs {
     pub clock: Option<Clock>,
 
     /// Log line format
-    #[arg(
-        long,
-        env = "QIPAN_LOG_FORMAT",
-        global = true,
-        value_enum,
-        default_value = "text"
-    )]
+    #[arg(long, env = "QIPAN_LOG_FORMAT", global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
     /// Which logs to show, e.g. `info` or `qipan=debug,tower_http=debug`
@@ -74,9 +65,7 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     pub fn database_url(&self) -> DatabaseUrl {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| DatabaseUrl::sqlite_in(&self.data_dir))
+        self.database_url.clone().unwrap_or_else(|| DatabaseUrl::sqlite_in(&self.data_dir))
     }
 
     pub fn clock(&self) -> Clock {
@@ -116,6 +105,50 @@ pub enum Command {
     /// Load data from files
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Manage accounts from the server's console (bootstrap, scripting)
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check or archive the audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from standard input when it is not a terminal
+    /// (the first line, or the first two lines when they confirm each other); otherwise one is
+    /// generated and printed. Accounts created here need not change it at first sign-in.
+    Create {
+        /// Login name: 3 to 32 letters, digits, `.`, `_` or `-`
+        #[arg(long)]
+        username: String,
+        /// Display name (default: the username)
+        #[arg(long)]
+        name: Option<String>,
+        /// Roles, comma-separated: village_clerk, township_officer, county_operator, supervisor,
+        /// system_admin, security_admin, audit_admin (an administrator role stands alone)
+        #[arg(long)]
+        role: String,
+        /// Code of the org unit the account belongs to, e.g. 371602
+        #[arg(long)]
+        unit: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the audit log; names the first broken entry and exits 1 if any
+    Verify,
+    /// Write entries older than a date to a file (JSON lines), then remove them from the database.
+    /// Entries are kept at least 180 days: a younger date is refused
+    Archive {
+        /// Archive entries before this day (YYYY-MM-DD, China Standard Time)
+        #[arg(long, value_parser = parse_day)]
+        before: chrono::DateTime<chrono::Utc>,
+        /// The file to write; must not exist yet
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -140,6 +173,30 @@ fn parse_database_url(raw: &str) -> Result<DatabaseUrl, String> {
     DatabaseUrl::parse(raw).map_err(|e| e.to_string())
 }
 
+fn parse_day(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.and_local_timezone(domain::clock::china_standard_time()).single())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| format!("a day is written YYYY-MM-DD; `{raw}` is not"))
+}
+
+/// A service error in English, for the console.
+pub(crate) fn english(e: &crate::service::ServiceError) -> String {
+    use crate::service::ServiceError;
+    let t = crate::i18n::Locale::En.messages();
+    match e {
+        ServiceError::Invalid { field, rule, value } if value.is_empty() => {
+            format!("{}: {}", t.get(field), t.get(rule))
+        }
+        ServiceError::Invalid { field, rule, value } => format!("{} `{value}`: {}", t.get(field), t.get(rule)),
+        ServiceError::NotFound { what, key } => format!("no {} `{key}`", t.get(what)),
+        ServiceError::Duplicate { field, value } => format!("{} `{value}` is taken", t.get(field)),
+        other => other.to_string(),
+    }
+}
+
 fn parse_clock(raw: &str) -> Result<Clock, String> {
     Clock::fixed_at(raw).map_err(|e| e.to_string())
 }
@@ -151,10 +208,7 @@ pub fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -175,9 +229,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli.global, &args).await,
         Command::Demo(args) => demo::run(&cli.global, &args).await,
         Command::Migrate => migrate::run(&cli.global).await,
-        Command::Import(ImportCommand::Divisions { path }) => {
-            import::divisions(&cli.global, &path).await
+        Command::Import(ImportCommand::Divisions { path }) => import::divisions(&cli.global, &path).await,
+        Command::User(UserCommand::Create { username, name, role, unit }) => {
+            let args =
+                user::CreateArgs { username: &username, display_name: name.as_deref(), roles: &role, unit: &unit };
+            user::create(&cli.global, &args).await
         }
+        Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
+        Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,
     }
 }
 

@@ -20,9 +20,8 @@ pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("Qipan is serving at http://{addr}/");
     let store = app.store.clone();
-    axum::serve(listener, web::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let service = web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     store.close().await;
     Ok(())
 }
@@ -33,8 +32,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

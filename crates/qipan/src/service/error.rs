@@ -2,8 +2,9 @@
 //!
 //! The rule: input a user can correct is `Invalid` (naming the field and the rule, both as
 //! catalogue keys) or `NotFound`; a broken import file is `Import` (naming file and line);
-//! everything else is `Store`, an internal failure that the web layer logs with its cause and
-//! answers with a generic message.
+//! `Unauthenticated`/`LoginFailed` → 401, `Forbidden` → 403 (the guard has audited it), `Stale`
+//! and `Duplicate` → 409; everything else is `Store`, an internal failure that the web layer
+//! logs with its cause and answers with a generic message.
 
 use domain::divisions::DivisionError;
 use store::StoreError;
@@ -15,18 +16,30 @@ pub enum ServiceError {
     NotFound { what: &'static str, key: String },
     /// `field` and `rule` are catalogue keys (`field.parent`, `rule.org_code`).
     #[error("invalid {field}: {rule} (got `{value}`)")]
-    Invalid {
-        field: &'static str,
-        rule: &'static str,
-        value: String,
-    },
+    Invalid { field: &'static str, rule: &'static str, value: String },
     #[error("{0}")]
     Import(#[from] DivisionError),
     #[error("cannot read {path}: {source}")]
-    ReadFile {
-        path: String,
-        source: std::io::Error,
-    },
+    ReadFile { path: String, source: std::io::Error },
+    /// No one is signed in (or the session has ended).
+    #[error("sign-in required")]
+    Unauthenticated,
+    /// Wrong username or password, unknown user, locked or disabled account: one message for
+    /// all, so that the answer never tells which.
+    #[error("sign-in failed")]
+    LoginFailed,
+    /// The actor may not do this (already audited by the guard).
+    #[error("{capability} denied")]
+    Forbidden { capability: &'static str },
+    /// The account must change its password before anything else.
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// Someone saved the thing since it was read: `what` is a catalogue key.
+    #[error("{what} was changed by someone else")]
+    Stale { what: &'static str },
+    /// The value is already taken (a username): `field` is a catalogue key.
+    #[error("{field} `{value}` is taken")]
+    Duplicate { field: &'static str, value: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -35,10 +48,6 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
     pub fn invalid(field: &'static str, rule: &'static str, value: impl Into<String>) -> Self {
-        ServiceError::Invalid {
-            field,
-            rule,
-            value: value.into(),
-        }
+        ServiceError::Invalid { field, rule, value: value.into() }
     }
 }

@@ -17,18 +17,13 @@ pub const DIVISION_FILES_HINT: &str = "a folder holding provinces.csv, cities.cs
 /// unpacked npm package can be named directly).
 pub fn read_division_dir(dir: &Path) -> ServiceResult<Vec<(&'static str, String)>> {
     let dist = dir.join("dist");
-    let base: PathBuf = if !dir.join(FILES[0].0).exists() && dist.join(FILES[0].0).exists() {
-        dist
-    } else {
-        dir.to_owned()
-    };
+    let base: PathBuf =
+        if !dir.join(FILES[0].0).exists() && dist.join(FILES[0].0).exists() { dist } else { dir.to_owned() };
     let mut files = Vec::with_capacity(FILES.len());
     for (name, _, _) in FILES {
         let path = base.join(name);
-        let text = std::fs::read_to_string(&path).map_err(|source| ServiceError::ReadFile {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ServiceError::ReadFile { path: path.display().to_string(), source })?;
         files.push((name, text));
     }
     Ok(files)
@@ -41,10 +36,7 @@ impl App {
         let on_record: HashSet<String> = self.store.org_codes().await?.into_iter().collect();
         let known = |code: &OrgCode| on_record.contains(code.as_str());
         let divisions = divisions::parse_set(files, &known)?;
-        let counts = self
-            .store
-            .import_divisions(&divisions, self.clock.now())
-            .await?;
+        let counts = self.store.import_divisions(&divisions, self.clock.now()).await?;
         tracing::info!(
             read = counts.read,
             inserted = counts.inserted,

@@ -2,9 +2,14 @@
 //! owns the store and the clock. Authorization and the audit log will live here too, so that
 //! no handler ever decides them on its own.
 
+mod accounts;
+mod actor;
+mod audit;
+mod auth;
 mod error;
 mod import;
 mod orgs;
+pub mod secrets;
 
 pub mod orgs_limits {
     //! Paging and search limits, shared with the API description.
@@ -14,6 +19,10 @@ pub mod orgs_limits {
 use domain::Clock;
 use store::{DatabaseUrl, Store};
 
+pub use accounts::{AccountAction, AccountForm, ActionDone, parse_roles};
+pub use actor::{Actor, Via};
+pub use audit::{ChainReport, MIN_RETENTION_DAYS};
+pub use auth::{ABSOLUTE_TIMEOUT_HOURS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES, MAX_FAILED_LOGINS, NewSession};
 pub use error::{ServiceError, ServiceResult};
 pub use import::{DIVISION_FILES_HINT, read_division_dir};
 pub use orgs::{Listing, OrgQuery, RawOrgQuery};
@@ -31,11 +40,7 @@ impl App {
         let store = Store::connect(url).await?;
         let applied = store.migrate().await?;
         if applied > 0 {
-            tracing::info!(
-                applied,
-                engine = store.engine().as_str(),
-                "applied database migrations"
-            );
+            tracing::info!(applied, engine = store.engine().as_str(), "applied database migrations");
         }
         Ok(App { store, clock })
     }

@@ -3,7 +3,9 @@
 use domain::{OrgCode, OrgLevel};
 use store::{OrgFilter, OrgUnit, Page};
 
-use super::{App, ServiceError, ServiceResult};
+use domain::authz::Capability;
+
+use super::{Actor, App, ServiceError, ServiceResult};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -37,25 +39,12 @@ fn none_if_blank(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn parse_number(
-    field: &'static str,
-    raw: Option<&str>,
-    default: u32,
-    max: u32,
-) -> ServiceResult<u32> {
+fn parse_number(field: &'static str, raw: Option<&str>, default: u32, max: u32) -> ServiceResult<u32> {
     match none_if_blank(raw) {
         None => Ok(default),
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ServiceError::invalid(
-                field,
-                if max == u32::MAX {
-                    "rule.page"
-                } else {
-                    "rule.per_page"
-                },
-                s,
-            )),
+            _ => Err(ServiceError::invalid(field, if max == u32::MAX { "rule.page" } else { "rule.per_page" }, s)),
         },
     }
 }
@@ -63,16 +52,10 @@ fn parse_number(
 impl OrgQuery {
     pub fn parse(raw: RawOrgQuery<'_>) -> ServiceResult<OrgQuery> {
         let parent = none_if_blank(raw.parent)
-            .map(|s| {
-                OrgCode::parse(s)
-                    .map_err(|_| ServiceError::invalid("field.parent", "rule.org_code", s))
-            })
+            .map(|s| OrgCode::parse(s).map_err(|_| ServiceError::invalid("field.parent", "rule.org_code", s)))
             .transpose()?;
         let level = none_if_blank(raw.level)
-            .map(|s| {
-                OrgLevel::parse(s)
-                    .ok_or_else(|| ServiceError::invalid("field.level", "rule.level", s))
-            })
+            .map(|s| OrgLevel::parse(s).ok_or_else(|| ServiceError::invalid("field.level", "rule.level", s)))
             .transpose()?;
         let text = none_if_blank(raw.q).map(str::to_owned);
         if let Some(t) = &text
@@ -81,18 +64,8 @@ impl OrgQuery {
             return Err(ServiceError::invalid("field.q", "rule.q_length", t.clone()));
         }
         let number = parse_number("field.page", raw.page, 1, u32::MAX)?;
-        let size = parse_number(
-            "field.per_page",
-            raw.per_page,
-            DEFAULT_PAGE_SIZE,
-            MAX_PAGE_SIZE,
-        )?;
-        Ok(OrgQuery {
-            parent,
-            level,
-            text,
-            page: Page { number, size },
-        })
+        let size = parse_number("field.per_page", raw.per_page, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        Ok(OrgQuery { parent, level, text, page: Page { number, size } })
     }
 
     fn filter(&self) -> OrgFilter {
@@ -104,11 +77,7 @@ impl OrgQuery {
             (Some(p), false) => OrgScope::ChildrenOf(p.clone()),
             (Some(p), true) => OrgScope::Below(p.clone()),
         };
-        OrgFilter {
-            scope,
-            level: self.level,
-            text: self.text.clone(),
-        }
+        OrgFilter { scope, level: self.level, text: self.text.clone() }
     }
 }
 
@@ -126,39 +95,40 @@ impl<T> Listing<T> {
     }
 }
 
+// The hierarchy of administrative divisions is public knowledge: every account that may read
+// org units reads all of them (a clerk picks origin areas anywhere in the country).
 impl App {
-    pub async fn org_unit(&self, code: &OrgCode) -> ServiceResult<OrgUnit> {
+    /// An org unit that must exist (no permission check: for use inside other use cases).
+    pub(super) async fn existing_org_unit(&self, code: &OrgCode) -> ServiceResult<OrgUnit> {
         self.store
             .org_unit(code)
             .await?
-            .ok_or_else(|| ServiceError::NotFound {
-                what: "thing.org_unit",
-                key: code.to_string(),
-            })
+            .ok_or_else(|| ServiceError::NotFound { what: "thing.org_unit", key: code.to_string() })
+    }
+
+    pub async fn org_unit(&self, actor: &Actor, code: &OrgCode) -> ServiceResult<OrgUnit> {
+        self.guard(actor, Capability::OrgRead).await?;
+        self.existing_org_unit(code).await
     }
 
     /// The unit and its ancestors, from the top down.
-    pub async fn org_lineage(&self, code: &OrgCode) -> ServiceResult<Vec<OrgUnit>> {
+    pub async fn org_lineage(&self, actor: &Actor, code: &OrgCode) -> ServiceResult<Vec<OrgUnit>> {
+        self.guard(actor, Capability::OrgRead).await?;
         Ok(self.store.org_lineage(code).await?)
     }
 
-    pub async fn list_org_units(&self, query: &OrgQuery) -> ServiceResult<Listing<OrgUnit>> {
+    pub async fn list_org_units(&self, actor: &Actor, query: &OrgQuery) -> ServiceResult<Listing<OrgUnit>> {
+        self.guard(actor, Capability::OrgRead).await?;
         if let Some(parent) = &query.parent {
             // Listing below a unit that does not exist is a mistake worth telling, not an empty list.
-            self.org_unit(parent).await?;
+            self.existing_org_unit(parent).await?;
         }
-        let (items, total) = self
-            .store
-            .list_org_units(&query.filter(), query.page)
-            .await?;
-        Ok(Listing {
-            items,
-            total,
-            page: query.page,
-        })
+        let (items, total) = self.store.list_org_units(&query.filter(), query.page).await?;
+        Ok(Listing { items, total, page: query.page })
     }
 
-    pub async fn org_counts_by_level(&self) -> ServiceResult<Vec<(OrgLevel, u64)>> {
+    pub async fn org_counts_by_level(&self, actor: &Actor) -> ServiceResult<Vec<(OrgLevel, u64)>> {
+        self.guard(actor, Capability::OrgRead).await?;
         Ok(self.store.count_by_level().await?)
     }
 }
@@ -170,41 +140,11 @@ mod tests {
     #[test]
     fn query_parameters_are_checked_and_name_their_field() {
         let bad = [
-            (
-                RawOrgQuery {
-                    parent: Some("37x"),
-                    ..Default::default()
-                },
-                "field.parent",
-            ),
-            (
-                RawOrgQuery {
-                    level: Some("galaxy"),
-                    ..Default::default()
-                },
-                "field.level",
-            ),
-            (
-                RawOrgQuery {
-                    page: Some("0"),
-                    ..Default::default()
-                },
-                "field.page",
-            ),
-            (
-                RawOrgQuery {
-                    page: Some("-3"),
-                    ..Default::default()
-                },
-                "field.page",
-            ),
-            (
-                RawOrgQuery {
-                    per_page: Some("501"),
-                    ..Default::default()
-                },
-                "field.per_page",
-            ),
+            (RawOrgQuery { parent: Some("37x"), ..Default::default() }, "field.parent"),
+            (RawOrgQuery { level: Some("galaxy"), ..Default::default() }, "field.level"),
+            (RawOrgQuery { page: Some("0"), ..Default::default() }, "field.page"),
+            (RawOrgQuery { page: Some("-3"), ..Default::default() }, "field.page"),
+            (RawOrgQuery { per_page: Some("501"), ..Default::default() }, "field.per_page"),
         ];
         for (raw, field) in bad {
             match OrgQuery::parse(raw) {
@@ -212,18 +152,8 @@ mod tests {
                 other => panic!("expected {field} to be refused, got {other:?}"),
             }
         }
-        let q = OrgQuery::parse(RawOrgQuery {
-            q: Some("  "),
-            ..Default::default()
-        })
-        .unwrap();
+        let q = OrgQuery::parse(RawOrgQuery { q: Some("  "), ..Default::default() }).unwrap();
         assert_eq!(q.text, None, "a blank search is no search");
-        assert_eq!(
-            q.page,
-            Page {
-                number: 1,
-                size: DEFAULT_PAGE_SIZE
-            }
-        );
+        assert_eq!(q.page, Page { number: 1, size: DEFAULT_PAGE_SIZE });
     }
 }

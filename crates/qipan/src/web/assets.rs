@@ -1,12 +1,8 @@
 //! Static assets, embedded in the binary at pinned versions: no CDN, no internet.
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-
-use crate::service::App;
 
 /// Name, media type, bytes and caching of each asset. htmx 2.0.11 comes from the npm package
 /// `htmx.org` (BSD-2-Clause); its file name carries the version, so it is cached for a year.
@@ -17,28 +13,14 @@ const ASSETS: &[(&str, &str, &[u8], &str)] = &[
         include_bytes!("../../assets/htmx-2.0.11.min.js"),
         "public, max-age=31536000, immutable",
     ),
-    (
-        "qipan.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../assets/qipan.css"),
-        "public, max-age=300",
-    ),
+    ("qipan.css", "text/css; charset=utf-8", include_bytes!("../../assets/qipan.css"), "public, max-age=300"),
 ];
 
-pub fn routes() -> Router<App> {
-    Router::new().route("/assets/{name}", get(asset))
-}
-
-async fn asset(Path(name): Path<String>) -> Response {
+pub async fn asset(Path(name): Path<String>) -> Response {
     match ASSETS.iter().find(|(n, ..)| *n == name) {
-        Some((_, mime, body, cache)) => (
-            [
-                (header::CONTENT_TYPE, *mime),
-                (header::CACHE_CONTROL, *cache),
-            ],
-            *body,
-        )
-            .into_response(),
+        Some((_, mime, body, cache)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, *cache)], *body).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such asset\n").into_response(),
     }
 }

@@ -24,48 +24,49 @@ use crate::i18n::{Locale, Messages};
 use crate::service::ServiceError;
 
 /// Status, machine code and human message of an error, in the given language.
-fn describe(
-    err: &ServiceError,
-    t: &Messages,
-) -> (StatusCode, &'static str, String, Option<&'static str>) {
+fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, String, Option<&'static str>) {
     match err {
         ServiceError::NotFound { what, key } => (
             StatusCode::NOT_FOUND,
             "not_found",
-            t.fmt(
-                "error.not_found_thing",
-                &[("what", t.get(what)), ("key", key)],
-            ),
+            t.fmt("error.not_found_thing", &[("what", t.get(what)), ("key", key)]),
             None,
         ),
         ServiceError::Invalid { field, rule, value } => (
             StatusCode::BAD_REQUEST,
             "invalid",
-            t.fmt(
-                "error.invalid_field",
-                &[
-                    ("field", t.get(field)),
-                    ("rule", t.get(rule)),
-                    ("value", value),
-                ],
-            ),
+            t.fmt("error.invalid_field", &[("field", t.get(field)), ("rule", t.get(rule)), ("value", value)]),
             Some(*field),
         ),
         ServiceError::Import(e) => (StatusCode::BAD_REQUEST, "invalid_file", e.to_string(), None),
-        ServiceError::ReadFile { .. } => (
-            StatusCode::BAD_REQUEST,
-            "invalid_file",
-            err.to_string(),
+        ServiceError::ReadFile { .. } => (StatusCode::BAD_REQUEST, "invalid_file", err.to_string(), None),
+        ServiceError::Unauthenticated => {
+            (StatusCode::UNAUTHORIZED, "unauthenticated", t.get("error.unauthenticated").to_owned(), None)
+        }
+        ServiceError::LoginFailed => {
+            (StatusCode::UNAUTHORIZED, "login_failed", t.get("error.login_failed").to_owned(), None)
+        }
+        ServiceError::Forbidden { .. } => {
+            (StatusCode::FORBIDDEN, "forbidden", t.get("error.forbidden").to_owned(), None)
+        }
+        ServiceError::PasswordChangeRequired => (
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            t.get("error.password_change_required").to_owned(),
             None,
+        ),
+        ServiceError::Stale { what } => {
+            (StatusCode::CONFLICT, "stale", t.fmt("error.stale", &[("what", t.get(what))]), None)
+        }
+        ServiceError::Duplicate { field, value } => (
+            StatusCode::CONFLICT,
+            "duplicate",
+            t.fmt("error.duplicate", &[("field", t.get(field)), ("value", value)]),
+            Some(*field),
         ),
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "internal error");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                t.get("error.internal").to_owned(),
-                None,
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal", t.get("error.internal").to_owned(), None)
         }
     }
 }
@@ -93,33 +94,15 @@ struct ApiErrorDetail {
     field: Option<&'static str>,
 }
 
-fn api_body(
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    field: Option<&'static str>,
-) -> Response {
+fn api_body(status: StatusCode, code: &'static str, message: String, field: Option<&'static str>) -> Response {
     // API field names are the query parameter names, not catalogue keys.
     let field = field.map(|f| f.strip_prefix("field.").unwrap_or(f));
-    (
-        status,
-        Json(ApiErrorBody {
-            error: ApiErrorDetail {
-                code,
-                message,
-                field,
-            },
-        }),
-    )
-        .into_response()
+    (status, Json(ApiErrorBody { error: ApiErrorDetail { code, message, field } })).into_response()
 }
 
 impl ApiError {
     pub fn not_found_route(path: &str) -> Self {
-        ApiError(ServiceError::NotFound {
-            what: "thing.api_route",
-            key: path.to_owned(),
-        })
+        ApiError(ServiceError::NotFound { what: "thing.api_route", key: path.to_owned() })
     }
 }
 
@@ -143,13 +126,7 @@ impl PageError {
     }
 
     pub fn not_found(Lang(t): Lang) -> Self {
-        PageError {
-            err: ServiceError::NotFound {
-                what: "thing.page",
-                key: String::new(),
-            },
-            t,
-        }
+        PageError { err: ServiceError::NotFound { what: "thing.page", key: String::new() }, t }
     }
 }
 
@@ -166,16 +143,24 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let t = self.t;
+        match &self.err {
+            ServiceError::Unauthenticated => return axum::response::Redirect::to("/login").into_response(),
+            ServiceError::PasswordChangeRequired => {
+                return axum::response::Redirect::to("/account/password").into_response();
+            }
+            _ => {}
+        }
         let (status, _, message, _) = describe(&self.err, &t);
         let title = match status {
             StatusCode::NOT_FOUND => t.get("error.not_found_title"),
             StatusCode::BAD_REQUEST => t.get("error.bad_request_title"),
+            StatusCode::FORBIDDEN => t.get("error.forbidden_title"),
+            StatusCode::CONFLICT => t.get("error.conflict_title"),
+            StatusCode::UNAUTHORIZED => t.get("error.unauthenticated_title"),
             _ => t.get("error.internal_title"),
         };
         let message = match &self.err {
-            ServiceError::NotFound {
-                what: "thing.page", ..
-            } => t.get("error.page_not_found").to_owned(),
+            ServiceError::NotFound { what: "thing.page", .. } => t.get("error.page_not_found").to_owned(),
             _ => message,
         };
         render_error(status, t, title, message)
@@ -183,13 +168,11 @@ impl IntoResponse for PageError {
 }
 
 fn render_error(status: StatusCode, t: Messages, title: &'static str, message: String) -> Response {
-    let page = ErrorPage {
-        t,
-        chrome: Chrome::new(t, ""),
-        status: status.as_u16(),
-        title,
-        message,
-    };
+    // Inside a request, an error page keeps the signed-in layout (navigation, sign-out).
+    let chrome = super::auth::current_context()
+        .map(|c| Chrome::for_request(&c.app, &t, c.actor.as_ref(), "", &c.uri))
+        .unwrap_or_else(Chrome::bare);
+    let page = ErrorPage { t, chrome, status: status.as_u16(), title, message };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -214,6 +197,12 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         t.get("error.internal_title"),
         t.get("error.internal").to_owned(),
     )
+}
+
+/// The status and message of an error, for handlers that show it inside a form.
+pub fn message_of(err: &ServiceError, t: &Messages) -> (StatusCode, String) {
+    let (status, _, message, _) = describe(err, t);
+    (status, message)
 }
 
 /// Renders a template, or answers 500 (logged) if rendering fails.

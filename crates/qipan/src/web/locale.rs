@@ -20,7 +20,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-fn locale_of(parts: &Parts) -> Locale {
+pub(crate) fn locale_of(parts: &Parts) -> Locale {
     parts
         .headers
         .get_all(header::COOKIE)

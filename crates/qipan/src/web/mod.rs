@@ -6,13 +6,16 @@
 
 mod api;
 mod assets;
+pub mod auth;
 mod error;
 mod locale;
 mod ui;
 
 use axum::Router;
+use axum::http::Method;
 use axum::http::{HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -26,32 +29,42 @@ pub use locale::{LANG_COOKIE, Lang};
 /// The whole application as one router, for `serve` and for in-process tests.
 pub fn router(app: App) -> Router {
     let trace = TraceLayer::new_for_http()
-        .make_span_with(|req: &Request<_>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        })
+        .make_span_with(
+            |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+        )
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(tower_http::LatencyUnit::Micros));
-    Router::new()
-        .merge(ui::routes())
-        .nest("/api/v1", api::routes())
-        .merge(assets::routes())
-        .route("/healthz", axum::routing::get(healthz))
+    let mut router = Router::new();
+    for (_, path, handler) in route_table() {
+        router = router.route(path, handler);
+    }
+    router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), auth::resolve))
         .with_state(app)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(trace)
+}
+
+/// Every route of the application: method, path, handler. The router is built from it, and the
+/// authorization matrix test walks it, so that no route escapes the test.
+fn route_table() -> Vec<(Method, &'static str, MethodRouter<App>)> {
+    let mut table = ui::routes();
+    table.extend(api::routes());
+    table.push((Method::GET, "/assets/{name}", axum::routing::get(assets::asset)));
+    table.push((Method::GET, "/healthz", axum::routing::get(healthz)));
+    table
+}
+
+/// The method and path of every route, for tests and documentation.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    route_table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
@@ -60,11 +73,7 @@ async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Respon
         Ok(()) => (axum::http::StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable\n",
-            )
-                .into_response()
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
         }
     }
 }

@@ -2,20 +2,16 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::{demo_app, demo_rows, get};
+use crate::helpers::{demo_app, demo_login, demo_rows, get};
 
 #[tokio::test]
 async fn without_parent_the_top_level_is_listed() {
     let (app, _db) = demo_app().await;
-    let reply = get(&app, "/api/v1/org-units", None).await;
+    let s = demo_login(&app, "county").await;
+    let reply = get(&app, "/api/v1/org-units", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::OK);
     let body = reply.json();
-    let codes: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = body["items"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["34", "37", "41", "43", "51"]);
     assert_eq!(body["total"], 5);
     let shandong = &body["items"][1];
@@ -27,35 +23,18 @@ async fn without_parent_the_top_level_is_listed() {
 #[tokio::test]
 async fn children_of_a_parent_and_one_unit() {
     let (app, _db) = demo_app().await;
-    let body = get(&app, "/api/v1/org-units?parent=371602&per_page=500", None)
-        .await
-        .json();
+    let s = demo_login(&app, "county").await;
+    let body = get(&app, "/api/v1/org-units?parent=371602&per_page=500", Some(&s)).await.json();
     let townships = demo_rows("streets.csv", "371602");
     assert_eq!(body["total"], townships);
-    assert!(
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|u| u["parent"] == "371602" && u["level"] == "township")
-    );
+    assert!(body["items"].as_array().unwrap().iter().all(|u| u["parent"] == "371602" && u["level"] == "township"));
 
-    let one = get(&app, "/api/v1/org-units/371602001", None).await;
+    let one = get(&app, "/api/v1/org-units/371602001", Some(&s)).await;
     assert_eq!(one.status, StatusCode::OK);
     let unit = one.json();
     assert_eq!(
-        (
-            unit["code"].as_str(),
-            unit["name"].as_str(),
-            unit["level"].as_str(),
-            unit["parent"].as_str()
-        ),
-        (
-            Some("371602001"),
-            Some("市中街道"),
-            Some("township"),
-            Some("371602")
-        )
+        (unit["code"].as_str(), unit["name"].as_str(), unit["level"].as_str(), unit["parent"].as_str()),
+        (Some("371602001"), Some("市中街道"), Some("township"), Some("371602"))
     );
     assert_eq!(unit["child_count"], demo_rows("villages.csv", "371602001"));
 }
@@ -63,66 +42,31 @@ async fn children_of_a_parent_and_one_unit() {
 #[tokio::test]
 async fn search_by_name_or_code_and_level_filter() {
     let (app, _db) = demo_app().await;
-    let by_name = get(&app, "/api/v1/org-units?q=%E6%BB%A8%E5%9F%8E", None)
-        .await
-        .json(); // 滨城
-    assert!(
-        by_name["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["code"] == "371602")
-    );
-    let by_code = get(&app, "/api/v1/org-units?q=371602&level=county", None)
-        .await
-        .json();
+    let s = demo_login(&app, "county").await;
+    let by_name = get(&app, "/api/v1/org-units?q=%E6%BB%A8%E5%9F%8E", Some(&s)).await.json(); // 滨城
+    assert!(by_name["items"].as_array().unwrap().iter().any(|u| u["code"] == "371602"));
+    let by_code = get(&app, "/api/v1/org-units?q=371602&level=county", Some(&s)).await.json();
     assert_eq!(by_code["total"], 1);
-    let counties = get(&app, "/api/v1/org-units?level=county", None)
-        .await
-        .json();
+    let counties = get(&app, "/api/v1/org-units?level=county", Some(&s)).await.json();
     assert_eq!(counties["total"], demo_rows("areas.csv", ""));
     // Under a parent, a search reaches every depth: the villages of Bincheng.
-    let villages = get(
-        &app,
-        "/api/v1/org-units?parent=371602&level=village&per_page=1",
-        None,
-    )
-    .await
-    .json();
+    let villages = get(&app, "/api/v1/org-units?parent=371602&level=village&per_page=1", Some(&s)).await.json();
     assert_eq!(villages["total"], demo_rows("villages.csv", "371602"));
 }
 
 #[tokio::test]
 async fn pages_partition_the_results() {
     let (app, _db) = demo_app().await;
-    let all = get(&app, "/api/v1/org-units?parent=371602&per_page=500", None)
-        .await
-        .json();
+    let s = demo_login(&app, "county").await;
+    let all = get(&app, "/api/v1/org-units?parent=371602&per_page=500", Some(&s)).await.json();
     let mut paged = Vec::new();
     for page in 1..=4 {
-        let body = get(
-            &app,
-            &format!("/api/v1/org-units?parent=371602&per_page=4&page={page}"),
-            None,
-        )
-        .await
-        .json();
+        let body = get(&app, &format!("/api/v1/org-units?parent=371602&per_page=4&page={page}"), Some(&s)).await.json();
         assert_eq!(body["page"], page);
         assert_eq!(body["per_page"], 4);
-        paged.extend(
-            body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| u["code"].clone()),
-        );
+        paged.extend(body["items"].as_array().unwrap().iter().map(|u| u["code"].clone()));
     }
-    let all_codes: Vec<_> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["code"].clone())
-        .collect();
+    let all_codes: Vec<_> = all["items"].as_array().unwrap().iter().map(|u| u["code"].clone()).collect();
     assert_eq!(paged, all_codes[..paged.len()].to_vec());
     let mut sorted = all_codes.clone();
     sorted.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
@@ -132,6 +76,7 @@ async fn pages_partition_the_results() {
 #[tokio::test]
 async fn bad_parameters_are_refused_naming_the_field() {
     let (app, _db) = demo_app().await;
+    let s = demo_login(&app, "county").await;
     for (query, field) in [
         ("parent=37x", "parent"),
         ("level=galaxy", "level"),
@@ -139,14 +84,14 @@ async fn bad_parameters_are_refused_naming_the_field() {
         ("per_page=100000", "per_page"),
         ("page=abc", "page"),
     ] {
-        let reply = get(&app, &format!("/api/v1/org-units?{query}"), None).await;
+        let reply = get(&app, &format!("/api/v1/org-units?{query}"), Some(&s)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
         let body = reply.json();
         assert_eq!(body["error"]["code"], "invalid", "{query}");
         assert_eq!(body["error"]["field"], field, "{query}");
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
-    let reply = get(&app, "/api/v1/org-units/3716021", None).await;
+    let reply = get(&app, "/api/v1/org-units/3716021", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.json()["error"]["field"], "code");
 }
@@ -154,12 +99,9 @@ async fn bad_parameters_are_refused_naming_the_field() {
 #[tokio::test]
 async fn unknown_units_and_routes_are_404_in_json() {
     let (app, _db) = demo_app().await;
-    for path in [
-        "/api/v1/org-units/999999",
-        "/api/v1/org-units?parent=999999",
-        "/api/v1/no-such-thing",
-    ] {
-        let reply = get(&app, path, None).await;
+    let s = demo_login(&app, "county").await;
+    for path in ["/api/v1/org-units/999999", "/api/v1/org-units?parent=999999", "/api/v1/no-such-thing"] {
+        let reply = get(&app, path, Some(&s)).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(reply.json()["error"]["code"], "not_found", "{path}");
     }
@@ -168,17 +110,19 @@ async fn unknown_units_and_routes_are_404_in_json() {
 #[tokio::test]
 async fn healthz_answers_while_the_database_does() {
     let (app, _db) = demo_app().await;
-    let reply = get(&app, "/healthz", None).await;
+    let s = demo_login(&app, "county").await;
+    let reply = get(&app, "/healthz", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::OK);
     app.store.close().await;
-    let reply = get(&app, "/healthz", None).await;
+    let reply = get(&app, "/healthz", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_live_api() {
     let (app, _db) = demo_app().await;
-    let reply = get(&app, "/api/v1/openapi.json", None).await;
+    let s = demo_login(&app, "county").await;
+    let reply = get(&app, "/api/v1/openapi.json", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::OK);
     let spec = reply.json();
     assert_eq!(spec["openapi"], "3.1.0");
@@ -186,32 +130,18 @@ async fn the_openapi_document_describes_the_live_api() {
     assert!(paths.contains_key("/org-units") && paths.contains_key("/org-units/{code}"));
     // Every property the schema requires is in a live answer, and nothing undocumented is.
     let unit_schema = &spec["components"]["schemas"]["OrgUnit"];
-    let unit = get(&app, "/api/v1/org-units/371602", None).await.json();
-    let documented: Vec<&str> = unit_schema["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let unit = get(&app, "/api/v1/org-units/371602", Some(&s)).await.json();
+    let documented: Vec<&str> = unit_schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
     for required in unit_schema["required"].as_array().unwrap() {
-        assert!(
-            unit.get(required.as_str().unwrap()).is_some(),
-            "missing {required}"
-        );
+        assert!(unit.get(required.as_str().unwrap()).is_some(), "missing {required}");
     }
     for key in unit.as_object().unwrap().keys() {
-        assert!(
-            documented.contains(&key.as_str()),
-            "{key} is not documented"
-        );
+        assert!(documented.contains(&key.as_str()), "{key} is not documented");
     }
     let list_schema = &spec["components"]["schemas"]["OrgUnitList"];
-    let list = get(&app, "/api/v1/org-units", None).await.json();
+    let list = get(&app, "/api/v1/org-units", Some(&s)).await.json();
     for required in list_schema["required"].as_array().unwrap() {
-        assert!(
-            list.get(required.as_str().unwrap()).is_some(),
-            "missing {required}"
-        );
+        assert!(list.get(required.as_str().unwrap()).is_some(), "missing {required}");
     }
     // Every documented query parameter is accepted.
     let params: Vec<&str> = paths["/org-units"]["get"]["parameters"]
@@ -221,12 +151,7 @@ async fn the_openapi_document_describes_the_live_api() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(params, ["parent", "level", "q", "page", "per_page"]);
-    let reply = get(
-        &app,
-        "/api/v1/org-units?parent=37&level=city&q=3716&page=1&per_page=10",
-        None,
-    )
-    .await;
+    let reply = get(&app, "/api/v1/org-units?parent=37&level=city&q=3716&page=1&per_page=10", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["total"], 1);
 }

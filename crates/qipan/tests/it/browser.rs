@@ -11,26 +11,17 @@ use serde_json::json;
 use crate::helpers::demo_app;
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The chromedriver to use, or `None` to skip when it is missing outside `scripts/test` and CI.
 fn chromedriver() -> Option<String> {
-    let path =
-        std::env::var("QIPAN_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+    let path = std::env::var("QIPAN_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
     if std::path::Path::new(&path).exists() {
         return Some(path);
     }
-    let required =
-        std::env::var_os("CI").is_some() || std::env::var_os("QIPAN_TEST_ENGINE").is_some();
-    assert!(
-        !required,
-        "browser tests need chromedriver at {path} (scripts/test installs chromium-driver)"
-    );
+    let required = std::env::var_os("CI").is_some() || std::env::var_os("QIPAN_TEST_ENGINE").is_some();
+    assert!(!required, "browser tests need chromedriver at {path} (scripts/test installs chromium-driver)");
     eprintln!("skipping the browser test: no chromedriver at {path}; scripts/test installs it");
     None
 }
@@ -50,8 +41,7 @@ async fn start_browser(driver_path: &str) -> Driver {
         .spawn()
         .expect("start chromedriver");
     let profile = tempfile::tempdir().unwrap().keep();
-    let chromium =
-        std::env::var("QIPAN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let chromium = std::env::var("QIPAN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".to_owned(),
@@ -69,11 +59,7 @@ async fn start_browser(driver_path: &str) -> Driver {
     let mut last_error = String::new();
     for _ in 0..100 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
             Ok(client) => return Driver { process, client },
             Err(e) => last_error = e.to_string(),
         }
@@ -94,61 +80,129 @@ async fn text_of(client: &Client, css: &str) -> String {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browse_the_tree_search_and_switch_language_in_chromium() {
-    let Some(driver_path) = chromedriver() else {
-        return;
-    };
-    let (app, _db) = demo_app().await;
+/// Signs in through the real login form and waits for the signed-in page.
+async fn sign_in(client: &Client, base: &str, username: &str, next: &str) {
+    client.goto(&format!("{base}/login?next={next}")).await.unwrap();
+    client.find(Locator::Css("#username")).await.unwrap().send_keys(username).await.unwrap();
+    client.find(Locator::Css("#password")).await.unwrap().send_keys(qipan::demo::DEMO_PASSWORD).await.unwrap();
+    client.find(Locator::Css("#login-submit")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#me"))
+        .await
+        .unwrap_or_else(|e| panic!("{username} did not get signed in: {e}"));
+}
+
+async fn sign_out(client: &Client) {
+    client.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
+    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#login-submit")).await.unwrap();
+}
+
+async fn serve_demo() -> (String, tokio::task::JoinHandle<std::io::Result<()>>, crate::helpers::TestDb) {
+    let (app, db) = demo_app().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move { axum::serve(listener, qipan::web::router(app)).await });
+    let service = qipan::web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, service).await });
+    (base, server, db)
+}
 
-    let Driver {
-        mut process,
-        client,
-    } = start_browser(&driver_path).await;
+async fn nav_texts(client: &Client) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in client.find_all(Locator::Css("header nav a")).await.unwrap() {
+        v.push(e.text().await.unwrap());
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_demo_role_signs_in_through_the_form_and_sees_its_own_part() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db) = serve_demo().await;
+    let Driver { mut process, client } = start_browser(&driver_path).await;
     let result = async {
+        // Anonymous visitors see nothing but the login page.
         client.goto(&format!("{base}/orgs")).await.unwrap();
+        assert_eq!(text_of(&client, "h1").await, "登录");
+        // A wrong password gets the one generic message.
+        client.find(Locator::Css("#username")).await.unwrap().send_keys("county").await.unwrap();
+        client.find(Locator::Css("#password")).await.unwrap().send_keys("wrong-password-1A").await.unwrap();
+        client.find(Locator::Css("#login-submit")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&client, "#login-error").await.contains("用户名或密码不正确"));
+
+        // (username, the navigation it must see, the unit it belongs to)
+        let cases: [(&str, &[&str], &str); 8] = [
+            ("clerk", &["首页", "组织机构"], "新苑社区居委会"),
+            ("township", &["首页", "组织机构"], "市中街道"),
+            ("county", &["首页", "组织机构"], "滨城区"),
+            ("pingchang", &["首页", "组织机构"], "平昌县"),
+            ("supervisor", &["首页", "组织机构"], "滨州市"),
+            ("sysadmin", &["首页", "组织机构", "账户管理"], "山东省"),
+            ("secadmin", &["首页", "组织机构", "账户管理", "接口令牌"], "山东省"),
+            ("auditor", &["首页", "组织机构", "审计日志"], "山东省"),
+        ];
+        for (username, nav, unit) in cases {
+            sign_in(&client, &base, username, "/").await;
+            assert_eq!(nav_texts(&client).await, nav, "{username}'s navigation");
+            assert!(text_of(&client, ".user .unit").await.contains(unit), "{username} belongs to {unit}");
+            match username {
+                "sysadmin" => {
+                    // The accounts of its own province, not those of Sichuan.
+                    client.goto(&format!("{base}/admin/accounts")).await.unwrap();
+                    let accounts = text_of(&client, "#accounts").await;
+                    assert!(accounts.contains("county") && accounts.contains("clerk"), "{accounts}");
+                    assert!(!accounts.contains("pingchang"), "Sichuan's account is out of scope: {accounts}");
+                }
+                "auditor" => {
+                    // Sign-ins of Shandong's accounts, not of the Sichuan operator.
+                    client.goto(&format!("{base}/audit?action=login.")).await.unwrap();
+                    let log = text_of(&client, "#audit-log").await;
+                    assert!(log.contains("sysadmin") && log.contains("county"), "{log}");
+                    assert!(!log.contains("pingchang"), "Sichuan's entries are out of scope: {log}");
+                    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+                    if let Ok(png) = client.screenshot().await {
+                        std::fs::write(dir.join("audit-zh.png"), png).ok();
+                    }
+                }
+                "clerk" => {
+                    // An administrator's page is refused, not shown.
+                    client.goto(&format!("{base}/admin/accounts")).await.unwrap();
+                    assert_eq!(text_of(&client, "h1").await, "无权访问");
+                }
+                _ => {}
+            }
+            sign_out(&client).await;
+        }
+    }
+    .await;
+    client.close().await.ok();
+    process.kill().await.ok();
+    server.abort();
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_the_tree_search_and_switch_language_in_chromium() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db) = serve_demo().await;
+    let Driver { mut process, client } = start_browser(&driver_path).await;
+    let result = async {
+        sign_in(&client, &base, "county", "/orgs").await;
         assert_eq!(text_of(&client, "h1").await, "组织机构");
 
         // Expand 山东省, then 滨州市: each level arrives from the server as the node opens.
-        client
-            .find(Locator::Css(r#"details[data-code="37"] > summary .name"#))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        assert_eq!(
-            text_of(&client, r#"details[data-code="3716"] > summary .name"#).await,
-            "滨州市"
-        );
-        client
-            .find(Locator::Css(r#"details[data-code="3716"] > summary .name"#))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        assert_eq!(
-            text_of(&client, r#"details[data-code="371602"] > summary .name"#).await,
-            "滨城区"
-        );
+        client.find(Locator::Css(r#"details[data-code="37"] > summary .name"#)).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&client, r#"details[data-code="3716"] > summary .name"#).await, "滨州市");
+        client.find(Locator::Css(r#"details[data-code="3716"] > summary .name"#)).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&client, r#"details[data-code="371602"] > summary .name"#).await, "滨城区");
 
         // Typing a search swaps the tree for results without a page load.
         let q = client.find(Locator::Css("#q")).await.unwrap();
         q.send_keys("滨城").await.unwrap();
         let results = text_of(&client, "#org-results").await;
-        assert!(
-            results.contains("371602") && results.contains("滨城区"),
-            "{results}"
-        );
-        assert_eq!(
-            client.current_url().await.unwrap().path(),
-            "/orgs",
-            "no navigation happened"
-        );
+        assert!(results.contains("371602") && results.contains("滨城区"), "{results}");
+        assert_eq!(client.current_url().await.unwrap().path(), "/orgs", "no navigation happened");
 
         client.screenshot().await.ok().map(|png| {
             let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -156,28 +210,14 @@ async fn browse_the_tree_search_and_switch_language_in_chromium() {
         });
 
         // Switch to English: the page comes back in English, and stays so on the next visit.
-        client
-            .find(Locator::Css("#lang-en"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(r#"html[lang="en"]"#))
-            .await
-            .unwrap();
+        client.find(Locator::Css("#lang-en")).await.unwrap().click().await.unwrap();
+        client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(r#"html[lang="en"]"#)).await.unwrap();
         assert_eq!(text_of(&client, "h1").await, "Organisation units");
         client.goto(&format!("{base}/")).await.unwrap();
         assert_eq!(text_of(&client, "h1").await, "Home");
         client.goto(&format!("{base}/orgs/371602")).await.unwrap();
         let crumbs = text_of(&client, ".crumbs").await;
-        assert!(
-            crumbs.contains("山东省") && crumbs.contains("滨州市"),
-            "{crumbs}"
-        );
+        assert!(crumbs.contains("山东省") && crumbs.contains("滨州市"), "{crumbs}");
         assert!(text_of(&client, "#org-children").await.contains("市中街道"));
 
         client.goto(&format!("{base}/no-such-page")).await.unwrap();

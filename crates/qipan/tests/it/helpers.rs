@@ -42,11 +42,7 @@ pub async fn fresh_db() -> TestDb {
     if !engine_is_postgres() {
         let path = dir.path().join("qipan.db");
         let url_text = format!("sqlite:{}", path.display());
-        return TestDb {
-            url: DatabaseUrl::Sqlite(path),
-            url_text,
-            _dir: dir,
-        };
+        return TestDb { url: DatabaseUrl::Sqlite(path), url_text, _dir: dir };
     }
     let admin = std::env::var("QIPAN_TEST_PG_URL")
         .expect("QIPAN_TEST_ENGINE=postgres needs QIPAN_TEST_PG_URL (a superuser URL); scripts/test sets it");
@@ -54,35 +50,21 @@ pub async fn fresh_db() -> TestDb {
         "qipan_t{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
     );
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to the test cluster");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test cluster");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create a test database");
     conn.close().await.ok();
     let mut url = url::Url::parse(&admin).expect("QIPAN_TEST_PG_URL is a URL");
     url.set_path(&name);
     let url_text = url.to_string();
-    TestDb {
-        url: DatabaseUrl::parse(&url_text).unwrap(),
-        url_text,
-        _dir: dir,
-    }
+    TestDb { url: DatabaseUrl::parse(&url_text).unwrap(), url_text, _dir: dir }
 }
 
 /// A migrated, empty installation.
 pub async fn empty_app(clock: Clock) -> (App, TestDb) {
     let db = fresh_db().await;
-    let app = App::open(&db.url, clock)
-        .await
-        .expect("open the test database");
+    let app = App::open(&db.url, clock).await.expect("open the test database");
     (app, db)
 }
 
@@ -96,21 +78,12 @@ pub async fn demo_app() -> (App, TestDb) {
 /// The number of data rows (lines after the header) of one of the demo's division files,
 /// counted from the file itself, independently of the importer.
 pub fn demo_rows(file: &str, prefix: &str) -> u64 {
-    let (_, text) = qipan::demo::DIVISION_FILES
-        .iter()
-        .find(|(n, _)| *n == file)
-        .expect("a demo file");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty() && l.starts_with(prefix))
-        .count() as u64
+    let (_, text) = qipan::demo::DIVISION_FILES.iter().find(|(n, _)| *n == file).expect("a demo file");
+    text.lines().skip(1).filter(|l| !l.trim().is_empty() && l.starts_with(prefix)).count() as u64
 }
 
 pub fn demo_total() -> u64 {
-    qipan::demo::DIVISION_FILES
-        .iter()
-        .map(|(n, _)| demo_rows(n, ""))
-        .sum()
+    qipan::demo::DIVISION_FILES.iter().map(|(n, _)| demo_rows(n, "")).sum()
 }
 
 pub struct Reply {
@@ -123,24 +96,91 @@ impl Reply {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
+
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
 }
 
-/// One request through the whole router, in process.
-pub async fn get(app: &App, path: &str, cookie: Option<&str>) -> Reply {
-    let mut req = Request::get(path);
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
+/// A signed-in browser: its cookies and the CSRF token of its session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// The same session with one more cookie (e.g. `qipan_lang=en`).
+    pub fn with_cookie(&self, extra: &str) -> Session {
+        Session { cookie: format!("{}; {extra}", self.cookie), csrf: self.csrf.clone() }
     }
-    let response = qipan::web::router(app.clone())
-        .oneshot(req.body(Body::empty()).unwrap())
+}
+
+/// Signs in through the service, as the login form does.
+pub async fn login_as(app: &App, username: &str, password: &str) -> Session {
+    let s = app
+        .login(username, password, Some("127.0.0.1".into()))
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("login {username}: {e}"));
+    Session { cookie: format!("qipan_session={}", s.token), csrf: s.actor.csrf().unwrap().to_owned() }
+}
+
+/// Signs in as one of the demo accounts.
+pub async fn demo_login(app: &App, username: &str) -> Session {
+    login_as(app, username, qipan::demo::DEMO_PASSWORD).await
+}
+
+/// Creates an account at the console and signs in with it.
+pub async fn new_account(app: &App, username: &str, role: &str, unit: &str) -> Session {
+    let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
+    let form = qipan::service::AccountForm {
+        username,
+        display_name: username,
+        unit,
+        roles: vec![role],
+        password: Some(TEST_PASSWORD),
+        must_change: false,
+    };
+    app.create_account(&console, &form).await.unwrap_or_else(|e| panic!("create {username}: {e}"));
+    login_as(app, username, TEST_PASSWORD).await
+}
+
+pub const TEST_PASSWORD: &str = "Test-password-42";
+
+/// One request through the whole router, in process.
+pub async fn send(app: &App, req: Request<Body>) -> Reply {
+    let response = qipan::web::router(app.clone()).oneshot(req).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+pub async fn get(app: &App, path: &str, session: Option<&Session>) -> Reply {
+    let mut req = Request::get(path);
+    if let Some(s) = session {
+        req = req.header(header::COOKIE, &s.cookie);
     }
+    send(app, req.body(Body::empty()).unwrap()).await
+}
+
+/// A form post carrying the session's CSRF token, as the pages' forms do.
+pub async fn post_form(app: &App, path: &str, session: Option<&Session>, fields: &[(&str, &str)]) -> Reply {
+    let mut body = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(s) = session {
+        body.append_pair("_csrf", &s.csrf);
+    }
+    for (k, v) in fields {
+        body.append_pair(k, v);
+    }
+    post_raw(app, path, session, body.finish()).await
+}
+
+/// A form post with exactly this body (no CSRF token added).
+pub async fn post_raw(app: &App, path: &str, session: Option<&Session>, body: String) -> Reply {
+    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(s) = session {
+        req = req.header(header::COOKIE, &s.cookie);
+    }
+    send(app, req.body(Body::from(body)).unwrap()).await
 }

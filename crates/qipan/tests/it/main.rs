@@ -4,7 +4,10 @@
 
 mod helpers;
 
+mod accounts;
 mod api;
+mod audit;
+mod authz_matrix;
 mod browser;
 mod catalogue;
 mod cli;

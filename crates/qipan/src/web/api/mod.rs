@@ -3,15 +3,20 @@
 
 mod openapi;
 mod org_units;
+mod session;
 
-use axum::Router;
-use axum::routing::get;
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, post};
 
 use crate::service::App;
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/openapi.json", get(openapi::document))
-        .route("/org-units", get(org_units::list))
-        .route("/org-units/{code}", get(org_units::one))
+pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
+    vec![
+        (Method::GET, "/api/v1/openapi.json", get(openapi::document)),
+        (Method::GET, "/api/v1/org-units", get(org_units::list)),
+        (Method::GET, "/api/v1/org-units/{code}", get(org_units::one)),
+        (Method::POST, "/api/v1/session", post(session::create)),
+        (Method::GET, "/api/v1/session", get(session::current)),
+        (Method::DELETE, "/api/v1/session", delete(session::end)),
+    ]
 }

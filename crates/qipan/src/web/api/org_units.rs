@@ -8,6 +8,7 @@ use store::OrgUnit;
 
 use crate::service::{App, OrgQuery, RawOrgQuery, ServiceError};
 use crate::web::ApiError;
+use crate::web::auth::ApiActor;
 
 /// An org unit in the API (the contract: `code`, `name`, `level`, `parent`).
 #[derive(Debug, Serialize)]
@@ -50,6 +51,7 @@ pub struct ListParams {
 
 pub async fn list(
     State(app): State<App>,
+    ApiActor(actor): ApiActor,
     Query(p): Query<ListParams>,
 ) -> Result<Json<OrgUnitList>, ApiError> {
     let query = OrgQuery::parse(RawOrgQuery {
@@ -59,7 +61,7 @@ pub async fn list(
         page: p.page.as_deref(),
         per_page: p.per_page.as_deref(),
     })?;
-    let listing = app.list_org_units(&query).await?;
+    let listing = app.list_org_units(&actor, &query).await?;
     Ok(Json(OrgUnitList {
         items: listing.items.iter().map(OrgUnitView::from).collect(),
         total: listing.total,
@@ -70,10 +72,10 @@ pub async fn list(
 
 pub async fn one(
     State(app): State<App>,
+    ApiActor(actor): ApiActor,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnitView>, ApiError> {
-    let code = OrgCode::parse(&code)
-        .map_err(|_| ServiceError::invalid("field.code", "rule.org_code", &code))?;
-    let unit = app.org_unit(&code).await?;
+    let code = OrgCode::parse(&code).map_err(|_| ServiceError::invalid("field.code", "rule.org_code", &code))?;
+    let unit = app.org_unit(&actor, &code).await?;
     Ok(Json(OrgUnitView::from(&unit)))
 }

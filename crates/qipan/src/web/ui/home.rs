@@ -4,10 +4,12 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
+use domain::authz::Capability;
 
 use super::Chrome;
 use crate::i18n::Messages;
 use crate::service::App;
+use crate::web::auth::SignedIn;
 use crate::web::error::render;
 use crate::web::{Lang, PageError};
 
@@ -16,25 +18,29 @@ use crate::web::{Lang, PageError};
 struct HomePage {
     t: Messages,
     chrome: Chrome,
-    counts: Vec<(&'static str, u64)>,
+    counts: Option<Vec<(&'static str, u64)>>,
     engine: &'static str,
+    roles: Vec<&'static str>,
+    unit: String,
 }
 
-pub async fn page(State(app): State<App>, lang: Lang, uri: Uri) -> Response {
+pub async fn page(State(app): State<App>, lang: Lang, uri: Uri, SignedIn(actor): SignedIn) -> Response {
     let t = lang.0;
-    let counts = match app.org_counts_by_level().await {
-        Ok(c) => c,
-        Err(e) => return PageError::new(lang, e).into_response(),
+    let counts = if actor.can(Capability::OrgRead) {
+        match app.org_counts_by_level(&actor).await {
+            Ok(c) => Some(c.into_iter().map(|(level, n)| (t.level(level), n)).collect()),
+            Err(e) => return PageError::new(lang, e).into_response(),
+        }
+    } else {
+        None
     };
-    let counts = counts
-        .into_iter()
-        .map(|(level, n)| (t.level(level), n))
-        .collect();
     let page = HomePage {
         t,
-        chrome: Chrome::for_request(&app, "home", &uri),
+        chrome: Chrome::for_request(&app, &t, Some(&actor), "/", &uri),
         counts,
         engine: app.store.engine().as_str(),
+        roles: actor.roles.iter().map(|r| t.role(*r)).collect(),
+        unit: format!("{} ({})", actor.org_name, actor.org),
     };
     render(&page, t)
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::i18n::Locale;
 use crate::web::LANG_COOKIE;
+use crate::web::auth::safe_next;
 
 #[derive(Deserialize)]
 pub struct LangParams {
@@ -14,27 +15,11 @@ pub struct LangParams {
     next: Option<String>,
 }
 
-/// Only a local path is a safe place to return to: `//evil.example` and `https://…` are not.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/",
-    }
-}
-
 pub async fn switch(Query(params): Query<LangParams>) -> Response {
-    let locale = params
-        .set
-        .as_deref()
-        .and_then(Locale::from_tag)
-        .unwrap_or_default();
+    let locale = params.set.as_deref().and_then(Locale::from_tag).unwrap_or_default();
     let next = safe_next(params.next.as_deref());
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
-        locale.tag()
-    );
-    let mut response =
-        (StatusCode::SEE_OTHER, [(header::LOCATION, next.to_owned())]).into_response();
+    let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", locale.tag());
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, next.to_owned())]).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -48,12 +33,7 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/orgs?q=1")), "/orgs?q=1");
-        for bad in [
-            "//evil.example/",
-            "https://evil.example/",
-            "/\\evil.example",
-            "orgs",
-        ] {
+        for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example", "orgs"] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

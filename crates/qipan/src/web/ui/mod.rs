@@ -1,66 +1,136 @@
-//! HTML pages: the shell every page shares, the home page, the org browser, the language switch.
+//! HTML pages: the shell every page shares, and the pages themselves.
 
+mod account;
+mod admin;
+mod audit;
 mod home;
 mod lang;
+mod login;
 mod orgs;
 
-use axum::Router;
-use axum::routing::get;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+use domain::authz::Capability;
 
 use crate::i18n::Messages;
-use crate::service::App;
+use crate::service::{Actor, App};
 
-pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/", get(home::page))
-        .route("/orgs", get(orgs::browser))
-        .route("/orgs/search", get(orgs::search_fragment))
-        .route("/orgs/tree", get(orgs::tree_fragment))
-        .route("/orgs/{code}", get(orgs::detail))
-        .route("/lang", get(lang::switch))
+/// The pages: method, path, handler. The router and the authorization matrix test both read
+/// this table.
+pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
+    vec![
+        (Method::GET, "/", get(home::page)),
+        (Method::GET, "/login", get(login::form)),
+        (Method::POST, "/login", post(login::submit)),
+        (Method::POST, "/logout", post(login::logout)),
+        (Method::GET, "/lang", get(lang::switch)),
+        (Method::GET, "/orgs", get(orgs::browser)),
+        (Method::GET, "/orgs/search", get(orgs::search_fragment)),
+        (Method::GET, "/orgs/tree", get(orgs::tree_fragment)),
+        (Method::GET, "/orgs/{code}", get(orgs::detail)),
+        (Method::GET, "/account", get(account::page)),
+        (Method::GET, "/account/password", get(account::password_form)),
+        (Method::POST, "/account/password", post(account::password_submit)),
+        (Method::GET, "/admin/accounts", get(admin::list)),
+        (Method::GET, "/admin/accounts/new", get(admin::new_form)),
+        (Method::POST, "/admin/accounts", post(admin::create)),
+        (Method::GET, "/admin/accounts/{id}", get(admin::detail)),
+        (Method::POST, "/admin/accounts/{id}", post(admin::act)),
+        (Method::GET, "/admin/tokens", get(admin::tokens)),
+        (Method::POST, "/admin/tokens", post(admin::create_token)),
+        (Method::POST, "/admin/tokens/{id}/revoke", post(admin::revoke_token)),
+        (Method::GET, "/audit", get(audit::search)),
+        (Method::GET, "/audit/export.csv", get(audit::export)),
+    ]
 }
 
-/// What the shared layout needs: the active navigation entry and the current address (the
-/// language switch returns there).
+/// One entry of the navigation bar.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The signed-in account as the layout shows it.
+#[derive(Debug, Clone)]
+pub struct ChromeUser {
+    pub display_name: String,
+    pub unit: String,
+    pub csrf: String,
+}
+
+/// What the shared layout needs: navigation for the actor's capabilities, the current address
+/// (the language switch returns there), the CSRF token for forms and htmx, the clock banner.
 #[derive(Debug, Clone)]
 pub struct Chrome {
-    pub active: &'static str,
     pub here: String,
     pub fixed_clock: Option<String>,
+    pub user: Option<ChromeUser>,
+    pub nav: Vec<NavItem>,
 }
 
 impl Chrome {
-    pub fn new(_t: Messages, active: &'static str) -> Self {
-        Chrome {
-            active,
-            here: "/".to_owned(),
-            fixed_clock: None,
-        }
+    /// A layout without navigation (error pages rendered before anyone is known).
+    pub fn bare() -> Self {
+        Chrome { here: "/".to_owned(), fixed_clock: None, user: None, nav: Vec::new() }
     }
 
-    pub fn for_request(app: &App, active: &'static str, uri: &axum::http::Uri) -> Self {
-        let here = uri
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| "/".to_owned());
+    pub fn for_request(
+        app: &App,
+        t: &Messages,
+        actor: Option<&Actor>,
+        active: &'static str,
+        uri: &axum::http::Uri,
+    ) -> Self {
+        let here = uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".to_owned());
         let fixed_clock = match app.clock {
-            domain::Clock::Fixed(at) => Some(
-                at.with_timezone(&domain::clock::china_standard_time())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-            ),
+            domain::Clock::Fixed(at) => {
+                Some(at.with_timezone(&domain::clock::china_standard_time()).format("%Y-%m-%d %H:%M").to_string())
+            }
             domain::Clock::System => None,
         };
-        Chrome {
-            active,
-            here,
-            fixed_clock,
+        let mut nav = Vec::new();
+        if let Some(actor) = actor.filter(|a| !a.must_change_password) {
+            let mut item = |href: &'static str, key: &'static str| {
+                nav.push(NavItem { href, label: t.get(key), current: active == href });
+            };
+            item("/", "nav.home");
+            if actor.can(Capability::OrgRead) {
+                item("/orgs", "nav.orgs");
+            }
+            if actor.can(Capability::AccountAdmin) || actor.can(Capability::SecurityAdmin) {
+                item("/admin/accounts", "nav.accounts");
+            }
+            if actor.can(Capability::SecurityAdmin) {
+                item("/admin/tokens", "nav.tokens");
+            }
+            if actor.can(Capability::AuditRead) {
+                item("/audit", "nav.audit");
+            }
         }
+        let user = actor.map(|a| ChromeUser {
+            display_name: a.display_name.clone(),
+            unit: a.org_name.clone(),
+            csrf: a.csrf().unwrap_or_default().to_owned(),
+        });
+        Chrome { here, fixed_clock, user, nav }
     }
 
     /// The language-switch link for a locale tag, returning to this page.
     pub fn lang_href(&self, tag: &str) -> String {
         format!("/lang?set={tag}&next={}", percent_encode(&self.here))
+    }
+
+    /// The CSRF token for forms (empty when no one is signed in).
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf.as_str()).unwrap_or("")
+    }
+
+    /// `{"X-CSRF-Token": "…"}` for htmx's `hx-headers`, so that htmx requests carry the token.
+    pub fn htmx_headers(&self) -> String {
+        let token = self.user.as_ref().map(|u| u.csrf.as_str()).unwrap_or("");
+        serde_json::json!({ "X-CSRF-Token": token }).to_string()
     }
 }
 

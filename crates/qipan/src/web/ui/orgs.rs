@@ -11,7 +11,8 @@ use store::OrgUnit;
 
 use super::Chrome;
 use crate::i18n::Messages;
-use crate::service::{App, Listing, OrgQuery, RawOrgQuery, ServiceError};
+use crate::service::{Actor, App, Listing, OrgQuery, RawOrgQuery, ServiceError};
+use crate::web::auth::SignedIn;
 use crate::web::error::render;
 use crate::web::{Lang, PageError};
 
@@ -35,9 +36,7 @@ impl OrgParams {
     }
 
     fn is_search(&self) -> bool {
-        [&self.q, &self.level]
-            .iter()
-            .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()))
+        [&self.q, &self.level].iter().any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()))
     }
 }
 
@@ -51,12 +50,7 @@ pub struct OrgRow {
 
 impl OrgRow {
     fn from_unit(u: &OrgUnit, t: &Messages) -> Self {
-        OrgRow {
-            code: u.code.to_string(),
-            name: u.name.clone(),
-            level: t.level(u.level),
-            child_count: u.child_count,
-        }
+        OrgRow { code: u.code.to_string(), name: u.name.clone(), level: t.level(u.level), child_count: u.child_count }
     }
 }
 
@@ -70,16 +64,13 @@ pub struct Pager {
 }
 
 impl Pager {
-    fn new<T>(listing: &Listing<T>, base: &str, params: &[(&str, Option<&str>)]) -> Self {
+    pub(super) fn new<T>(listing: &Listing<T>, base: &str, params: &[(&str, Option<&str>)]) -> Self {
         let pages = listing.page_count();
         let page = listing.page.number;
         let href = |n: u32| {
             let mut query: Vec<String> = params
                 .iter()
-                .filter_map(|(k, v)| {
-                    v.filter(|v| !v.is_empty())
-                        .map(|v| format!("{k}={}", super::percent_encode(v)))
-                })
+                .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", super::percent_encode(v))))
                 .collect();
             query.push(format!("page={n}"));
             format!("{base}?{}", query.join("&"))
@@ -125,62 +116,31 @@ struct BrowserPage {
 }
 
 fn level_options(t: &Messages) -> Vec<(&'static str, &'static str)> {
-    OrgLevel::ALL
-        .iter()
-        .map(|l| (l.as_str(), t.level(*l)))
-        .collect()
+    OrgLevel::ALL.iter().map(|l| (l.as_str(), t.level(*l))).collect()
 }
 
-async fn tree(app: &App, t: Messages, parent: Option<&str>) -> Result<TreeFragment, ServiceError> {
-    let mut query = OrgQuery::parse(RawOrgQuery {
-        parent,
-        per_page: Some("500"),
-        ..Default::default()
-    })?;
+async fn tree(app: &App, actor: &Actor, t: Messages, parent: Option<&str>) -> Result<TreeFragment, ServiceError> {
+    let mut query = OrgQuery::parse(RawOrgQuery { parent, per_page: Some("500"), ..Default::default() })?;
     query.level = None;
     query.text = None;
-    let listing = app.list_org_units(&query).await?;
+    let listing = app.list_org_units(actor, &query).await?;
     let shown = listing.items.len() as u64;
-    let more = (listing.total > shown).then(|| {
-        (
-            listing.total - shown,
-            format!("/orgs/{}", parent.unwrap_or_default()),
-        )
-    });
-    Ok(TreeFragment {
-        t,
-        units: listing
-            .items
-            .iter()
-            .map(|u| OrgRow::from_unit(u, &t))
-            .collect(),
-        more,
-    })
+    let more =
+        (listing.total > shown).then(|| (listing.total - shown, format!("/orgs/{}", parent.unwrap_or_default())));
+    Ok(TreeFragment { t, units: listing.items.iter().map(|u| OrgRow::from_unit(u, &t)).collect(), more })
 }
 
-async fn results(
-    app: &App,
-    t: Messages,
-    params: &OrgParams,
-) -> Result<ResultsFragment, ServiceError> {
+async fn results(app: &App, actor: &Actor, t: Messages, params: &OrgParams) -> Result<ResultsFragment, ServiceError> {
     let query = OrgQuery::parse(params.raw())?;
-    let listing = app.list_org_units(&query).await?;
+    let listing = app.list_org_units(actor, &query).await?;
     let pager = Pager::new(
         &listing,
         "/orgs",
-        &[
-            ("q", params.q.as_deref()),
-            ("level", params.level.as_deref()),
-            ("parent", params.parent.as_deref()),
-        ],
+        &[("q", params.q.as_deref()), ("level", params.level.as_deref()), ("parent", params.parent.as_deref())],
     );
     Ok(ResultsFragment {
         t,
-        units: listing
-            .items
-            .iter()
-            .map(|u| OrgRow::from_unit(u, &t))
-            .collect(),
+        units: listing.items.iter().map(|u| OrgRow::from_unit(u, &t)).collect(),
         pager,
         q: params.q.clone().unwrap_or_default(),
     })
@@ -191,23 +151,24 @@ pub async fn browser(
     State(app): State<App>,
     lang: Lang,
     uri: Uri,
+    SignedIn(actor): SignedIn,
     Query(params): Query<OrgParams>,
 ) -> Response {
     let t = lang.0;
     let (tree, results) = if params.is_search() {
-        match results(&app, t, &params).await {
+        match results(&app, &actor, t, &params).await {
             Ok(r) => (None, Some(r)),
             Err(e) => return PageError::new(lang, e).into_response(),
         }
     } else {
-        match tree(&app, t, None).await {
+        match tree(&app, &actor, t, None).await {
             Ok(f) => (Some(f), None),
             Err(e) => return PageError::new(lang, e).into_response(),
         }
     };
     let page = BrowserPage {
         t,
-        chrome: Chrome::for_request(&app, "orgs", &uri),
+        chrome: Chrome::for_request(&app, &t, Some(&actor), "/orgs", &uri),
         q: params.q.clone().unwrap_or_default(),
         level: params.level.clone().unwrap_or_default(),
         levels: level_options(&t),
@@ -222,13 +183,14 @@ pub async fn browser(
 pub async fn search_fragment(
     State(app): State<App>,
     lang: Lang,
+    SignedIn(actor): SignedIn,
     Query(params): Query<OrgParams>,
 ) -> Response {
     let t = lang.0;
     let fragment = if params.is_search() {
-        results(&app, t, &params).await.map(|r| render(&r, t))
+        results(&app, &actor, t, &params).await.map(|r| render(&r, t))
     } else {
-        tree(&app, t, None).await.map(|f| render(&f, t))
+        tree(&app, &actor, t, None).await.map(|f| render(&f, t))
     };
     fragment.unwrap_or_else(|e| PageError::new(lang, e).into_response())
 }
@@ -237,10 +199,11 @@ pub async fn search_fragment(
 pub async fn tree_fragment(
     State(app): State<App>,
     lang: Lang,
+    SignedIn(actor): SignedIn,
     Query(params): Query<OrgParams>,
 ) -> Response {
     let t = lang.0;
-    match tree(&app, t, params.parent.as_deref()).await {
+    match tree(&app, &actor, t, params.parent.as_deref()).await {
         Ok(f) => render(&f, t),
         Err(e) => PageError::new(lang, e).into_response(),
     }
@@ -262,36 +225,28 @@ pub async fn detail(
     State(app): State<App>,
     lang: Lang,
     uri: Uri,
+    SignedIn(actor): SignedIn,
     Path(code): Path<String>,
     Query(params): Query<OrgParams>,
 ) -> Response {
     let t = lang.0;
     let result: Result<DetailPage, ServiceError> = async {
-        let code = OrgCode::parse(&code)
-            .map_err(|_| ServiceError::invalid("field.code", "rule.org_code", &code))?;
-        let unit = app.org_unit(&code).await?;
-        let lineage = app.org_lineage(&code).await?;
+        let code = OrgCode::parse(&code).map_err(|_| ServiceError::invalid("field.code", "rule.org_code", &code))?;
+        let unit = app.org_unit(&actor, &code).await?;
+        let lineage = app.org_lineage(&actor, &code).await?;
         let query = OrgQuery::parse(RawOrgQuery {
             parent: Some(code.as_str()),
             page: params.page.as_deref(),
             ..Default::default()
         })?;
-        let listing = app.list_org_units(&query).await?;
+        let listing = app.list_org_units(&actor, &query).await?;
         let base = format!("/orgs/{code}");
         Ok(DetailPage {
             t,
-            chrome: Chrome::for_request(&app, "orgs", &uri),
+            chrome: Chrome::for_request(&app, &t, Some(&actor), "/orgs", &uri),
             unit: OrgRow::from_unit(&unit, &t),
-            lineage: lineage
-                .iter()
-                .filter(|u| u.code != code)
-                .map(|u| OrgRow::from_unit(u, &t))
-                .collect(),
-            children: listing
-                .items
-                .iter()
-                .map(|u| OrgRow::from_unit(u, &t))
-                .collect(),
+            lineage: lineage.iter().filter(|u| u.code != code).map(|u| OrgRow::from_unit(u, &t)).collect(),
+            children: listing.items.iter().map(|u| OrgRow::from_unit(u, &t)).collect(),
             pager: Pager::new(&listing, &base, &[]),
         })
     }

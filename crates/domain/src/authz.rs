@@ -1,0 +1,220 @@
+//! Who may do what: roles, the capabilities they grant, and the rules on combining them.
+//!
+//! The whole policy is the one table [`POLICY`], so that a reader sees it in one place. Where
+//! a capability applies (which org units, which records) is the data scope, decided by the
+//! service layer's guard from the actor's unit; this module only says *what* each role may do.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A role an account (or, for `Department`, an API token) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 村/社区信息员
+    VillageClerk,
+    /// 乡镇管理员
+    TownshipOfficer,
+    /// 县级交换员
+    CountyOperator,
+    /// 督查 (city or province): reads, ranks, orders; sees ID numbers masked
+    Supervisor,
+    /// 部门接口: API tokens only, no UI
+    Department,
+    /// 系统管理员: org units, accounts, code tables; no personal records
+    SystemAdmin,
+    /// 安全管理员: roles, grants, password policy, unlocks, API tokens; no personal records
+    SecurityAdmin,
+    /// 审计管理员: reads and exports the audit log, nothing else
+    AuditAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::VillageClerk,
+        Role::TownshipOfficer,
+        Role::CountyOperator,
+        Role::Supervisor,
+        Role::Department,
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+    ];
+
+    /// The identifier used in the CLI, the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::VillageClerk => "village_clerk",
+            Role::TownshipOfficer => "township_officer",
+            Role::CountyOperator => "county_operator",
+            Role::Supervisor => "supervisor",
+            Role::Department => "department",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+
+    /// One of the three separated administrators (三员).
+    pub fn is_administrator(self) -> bool {
+        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
+    }
+
+    pub fn capabilities(self) -> &'static [Capability] {
+        POLICY.iter().find(|(r, _)| *r == self).map(|(_, caps)| *caps).unwrap_or(&[])
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A named permission. Later issues add their own (`person.read`, `exchange.answer`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Capability {
+    /// Browse the org hierarchy (public divisions; every signed-in account).
+    OrgRead,
+    /// Read personal records in scope.
+    PersonRead,
+    /// Create and change personal records in the management scope.
+    PersonWrite,
+    /// Send and answer exchange items (the county is the subject of exchange).
+    ExchangeAnswer,
+    /// Read supervision figures and issue orders.
+    Supervise,
+    /// Submit department feeds (API tokens).
+    FeedSubmit,
+    /// Manage accounts: create, disable, reset passwords, move, assign roles.
+    AccountAdmin,
+    /// Manage org units and code tables.
+    OrgAdmin,
+    /// Unlock accounts, manage API tokens and the password policy.
+    SecurityAdmin,
+    /// Read the audit log.
+    AuditRead,
+    /// Export the audit log.
+    AuditExport,
+}
+
+impl Capability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::OrgRead => "org.read",
+            Capability::PersonRead => "person.read",
+            Capability::PersonWrite => "person.write",
+            Capability::ExchangeAnswer => "exchange.answer",
+            Capability::Supervise => "supervise",
+            Capability::FeedSubmit => "feed.submit",
+            Capability::AccountAdmin => "account.admin",
+            Capability::OrgAdmin => "org.admin",
+            Capability::SecurityAdmin => "security.admin",
+            Capability::AuditRead => "audit.read",
+            Capability::AuditExport => "audit.export",
+        }
+    }
+}
+
+use Capability::*;
+
+/// The whole policy: each role and the capabilities it grants.
+pub const POLICY: &[(Role, &[Capability])] = &[
+    (Role::VillageClerk, &[OrgRead, PersonRead, PersonWrite]),
+    (Role::TownshipOfficer, &[OrgRead, PersonRead, PersonWrite]),
+    (Role::CountyOperator, &[OrgRead, PersonRead, PersonWrite, ExchangeAnswer]),
+    (Role::Supervisor, &[OrgRead, PersonRead, Supervise]),
+    (Role::Department, &[FeedSubmit]),
+    (Role::SystemAdmin, &[OrgRead, AccountAdmin, OrgAdmin]),
+    (Role::SecurityAdmin, &[OrgRead, SecurityAdmin]),
+    (Role::AuditAdmin, &[OrgRead, AuditRead, AuditExport]),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("an account holds at least one role")]
+    None,
+    #[error(
+        "{0} and {1} may not be held together: the three administrators are separate (三员分立), and an administrator holds no other role"
+    )]
+    Separation(Role, Role),
+    #[error("the department role belongs to API tokens, not to accounts that sign in")]
+    DepartmentAccount,
+}
+
+impl RoleError {
+    /// Catalogue key of the rule broken.
+    pub fn rule_key(&self) -> &'static str {
+        match self {
+            RoleError::None => "rule.roles_none",
+            RoleError::Separation(..) => "rule.roles_separation",
+            RoleError::DepartmentAccount => "rule.roles_department",
+        }
+    }
+}
+
+/// Checks the roles of an account that signs in: at least one; an administrator role alone
+/// (so no account holds two of the three, and none mixes administration with personal
+/// records); never the department role.
+pub fn check_account_roles(roles: &[Role]) -> Result<(), RoleError> {
+    if roles.is_empty() {
+        return Err(RoleError::None);
+    }
+    if roles.contains(&Role::Department) {
+        return Err(RoleError::DepartmentAccount);
+    }
+    if let Some(admin) = roles.iter().find(|r| r.is_administrator()) {
+        if let Some(other) = roles.iter().find(|r| *r != admin) {
+            return Err(RoleError::Separation(*admin, *other));
+        }
+    }
+    Ok(())
+}
+
+/// Whether any of the roles grants the capability.
+pub fn grants(roles: &[Role], capability: Capability) -> bool {
+    roles.iter().any(|r| r.capabilities().contains(&capability))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_is_in_the_policy_once() {
+        for role in Role::ALL {
+            assert_eq!(POLICY.iter().filter(|(r, _)| *r == role).count(), 1, "{role}");
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+
+    #[test]
+    fn administrators_see_no_personal_records() {
+        for role in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin, Role::Department] {
+            assert!(!grants(&[role], Capability::PersonRead), "{role}");
+            assert!(!grants(&[role], Capability::PersonWrite), "{role}");
+        }
+        assert!(grants(&[Role::AuditAdmin], Capability::AuditRead));
+        assert!(!grants(&[Role::SystemAdmin], Capability::AuditRead));
+        assert!(!grants(&[Role::SecurityAdmin], Capability::AccountAdmin));
+    }
+
+    #[test]
+    fn no_account_holds_two_of_the_three_administrators() {
+        let admins = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
+        for a in admins {
+            assert_eq!(check_account_roles(&[a]), Ok(()));
+            for b in Role::ALL.into_iter().filter(|b| *b != a && *b != Role::Department) {
+                assert!(matches!(check_account_roles(&[a, b]), Err(RoleError::Separation(..))), "{a}+{b}");
+            }
+        }
+        assert_eq!(check_account_roles(&[Role::TownshipOfficer, Role::CountyOperator]), Ok(()));
+        assert_eq!(check_account_roles(&[]), Err(RoleError::None));
+        assert_eq!(check_account_roles(&[Role::Department]), Err(RoleError::DepartmentAccount));
+    }
+}

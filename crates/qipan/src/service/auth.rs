@@ -1,0 +1,245 @@
+//! Signing in and out, sessions, password changes and API tokens.
+
+use chrono::Duration;
+use domain::OrgCode;
+use domain::account::{NewPassword, Username};
+use domain::authz::{Capability, Role};
+use serde_json::json;
+use store::{Account, AccountChange, AccountWrite, ApiToken};
+
+use super::secrets::{decoy_hash, hash_password, random_token, token_hash, verify_password};
+use super::{Actor, App, ServiceError, ServiceResult, Via};
+
+pub const IDLE_TIMEOUT_MINUTES: i64 = 30;
+pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
+pub const MAX_FAILED_LOGINS: i32 = 5;
+pub const LOCKOUT_MINUTES: i64 = 15;
+/// A session's last-seen time is written at most this often (a write per request would make
+/// every page a write on SQLite).
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// A session just created: the token goes into the cookie and is never stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub actor: Actor,
+}
+
+pub(super) fn actor_of(account: &Account, via: Via, address: Option<String>) -> Actor {
+    Actor {
+        account_id: Some(account.id),
+        name: account.username.clone(),
+        display_name: account.display_name.clone(),
+        org: account.org_code.clone(),
+        org_name: account.org_name.clone(),
+        roles: account.roles.clone(),
+        via,
+        must_change_password: account.must_change_password,
+        address,
+    }
+}
+
+/// Someone not yet identified, for audit entries about sign-in attempts.
+fn anonymous(name: &str, address: Option<String>) -> Actor {
+    let mut a = Actor::console(OrgCode::parse("00").expect("static code"));
+    a.name = name.chars().take(64).collect();
+    a.via = Via::Session { csrf: String::new() };
+    a.address = address;
+    a
+}
+
+impl App {
+    /// Checks a username and password. Every failure — unknown name, wrong password, locked or
+    /// disabled account — is the same `LoginFailed`, and each is audited.
+    pub async fn login(&self, username: &str, password: &str, address: Option<String>) -> ServiceResult<NewSession> {
+        let now = self.clock.now();
+        let account = match Username::parse(username) {
+            Ok(u) => self.store.account_by_username(u.as_str()).await?,
+            Err(_) => None,
+        };
+        let Some(account) = account else {
+            verify_password(password.to_owned(), decoy_hash().to_owned()).await;
+            let who = anonymous(username, address);
+            self.audit(&who, "login.failure", None, None, json!({"reason": "unknown_user"})).await?;
+            return Err(ServiceError::LoginFailed);
+        };
+        let who = actor_of(&account, Via::Session { csrf: String::new() }, address.clone());
+        if account.disabled {
+            self.audit(&who, "login.failure", Some(&account.org_code), None, json!({"reason": "disabled"})).await?;
+            return Err(ServiceError::LoginFailed);
+        }
+        if account.locked_until.is_some_and(|until| until > now) {
+            self.audit(&who, "login.failure", Some(&account.org_code), None, json!({"reason": "locked"})).await?;
+            return Err(ServiceError::LoginFailed);
+        }
+        if !verify_password(password.to_owned(), account.password_hash.clone()).await {
+            // A lock that has run out starts the count afresh.
+            let before = if account.locked_until.is_some() { 0 } else { account.failed_logins };
+            let failed = before + 1;
+            let mut entries = vec![self.audit_draft(
+                &who,
+                "login.failure",
+                Some(&account.org_code),
+                None,
+                json!({"reason": "wrong_password", "failed": failed}),
+            )];
+            let locked_until = if failed >= MAX_FAILED_LOGINS {
+                let until = now + Duration::minutes(LOCKOUT_MINUTES);
+                entries.push(self.audit_draft(
+                    &who,
+                    "account.lockout",
+                    Some(&account.org_code),
+                    Some(format!("account:{}", account.id)),
+                    json!({"until": until.to_rfc3339(), "failed": failed}),
+                ));
+                Some(until)
+            } else {
+                None
+            };
+            let failed = if locked_until.is_some() { 0 } else { failed };
+            self.store.record_login_attempt(account.id, failed, locked_until, &entries).await?;
+            return Err(ServiceError::LoginFailed);
+        }
+        let token = random_token();
+        let csrf = random_token();
+        let audit = self.audit_draft(&who, "login.success", Some(&account.org_code), None, json!({}));
+        let expires = now + Duration::hours(ABSOLUTE_TIMEOUT_HOURS);
+        self.store
+            .create_session(&token_hash(&token), account.id, &csrf, now, expires, address.as_deref(), &audit)
+            .await?;
+        Ok(NewSession { token, actor: actor_of(&account, Via::Session { csrf }, address) })
+    }
+
+    /// The actor of a session token, if the session is alive (30 minutes idle, 12 hours in all)
+    /// and its account enabled. An ended session is removed.
+    pub async fn session_actor(&self, token: &str, address: Option<String>) -> ServiceResult<Option<Actor>> {
+        let hash = token_hash(token);
+        let Some(session) = self.store.session(&hash).await? else { return Ok(None) };
+        let now = self.clock.now();
+        let idle = now - session.last_seen_at > Duration::minutes(IDLE_TIMEOUT_MINUTES);
+        if idle || now >= session.expires_at || session.account.disabled {
+            self.store.end_session(&hash, None).await?;
+            return Ok(None);
+        }
+        if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
+            self.store.touch_session(&hash, now).await?;
+        }
+        Ok(Some(actor_of(&session.account, Via::Session { csrf: session.csrf_token }, address)))
+    }
+
+    pub async fn logout(&self, token: &str, actor: &Actor) -> ServiceResult<()> {
+        let audit = self.audit_draft(actor, "logout", Some(&actor.org), None, json!({}));
+        self.store.end_session(&token_hash(token), Some(&audit)).await?;
+        Ok(())
+    }
+
+    /// Changes the actor's own password, checking the current one first.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> ServiceResult<()> {
+        let id = actor.account_id.ok_or(ServiceError::Unauthenticated)?;
+        let account = self.store.account_by_id(id).await?.ok_or(ServiceError::Unauthenticated)?;
+        if !verify_password(current.to_owned(), account.password_hash.clone()).await {
+            self.audit(actor, "password.change_failed", Some(&actor.org), None, json!({"reason": "wrong_current"}))
+                .await?;
+            return Err(ServiceError::invalid("field.current_password", "rule.current_password", ""));
+        }
+        let username = Username::parse(&account.username).map_err(|_| ServiceError::Unauthenticated)?;
+        let new = NewPassword::parse(new, &username)
+            .map_err(|e| ServiceError::invalid("field.new_password", e.rule_key(), ""))?;
+        if new.expose() != confirm {
+            return Err(ServiceError::invalid("field.confirm_password", "rule.confirm_password", ""));
+        }
+        if verify_password(new.expose().to_owned(), account.password_hash.clone()).await {
+            return Err(ServiceError::invalid("field.new_password", "rule.password_reuse", ""));
+        }
+        let change = AccountChange {
+            password_hash: Some(hash_password(new.expose().to_owned()).await),
+            must_change_password: Some(false),
+            ..Default::default()
+        };
+        let audit =
+            self.audit_draft(actor, "password.change", Some(&actor.org), Some(format!("account:{id}")), json!({}));
+        match self.store.change_account(id, account.version, &change, self.clock.now(), &audit).await? {
+            AccountWrite::Done(_) => Ok(()),
+            AccountWrite::Stale => Err(ServiceError::Stale { what: "thing.account" }),
+            AccountWrite::Missing | AccountWrite::Duplicate => Err(ServiceError::Unauthenticated),
+        }
+    }
+
+    /// The actor's recent sign-ins (successes and failures), newest first.
+    pub async fn recent_logins(&self, actor: &Actor, limit: u32) -> ServiceResult<Vec<store::StoredAudit>> {
+        let filter = store::AuditFilter {
+            actor: Some(actor.name.clone()),
+            action_prefix: Some("login.".to_owned()),
+            ..Default::default()
+        };
+        let page = store::Page { number: 1, size: limit };
+        Ok(self.store.search_audit(&filter, page).await?.0)
+    }
+
+    // --- API tokens ---------------------------------------------------------------------------
+
+    /// The actor of a department's API token (`Authorization: Bearer …`), if it is live.
+    pub async fn token_actor(&self, token: &str, address: Option<String>) -> ServiceResult<Option<Actor>> {
+        let Some(t) = self.store.use_api_token(&token_hash(token), self.clock.now()).await? else { return Ok(None) };
+        let org = OrgCode::parse(&t.org_code).map_err(|e| {
+            ServiceError::Store(store::StoreError::Corrupt { what: "API token", detail: e.to_string() })
+        })?;
+        Ok(Some(Actor {
+            account_id: None,
+            name: format!("token:{}:{}", t.id, t.name),
+            display_name: t.name.clone(),
+            org,
+            org_name: String::new(),
+            roles: vec![Role::Department],
+            via: Via::Token { token_id: t.id },
+            must_change_password: false,
+            address,
+        }))
+    }
+
+    /// Creates a department token for a unit in the actor's scope; the secret is returned once.
+    pub async fn create_api_token(&self, actor: &Actor, name: &str, org: &OrgCode) -> ServiceResult<(i64, String)> {
+        self.guard_on(actor, Capability::SecurityAdmin, org).await?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ServiceError::invalid("field.token_name", "rule.token_name", name));
+        }
+        self.existing_org_unit(org).await?;
+        let secret = format!("qpt_{}", random_token());
+        let audit =
+            self.audit_draft(actor, "token.create", Some(org), None, json!({"name": name, "scope": "feed.submit"}));
+        let id = self
+            .store
+            .create_api_token(name, org, &token_hash(&secret), actor.account_id, self.clock.now(), &audit)
+            .await?;
+        Ok((id, secret))
+    }
+
+    pub async fn list_api_tokens(&self, actor: &Actor) -> ServiceResult<Vec<ApiToken>> {
+        self.guard(actor, Capability::SecurityAdmin).await?;
+        Ok(self.store.list_api_tokens(actor.subtree().as_ref()).await?)
+    }
+
+    pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> ServiceResult<()> {
+        self.guard(actor, Capability::SecurityAdmin).await?;
+        let token = self.store.api_token(id).await?;
+        let org = token.as_ref().and_then(|t| OrgCode::parse(&t.org_code).ok());
+        // A token outside the scope is "not found", so that its existence is not revealed.
+        let Some(org) = org.filter(|o| actor.manages(o)) else {
+            if let Some(o) = token.and_then(|t| OrgCode::parse(&t.org_code).ok()) {
+                let detail = json!({"capability": "security.admin"});
+                self.audit(actor, "access.denied", Some(&o), Some(format!("token:{id}")), detail).await?;
+            }
+            return Err(ServiceError::NotFound { what: "thing.token", key: id.to_string() });
+        };
+        let audit = self.audit_draft(actor, "token.revoke", Some(&org), Some(format!("token:{id}")), json!({}));
+        self.store.revoke_api_token(id, self.clock.now(), &audit).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Every account's own page: who am I, my recent sign-ins, and changing my password.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::Chrome;
+use crate::i18n::Messages;
+use crate::service::App;
+use crate::web::auth::SignedIn;
+use crate::web::error::{message_of, render};
+use crate::web::{Lang, PageError};
+
+/// An audit entry as the pages show it.
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub org: String,
+    pub target: String,
+    pub detail: String,
+    pub address: String,
+}
+
+impl AuditRow {
+    pub fn from_stored(s: &store::StoredAudit) -> Self {
+        let e = &s.entry;
+        AuditRow {
+            seq: e.seq,
+            at: e.at.with_timezone(&domain::clock::china_standard_time()).format("%Y-%m-%d %H:%M:%S").to_string(),
+            actor: e.actor_name.clone(),
+            action: e.action.clone(),
+            org: e.org_code.clone().unwrap_or_default(),
+            target: e.target.clone().unwrap_or_default(),
+            detail: e.detail.clone(),
+            address: e.address.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    t: Messages,
+    chrome: Chrome,
+    username: String,
+    display_name: String,
+    unit: String,
+    roles: Vec<&'static str>,
+    logins: Vec<AuditRow>,
+}
+
+pub async fn page(State(app): State<App>, lang: Lang, uri: Uri, SignedIn(actor): SignedIn) -> Response {
+    let t = lang.0;
+    let logins = match app.recent_logins(&actor, 20).await {
+        Ok(l) => l.iter().map(AuditRow::from_stored).collect(),
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
+    let page = AccountPage {
+        t,
+        chrome: Chrome::for_request(&app, &t, Some(&actor), "/account", &uri),
+        username: actor.name.clone(),
+        display_name: actor.display_name.clone(),
+        unit: format!("{} ({})", actor.org_name, actor.org),
+        roles: actor.roles.iter().map(|r| t.role(*r)).collect(),
+        logins,
+    };
+    render(&page, t)
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    t: Messages,
+    chrome: Chrome,
+    forced: bool,
+    error: Option<String>,
+}
+
+pub async fn password_form(State(app): State<App>, Lang(t): Lang, uri: Uri, SignedIn(actor): SignedIn) -> Response {
+    let page = PasswordPage {
+        t,
+        chrome: Chrome::for_request(&app, &t, Some(&actor), "/account", &uri),
+        forced: actor.must_change_password,
+        error: None,
+    };
+    render(&page, t)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+pub async fn password_submit(
+    State(app): State<App>,
+    Lang(t): Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    match app.change_own_password(&actor, &f.current, &f.new, &f.confirm).await {
+        Ok(()) => Redirect::to("/account?changed=1").into_response(),
+        Err(e) => {
+            let (status, message) = message_of(&e, &t);
+            let page = PasswordPage {
+                t,
+                chrome: Chrome::for_request(&app, &t, Some(&actor), "/account", &uri),
+                forced: actor.must_change_password,
+                error: Some(message),
+            };
+            let mut response = render(&page, t);
+            *response.status_mut() = status;
+            response
+        }
+    }
+}

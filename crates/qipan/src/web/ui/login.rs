@@ -1,0 +1,134 @@
+//! The login page, signing in with the form, and signing out.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::Chrome;
+use crate::i18n::Messages;
+use crate::service::{App, ServiceError, secrets::random_token};
+use crate::web::Lang;
+use crate::web::auth::{
+    LOGIN_CSRF_COOKIE, MaybeActor, SessionToken, SignedIn, clear_session_cookie, is_tls, safe_next, session_cookie,
+};
+use crate::web::error::{message_of, render};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: Messages,
+    chrome: Chrome,
+    next: String,
+    username: String,
+    error: Option<String>,
+    login_csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+fn login_page(
+    app: &App,
+    t: Messages,
+    uri: &Uri,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+    tls: bool,
+) -> Response {
+    let login_csrf = random_token();
+    let page = LoginPage {
+        t,
+        chrome: Chrome::for_request(app, &t, None, "/login", uri),
+        next: next.to_owned(),
+        username: username.to_owned(),
+        error,
+        login_csrf: login_csrf.clone(),
+    };
+    let secure = if tls { "; Secure" } else { "" };
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={login_csrf}; Path=/login; HttpOnly; SameSite=Strict{secure}");
+    let mut response = render(&page, t);
+    if let Ok(v) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+pub async fn form(
+    State(app): State<App>,
+    Lang(t): Lang,
+    uri: Uri,
+    headers: HeaderMap,
+    actor: Option<axum::Extension<MaybeActor>>,
+    Query(q): Query<NextParam>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if actor.is_some_and(|a| a.0.0.is_some()) {
+        return Redirect::to(next).into_response();
+    }
+    login_page(&app, t, &uri, next, "", None, is_tls(&headers))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(app): State<App>,
+    Lang(t): Lang,
+    uri: Uri,
+    headers: HeaderMap,
+    ext: axum::http::Extensions,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    let address = crate::web::auth::address_of(&ext);
+    match app.login(&f.username, &f.password, address).await {
+        Ok(session) => {
+            let to = if session.actor.must_change_password { "/account/password" } else { next.as_str() };
+            let mut response = Redirect::to(to).into_response();
+            if let Ok(v) = session_cookie(&session.token, is_tls(&headers)).parse() {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Err(e @ ServiceError::LoginFailed) => {
+            let (status, message) = message_of(&e, &t);
+            let mut response = login_page(&app, t, &uri, &next, &f.username, Some(message), is_tls(&headers));
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => {
+            let (status, message) = message_of(&e, &t);
+            let mut response = login_page(&app, t, &uri, &next, &f.username, Some(message), is_tls(&headers));
+            *response.status_mut() = if status.is_server_error() { status } else { StatusCode::BAD_REQUEST };
+            response
+        }
+    }
+}
+
+pub async fn logout(
+    State(app): State<App>,
+    lang: Lang,
+    SignedIn(actor): SignedIn,
+    token: Option<axum::Extension<SessionToken>>,
+) -> Response {
+    if let Some(axum::Extension(SessionToken(token))) = token {
+        if let Err(e) = app.logout(&token, &actor).await {
+            return crate::web::PageError::new(lang, e).into_response();
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(v) = clear_session_cookie().parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}

@@ -1,0 +1,363 @@
+//! Signing in and out, lockout, sessions, CSRF, passwords and account administration.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Duration;
+use domain::Clock;
+use qipan::service::{App, ServiceError};
+use store::{AuditFilter, Page};
+
+use crate::helpers::{
+    Session, TEST_PASSWORD, demo_app, demo_login, get, login_as, new_account, post_form, post_raw, send,
+};
+
+/// The same installation seen at another moment.
+fn at(app: &App, later: Duration) -> App {
+    App { store: app.store.clone(), clock: Clock::Fixed(app.clock.now() + later) }
+}
+
+fn frozen(app: &App) -> App {
+    App { store: app.store.clone(), clock: Clock::Fixed(app.clock.now()) }
+}
+
+async fn audit_actions(app: &App, actor: &str) -> Vec<(String, String)> {
+    let filter = AuditFilter { actor: Some(actor.to_owned()), ..Default::default() };
+    let (rows, _) = app.store.search_audit(&filter, Page { number: 1, size: 500 }).await.unwrap();
+    rows.into_iter().map(|r| (r.entry.action, r.entry.detail)).collect()
+}
+
+#[tokio::test]
+async fn every_failed_sign_in_looks_the_same_and_is_audited() {
+    let (app, _db) = demo_app().await;
+    let wrong = app.login("county", "Not-the-password-1", None).await;
+    let unknown = app.login("nobody-here", "Not-the-password-1", None).await;
+    let malformed = app.login("这不是用户名", "x", None).await;
+    for r in [&wrong, &unknown, &malformed] {
+        assert!(matches!(r, Err(ServiceError::LoginFailed)), "{r:?}");
+    }
+    let county = audit_actions(&app, "county").await;
+    assert!(county.iter().any(|(a, d)| a == "login.failure" && d.contains("wrong_password")), "{county:?}");
+    let nobody = audit_actions(&app, "nobody-here").await;
+    assert!(nobody.iter().any(|(a, d)| a == "login.failure" && d.contains("unknown_user")), "{nobody:?}");
+
+    // Through the API: 401 and the same message for both.
+    let body = |u: &str| serde_json::json!({"username": u, "password": "Not-the-password-1"}).to_string();
+    let mut messages = Vec::new();
+    for u in ["county", "nobody-here"] {
+        let req = Request::post("/api/v1/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body(u)))
+            .unwrap();
+        let reply = send(&app, req).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        messages.push(reply.json()["error"]["message"].clone());
+    }
+    assert_eq!(messages[0], messages[1], "the answer never tells whether the user exists");
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_for_fifteen_minutes_and_security_can_unlock() {
+    let (app, _db) = demo_app().await;
+    let app = frozen(&app);
+    for _ in 0..5 {
+        assert!(app.login("county", "Not-the-password-1", None).await.is_err());
+    }
+    // Locked: even the right password is refused, with the same answer.
+    assert!(matches!(app.login("county", qipan::demo::DEMO_PASSWORD, None).await, Err(ServiceError::LoginFailed)));
+    let actions = audit_actions(&app, "county").await;
+    assert!(actions.iter().any(|(a, _)| a == "account.lockout"), "{actions:?}");
+    assert!(actions.iter().any(|(a, d)| a == "login.failure" && d.contains("locked")), "{actions:?}");
+    // Still locked after 14 minutes, open after 16.
+    assert!(at(&app, Duration::minutes(14)).login("county", qipan::demo::DEMO_PASSWORD, None).await.is_err());
+    assert!(at(&app, Duration::minutes(16)).login("county", qipan::demo::DEMO_PASSWORD, None).await.is_ok());
+
+    // Lock it again; the security administrator unlocks it at once.
+    for _ in 0..5 {
+        assert!(app.login("county", "Not-the-password-1", None).await.is_err());
+    }
+    let sec = demo_login(&app, "secadmin").await;
+    let account = app.store.account_by_username("county").await.unwrap().unwrap();
+    let path = format!("/admin/accounts/{}", account.id);
+    let page = get(&app, &path, Some(&sec)).await;
+    assert!(page.body.contains(r#"id="unlock""#), "the unlock button shows for a locked account");
+    let version = account.version.to_string();
+    let reply = post_form(&app, &path, Some(&sec), &[("action", "unlock"), ("version", &version)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert!(app.login("county", qipan::demo::DEMO_PASSWORD, None).await.is_ok());
+    assert!(audit_actions(&app, "secadmin").await.iter().any(|(a, _)| a == "account.unlock"));
+}
+
+#[tokio::test]
+async fn sessions_end_after_thirty_idle_minutes_or_twelve_hours() {
+    let (app, _db) = demo_app().await;
+    let app = frozen(&app);
+    let s = demo_login(&app, "county").await;
+    let token = s.cookie.strip_prefix("qipan_session=").unwrap().to_owned();
+    assert!(app.session_actor(&token, None).await.unwrap().is_some());
+    // 29 minutes idle: still alive (and the visit renews it).
+    let later = at(&app, Duration::minutes(29));
+    assert!(later.session_actor(&token, None).await.unwrap().is_some());
+    // 31 minutes after that visit... counted from the last visit, so 29 + 31 = 60 minutes is over.
+    assert!(at(&app, Duration::minutes(29 + 31)).session_actor(&token, None).await.unwrap().is_none());
+
+    // Active all day: the session still ends 12 hours after sign-in.
+    let s = demo_login(&app, "county").await;
+    let token = s.cookie.strip_prefix("qipan_session=").unwrap().to_owned();
+    for minutes in (20..=700).step_by(20) {
+        assert!(at(&app, Duration::minutes(minutes)).session_actor(&token, None).await.unwrap().is_some(), "{minutes}");
+    }
+    assert!(at(&app, Duration::minutes(12 * 60 + 5)).session_actor(&token, None).await.unwrap().is_none());
+
+    // An ended session sends the browser back to the login page, which clears the cookie.
+    let expired = at(&app, Duration::hours(13));
+    let reply = get(&expired, "/orgs", Some(&s)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(reply.location().starts_with("/login"));
+    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("qipan_session=;") && cookie.contains("Max-Age=0"), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_login_form_sets_a_strict_http_only_cookie_and_logout_ends_it() {
+    let (app, _db) = demo_app().await;
+    let form = get(&app, "/login", None).await;
+    let login_cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let token = login_cookie.split_once('=').unwrap().1.to_owned();
+    assert!(form.body.contains(&token), "the form carries the token of its cookie");
+    let browser = Session { cookie: login_cookie.clone(), csrf: token.clone() };
+    let fields = [("username", "county"), ("password", qipan::demo::DEMO_PASSWORD), ("next", "/orgs")];
+    let reply = post_form(&app, "/login", Some(&browser), &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), "/orgs");
+    let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && !set.contains("Secure"), "{set}");
+    let session = set.split(';').next().unwrap().to_owned();
+
+    // Over TLS (as a proxy reports it) the cookie is Secure too.
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("_csrf", token.as_str()), ("username", "county"), ("password", qipan::demo::DEMO_PASSWORD)])
+        .finish();
+    let req = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, &login_cookie)
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(body))
+        .unwrap();
+    assert!(send(&app, req).await.headers[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
+
+    // A login form posted from elsewhere (no matching token) is refused.
+    let forged = post_raw(&app, "/login", None, "username=county&password=Qipan-demo-2026".into()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // Logging out ends the session on the server, not only in the browser.
+    let csrf =
+        app.session_actor(session.split_once('=').unwrap().1, None).await.unwrap().unwrap().csrf().unwrap().to_owned();
+    let s = Session { cookie: session.clone(), csrf };
+    assert_eq!(get(&app, "/account", Some(&s)).await.status, StatusCode::OK);
+    let out = post_form(&app, "/logout", Some(&s), &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(get(&app, "/account", Some(&s)).await.location(), "/login?next=/account");
+    assert!(audit_actions(&app, "county").await.iter().any(|(a, _)| a == "logout"));
+}
+
+#[tokio::test]
+async fn state_changes_without_the_csrf_token_are_refused_and_change_nothing() {
+    let (app, _db) = demo_app().await;
+    let s = demo_login(&app, "county").await;
+    let fields = format!("current={}&new=Brand-new-pass-9&confirm=Brand-new-pass-9", qipan::demo::DEMO_PASSWORD);
+    for body in [fields.clone(), format!("_csrf=forged&{fields}")] {
+        let reply = post_raw(&app, "/account/password", Some(&s), body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    }
+    // A JSON call with the session but without the header is refused as well.
+    let req = Request::delete("/api/v1/session").header(header::COOKIE, &s.cookie).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, req).await.status, StatusCode::FORBIDDEN);
+    // Nothing changed: the old password still works; the refusals are audited.
+    assert!(app.login("county", qipan::demo::DEMO_PASSWORD, None).await.is_ok());
+    let denied = audit_actions(&app, "county")
+        .await
+        .into_iter()
+        .filter(|(a, d)| a == "access.denied" && d.contains("csrf"))
+        .count();
+    assert_eq!(denied, 3);
+    // With the header, the same API call works.
+    let req = Request::delete("/api/v1/session")
+        .header(header::COOKIE, &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, req).await.status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_new_account_must_change_its_password_first_and_the_policy_holds() {
+    let (app, _db) = demo_app().await;
+    let admin = demo_login(&app, "sysadmin").await;
+    let reply = post_form(
+        &app,
+        "/admin/accounts",
+        Some(&admin),
+        &[("username", "Wang.Fang"), ("display_name", "王芳"), ("unit", "371602001"), ("role", "village_clerk")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let secret =
+        reply.body.split(r#"<pre class="secret" id="secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let s = login_as(&app, "wang.fang", &secret).await;
+
+    // Until the password is changed, every page leads to the change form and the API refuses.
+    assert_eq!(get(&app, "/orgs", Some(&s)).await.location(), "/account/password");
+    let api = get(&app, "/api/v1/org-units", Some(&s)).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json()["error"]["code"], "password_change_required");
+
+    for (new, rule) in
+        [("short1A", "至少 10 个字符"), ("alllowercaseletters", "至少三类"), ("Wang.Fang-2026", "不能包含用户名")]
+    {
+        let reply =
+            post_form(&app, "/account/password", Some(&s), &[("current", &secret), ("new", new), ("confirm", new)])
+                .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{new}");
+        assert!(reply.body.contains(rule), "{new}: {}", reply.body);
+    }
+    let reply = post_form(
+        &app,
+        "/account/password",
+        Some(&s),
+        &[("current", "wrong"), ("new", TEST_PASSWORD), ("confirm", TEST_PASSWORD)],
+    )
+    .await;
+    assert!(reply.body.contains("当前密码不正确"));
+    let reply = post_form(
+        &app,
+        "/account/password",
+        Some(&s),
+        &[("current", &secret), ("new", TEST_PASSWORD), ("confirm", "Other-password-42")],
+    )
+    .await;
+    assert!(reply.body.contains("两次输入的新密码不一致"));
+    let reply = post_form(
+        &app,
+        "/account/password",
+        Some(&s),
+        &[("current", &secret), ("new", TEST_PASSWORD), ("confirm", TEST_PASSWORD)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(get(&app, "/orgs", Some(&s)).await.status, StatusCode::OK);
+    assert!(app.login("wang.fang", &secret, None).await.is_err(), "the old password is gone");
+    let page = get(&app, "/account", Some(&s)).await.body;
+    assert!(page.contains("recent-logins") && page.contains("登录成功"), "own recent sign-ins are listed");
+}
+
+#[tokio::test]
+async fn administration_refuses_broken_role_combinations_and_stale_edits() {
+    let (app, _db) = demo_app().await;
+    let admin = demo_login(&app, "sysadmin").await;
+    for roles in [vec!["system_admin", "audit_admin"], vec!["security_admin", "village_clerk"], vec![]] {
+        let mut fields = vec![("username", "mixed"), ("unit", "371602")];
+        fields.extend(roles.iter().map(|r| ("role", *r)));
+        let reply = post_form(&app, "/admin/accounts", Some(&admin), &fields).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{roles:?}");
+        assert!(reply.body.contains("角色"), "{}", reply.body);
+    }
+    assert!(app.store.account_by_username("mixed").await.unwrap().is_none());
+    let dup = post_form(
+        &app,
+        "/admin/accounts",
+        Some(&admin),
+        &[("username", "county"), ("unit", "371602"), ("role", "supervisor")],
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+
+    // Two administrators open the same account; the second save is refused, showing the conflict.
+    let county = app.store.account_by_username("county").await.unwrap().unwrap();
+    let path = format!("/admin/accounts/{}", county.id);
+    let v = county.version.to_string();
+    let first =
+        post_form(&app, &path, Some(&admin), &[("action", "rename"), ("version", &v), ("display_name", "赵敏")]).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let second =
+        post_form(&app, &path, Some(&admin), &[("action", "roles"), ("version", &v), ("role", "supervisor")]).await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert!(second.body.contains("已被他人修改"), "{}", second.body);
+    let after = app.store.account_by_username("county").await.unwrap().unwrap();
+    assert_eq!(after.roles, vec![domain::authz::Role::CountyOperator], "the stale edit did not land");
+
+    // Moving, disabling and resetting end the account's sessions; disabled accounts cannot sign in.
+    let s = demo_login(&app, "county").await;
+    let v = after.version.to_string();
+    let reply = post_form(&app, &path, Some(&admin), &[("action", "disable"), ("version", &v)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(get(&app, "/account", Some(&s)).await.location().starts_with("/login"));
+    assert!(app.login("county", qipan::demo::DEMO_PASSWORD, None).await.is_err());
+    let log = audit_actions(&app, "sysadmin").await;
+    let disable = log.iter().find(|(a, _)| a == "account.disable").expect("audited");
+    assert!(disable.1.contains(r#""before""#) && disable.1.contains(r#""disabled":true"#), "{}", disable.1);
+
+    // An administrator cannot lock themselves out.
+    let me = app.store.account_by_username("sysadmin").await.unwrap().unwrap();
+    let v = me.version.to_string();
+    let own =
+        post_form(&app, &format!("/admin/accounts/{}", me.id), Some(&admin), &[("action", "disable"), ("version", &v)])
+            .await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn administrators_act_only_inside_their_subtree() {
+    let (app, _db) = demo_app().await;
+    let county_admin = new_account(&app, "bc-admin", "system_admin", "371602").await;
+    // Creating in another county: refused and audited.
+    let reply = post_form(
+        &app,
+        "/admin/accounts",
+        Some(&county_admin),
+        &[("username", "far"), ("unit", "511923"), ("role", "village_clerk")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(audit_actions(&app, "bc-admin").await.iter().any(|(a, _)| a == "access.denied"));
+    // An account in another county is "not found", so its existence is not revealed.
+    let far = app.store.account_by_username("pingchang").await.unwrap().unwrap();
+    assert_eq!(
+        get(&app, &format!("/admin/accounts/{}", far.id), Some(&county_admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The list holds only the subtree's accounts.
+    let list = get(&app, "/admin/accounts", Some(&county_admin)).await.body;
+    assert!(list.contains(">clerk<") && list.contains(">county<"));
+    assert!(!list.contains(">pingchang<") && !list.contains(">supervisor<"), "{list}");
+}
+
+#[tokio::test]
+async fn department_tokens_are_shown_once_work_as_bearer_and_can_be_revoked() {
+    let (app, _db) = demo_app().await;
+    let sec = demo_login(&app, "secadmin").await;
+    let reply = post_form(&app, "/admin/tokens", Some(&sec), &[("name", "滨城区卫健局"), ("unit", "371602")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let secret = reply.body.split(r#"id="secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("qpt_"));
+    let list = get(&app, "/admin/tokens", Some(&sec)).await.body;
+    assert!(list.contains("滨城区卫健局") && !list.contains(&secret), "listed, but never the secret again");
+
+    let bearer = |path: &str| {
+        Request::get(path).header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap()
+    };
+    let me = send(&app, bearer("/api/v1/session")).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["roles"][0], "department");
+    assert_eq!(me.json()["unit"], "371602");
+    // Scoped to feed submission: it cannot browse, and it has no pages.
+    assert_eq!(send(&app, bearer("/api/v1/org-units")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, bearer("/orgs")).await.status, StatusCode::FORBIDDEN);
+    let listed = app.store.list_api_tokens(None).await.unwrap();
+    let token = listed.iter().find(|t| t.name == "滨城区卫健局").unwrap();
+    assert!(token.last_used_at.is_some(), "last use is recorded");
+
+    let reply = post_form(&app, &format!("/admin/tokens/{}/revoke", token.id), Some(&sec), &[]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(send(&app, bearer("/api/v1/session")).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(&app, bearer("/api/v1/session")).await.json()["error"]["code"], "unauthenticated");
+}

@@ -1,0 +1,357 @@
+//! The authorization matrix: every route of the application (taken from the router's own table,
+//! so that a new route cannot be forgotten) × every role × (inside its scope / outside it /
+//! anonymous), against the expectations written out here. Later issues add rows to
+//! [`expected`]; the mechanism stays.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use qipan::service::App;
+
+use crate::helpers::{Reply, Session, demo_app, demo_login, send};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    Clerk,
+    Township,
+    County,
+    Supervisor,
+    SysAdmin,
+    SecAdmin,
+    Auditor,
+    Department,
+    Anonymous,
+}
+
+const EVERYONE: [Who; 9] = [
+    Who::Clerk,
+    Who::Township,
+    Who::County,
+    Who::Supervisor,
+    Who::SysAdmin,
+    Who::SecAdmin,
+    Who::Auditor,
+    Who::Department,
+    Who::Anonymous,
+];
+
+const ACCOUNTS: [Who; 7] =
+    [Who::Clerk, Who::Township, Who::County, Who::Supervisor, Who::SysAdmin, Who::SecAdmin, Who::Auditor];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Inside,
+    Outside,
+}
+
+/// What a request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// It reached the use case (an answer, a redirect after success, or a validation error).
+    Allowed,
+    /// Refused: 403, or 404 for a single record outside the scope.
+    Denied,
+    /// Sent to sign in: a redirect to the login page, or 401.
+    SignIn,
+}
+
+/// Who may use a route, inside and outside their scope.
+struct Rule {
+    allowed: &'static [Who],
+    /// Whether the route reaches outside the actor's subtree too (reading public divisions).
+    global: bool,
+}
+
+const PUBLIC: Rule = Rule { allowed: &EVERYONE, global: true };
+const ALL_ACCOUNTS: Rule = Rule { allowed: &ACCOUNTS, global: true };
+
+/// The expectations, one per route. A route missing here fails the test.
+fn expected() -> HashMap<(Method, &'static str), Rule> {
+    use Who::*;
+    let mut m = HashMap::new();
+    let mut put = |method: Method, path: &'static str, rule: Rule| {
+        m.insert((method, path), rule);
+    };
+    put(Method::GET, "/", ALL_ACCOUNTS);
+    put(Method::GET, "/login", PUBLIC);
+    put(Method::POST, "/login", PUBLIC);
+    put(Method::POST, "/logout", ALL_ACCOUNTS);
+    put(Method::GET, "/lang", PUBLIC);
+    put(Method::GET, "/orgs", ALL_ACCOUNTS);
+    put(Method::GET, "/orgs/search", ALL_ACCOUNTS);
+    put(Method::GET, "/orgs/tree", ALL_ACCOUNTS);
+    put(Method::GET, "/orgs/{code}", ALL_ACCOUNTS);
+    put(Method::GET, "/account", ALL_ACCOUNTS);
+    put(Method::GET, "/account/password", ALL_ACCOUNTS);
+    put(Method::POST, "/account/password", ALL_ACCOUNTS);
+    put(Method::GET, "/admin/accounts", Rule { allowed: &[SysAdmin, SecAdmin], global: true });
+    put(Method::GET, "/admin/accounts/new", Rule { allowed: &[SysAdmin], global: true });
+    put(Method::POST, "/admin/accounts", Rule { allowed: &[SysAdmin], global: false });
+    put(Method::GET, "/admin/accounts/{id}", Rule { allowed: &[SysAdmin, SecAdmin], global: false });
+    put(Method::POST, "/admin/accounts/{id}", Rule { allowed: &[SysAdmin], global: false });
+    put(Method::GET, "/admin/tokens", Rule { allowed: &[SecAdmin], global: true });
+    put(Method::POST, "/admin/tokens", Rule { allowed: &[SecAdmin], global: false });
+    put(Method::POST, "/admin/tokens/{id}/revoke", Rule { allowed: &[SecAdmin], global: false });
+    put(Method::GET, "/audit", Rule { allowed: &[Auditor], global: false });
+    put(Method::GET, "/audit/export.csv", Rule { allowed: &[Auditor], global: false });
+    put(Method::GET, "/api/v1/openapi.json", PUBLIC);
+    put(Method::GET, "/api/v1/org-units", ALL_ACCOUNTS);
+    put(Method::GET, "/api/v1/org-units/{code}", ALL_ACCOUNTS);
+    put(Method::POST, "/api/v1/session", PUBLIC);
+    put(
+        Method::GET,
+        "/api/v1/session",
+        Rule { allowed: &[Clerk, Township, County, Supervisor, SysAdmin, SecAdmin, Auditor, Department], global: true },
+    );
+    put(
+        Method::DELETE,
+        "/api/v1/session",
+        Rule { allowed: &[Clerk, Township, County, Supervisor, SysAdmin, SecAdmin, Auditor, Department], global: true },
+    );
+    put(Method::GET, "/assets/{name}", PUBLIC);
+    put(Method::GET, "/healthz", PUBLIC);
+    m
+}
+
+/// How an actor is represented in a request.
+enum Credential {
+    Session(Session),
+    Bearer(String),
+    None,
+}
+
+struct World {
+    app: App,
+    creds: HashMap<Who, Credential>,
+    counter: u32,
+    token_inside: i64,
+    token_outside: i64,
+}
+
+fn username(who: Who) -> &'static str {
+    match who {
+        Who::Clerk => "clerk",
+        Who::Township => "township",
+        Who::County => "county",
+        Who::Supervisor => "supervisor",
+        Who::SysAdmin => "sysadmin",
+        Who::SecAdmin => "secadmin",
+        Who::Auditor => "auditor",
+        Who::Department | Who::Anonymous => "",
+    }
+}
+
+/// The actor's own unit (inside) and a unit of another province (outside every demo subtree).
+fn unit(who: Who, scope: Scope) -> &'static str {
+    if scope == Scope::Outside {
+        return "511923";
+    }
+    match who {
+        Who::Clerk => "371602001001",
+        Who::Township => "371602001",
+        Who::County | Who::Department => "371602",
+        Who::Supervisor => "3716",
+        _ => "37",
+    }
+}
+
+impl World {
+    async fn new() -> (World, crate::helpers::TestDb) {
+        let (app, db) = demo_app().await;
+        let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
+        let (_, secret) =
+            app.create_api_token(&console, "matrix", &domain::OrgCode::parse("371602").unwrap()).await.unwrap();
+        let (token_inside, _) =
+            app.create_api_token(&console, "inside", &domain::OrgCode::parse("371602").unwrap()).await.unwrap();
+        let (token_outside, _) =
+            app.create_api_token(&console, "outside", &domain::OrgCode::parse("511923").unwrap()).await.unwrap();
+        let mut creds = HashMap::new();
+        for who in ACCOUNTS {
+            creds.insert(who, Credential::Session(demo_login(&app, username(who)).await));
+        }
+        creds.insert(Who::Department, Credential::Bearer(secret));
+        creds.insert(Who::Anonymous, Credential::None);
+        (World { app, creds, counter: 0, token_inside, token_outside }, db)
+    }
+
+    /// A target account for `/admin/accounts/{id}`: one in the actor's unit, or in Sichuan.
+    async fn target_account(&self, who: Who, scope: Scope) -> (i64, i32) {
+        let name = match (who, scope) {
+            (_, Scope::Outside) => "pingchang",
+            (Who::Clerk, _) => "clerk",
+            (Who::Township, _) => "township",
+            (Who::Supervisor, _) => "supervisor",
+            _ => "county",
+        };
+        let a = self.app.store.account_by_username(name).await.unwrap().unwrap();
+        (a.id, a.version)
+    }
+
+    /// The concrete request for a route, actor and scope.
+    async fn request(&mut self, method: &Method, path: &str, who: Who, scope: Scope) -> Request<Body> {
+        self.counter += 1;
+        let unit = unit(who, scope);
+        let mut form: Vec<(String, String)> = Vec::new();
+        let concrete = match path {
+            "/orgs/{code}" | "/api/v1/org-units/{code}" => path.replace("{code}", unit),
+            "/orgs/tree" => format!("/orgs/tree?parent={unit}"),
+            "/api/v1/org-units" => format!("/api/v1/org-units?parent={unit}"),
+            "/audit" | "/audit/export.csv" => format!("{path}?unit={unit}"),
+            "/assets/{name}" => "/assets/qipan.css".to_owned(),
+            "/lang" => "/lang?set=en&next=/".to_owned(),
+            "/admin/accounts/{id}" => {
+                let (id, version) = self.target_account(who, scope).await;
+                form = vec![
+                    ("action".into(), "rename".into()),
+                    ("version".into(), version.to_string()),
+                    ("display_name".into(), format!("改名{}", self.counter)),
+                ];
+                format!("/admin/accounts/{id}")
+            }
+            "/admin/accounts" if *method == Method::POST => {
+                form = vec![
+                    ("username".into(), format!("matrix{}", self.counter)),
+                    ("unit".into(), unit.into()),
+                    ("role".into(), "village_clerk".into()),
+                ];
+                path.to_owned()
+            }
+            "/admin/tokens" if *method == Method::POST => {
+                form = vec![("name".into(), format!("令牌{}", self.counter)), ("unit".into(), unit.into())];
+                path.to_owned()
+            }
+            "/admin/tokens/{id}/revoke" => {
+                let id = if scope == Scope::Inside { self.token_inside } else { self.token_outside };
+                path.replace("{id}", &id.to_string())
+            }
+            "/account/password" if *method == Method::POST => {
+                // A wrong current password: reaches the use case, changes nothing.
+                form = vec![
+                    ("current".into(), "Not-my-password-1".into()),
+                    ("new".into(), "Whatever-new-1".into()),
+                    ("confirm".into(), "Whatever-new-1".into()),
+                ];
+                path.to_owned()
+            }
+            "/login" if *method == Method::POST => {
+                form = vec![("username".into(), "nobody".into()), ("password".into(), "Wrong-password-1".into())];
+                path.to_owned()
+            }
+            other => other.to_owned(),
+        };
+        let mut req = Request::builder().method(method.clone()).uri(&concrete);
+        let mut cookies = Vec::new();
+        match &self.creds[&who] {
+            Credential::Session(s) => {
+                cookies.push(s.cookie.clone());
+                req = req.header("x-csrf-token", &s.csrf);
+            }
+            Credential::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            Credential::None => {}
+        }
+        if path == "/login" && *method == Method::POST {
+            // The login form's own token, as a browser that loaded the form would send it.
+            cookies.push("qipan_login_csrf=matrix".to_owned());
+            form.push(("_csrf".into(), "matrix".into()));
+        }
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
+        }
+        if path == "/api/v1/session" && *method == Method::POST {
+            let body = serde_json::json!({"username": "nobody", "password": "Wrong-password-1"}).to_string();
+            return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        }
+        if *method == Method::POST {
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+            return req
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap();
+        }
+        req.body(Body::empty()).unwrap()
+    }
+
+    /// After a request that signs out, sign in again so that later requests have a session.
+    async fn refresh(&mut self, who: Who) {
+        if ACCOUNTS.contains(&who) {
+            self.creds.insert(who, Credential::Session(demo_login(&self.app, username(who)).await));
+        }
+    }
+}
+
+fn classify(method: &Method, path: &str, reply: &Reply) -> Outcome {
+    let to_login = reply.location().starts_with("/login");
+    match reply.status {
+        // A failed sign-in attempt is the answer of the sign-in routes themselves.
+        StatusCode::UNAUTHORIZED if *method == Method::POST && matches!(path, "/login" | "/api/v1/session") => {
+            Outcome::Allowed
+        }
+        StatusCode::UNAUTHORIZED => Outcome::SignIn,
+        // Signing out ends on the login page itself; being sent to sign in carries `next`.
+        s if s.is_redirection() && to_login && (path != "/logout" || reply.location().contains("next=")) => {
+            Outcome::SignIn
+        }
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => Outcome::Denied,
+        s if s.is_server_error() => panic!("{path}: {s} {}", reply.body),
+        _ => Outcome::Allowed,
+    }
+}
+
+#[tokio::test]
+async fn every_route_for_every_role_inside_and_outside_its_scope() {
+    let (mut world, _db) = World::new().await;
+    let rules = expected();
+    let routes = qipan::web::route_list();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, path) in &routes {
+        let Some(rule) = rules.get(&(method.clone(), *path)) else {
+            failures.push(format!("{method} {path}: no expectation written for this route"));
+            continue;
+        };
+        for who in EVERYONE {
+            for scope in [Scope::Inside, Scope::Outside] {
+                let req = world.request(method, path, who, scope).await;
+                let reply = send(&world.app, req).await;
+                let got = classify(method, path, &reply);
+                let want = if who == Who::Anonymous && !rule.allowed.contains(&Who::Anonymous) {
+                    Outcome::SignIn
+                } else if rule.allowed.contains(&who) && (scope == Scope::Inside || rule.global) {
+                    Outcome::Allowed
+                } else {
+                    Outcome::Denied
+                };
+                checked += 1;
+                if got != want {
+                    failures.push(format!(
+                        "{method} {path} as {who:?} ({scope:?}): expected {want:?}, got {got:?} ({})",
+                        reply.status
+                    ));
+                }
+                if matches!(*path, "/logout" | "/api/v1/session") && *method != Method::GET {
+                    world.refresh(who).await;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked >= routes.len() * 18);
+    assert_eq!(rules.len(), routes.len(), "an expectation is written for a route that no longer exists");
+}
+
+#[tokio::test]
+async fn denials_are_audited() {
+    let (world, _db) = World::new().await;
+    let Credential::Session(clerk) = &world.creds[&Who::Clerk] else { unreachable!() };
+    let reply = crate::helpers::get(&world.app, "/admin/accounts", Some(clerk)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let filter = store::AuditFilter {
+        actor: Some("clerk".into()),
+        action_prefix: Some("access.denied".into()),
+        ..Default::default()
+    };
+    let (rows, _) = world.app.store.search_audit(&filter, store::Page { number: 1, size: 10 }).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].entry.detail.contains("account.admin"), "{}", rows[0].entry.detail);
+}
