@@ -168,10 +168,10 @@ pub fn check_account_roles(roles: &[Role]) -> Result<(), RoleError> {
     if roles.contains(&Role::Department) {
         return Err(RoleError::DepartmentAccount);
     }
-    if let Some(admin) = roles.iter().find(|r| r.is_administrator()) {
-        if let Some(other) = roles.iter().find(|r| *r != admin) {
-            return Err(RoleError::Separation(*admin, *other));
-        }
+    if let Some(admin) = roles.iter().find(|r| r.is_administrator())
+        && let Some(other) = roles.iter().find(|r| *r != admin)
+    {
+        return Err(RoleError::Separation(*admin, *other));
     }
     Ok(())
 }

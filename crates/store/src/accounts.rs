@@ -140,6 +140,15 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionDbRow {
+    csrf_token: String,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    account_id: i64,
+}
+
 /// An API token (never its secret: only the hash is stored).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiToken {
@@ -410,13 +419,14 @@ impl Store {
     }
 
     pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRow>> {
-        let sql = format!(
-            "SELECT s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.account_id FROM sessions s WHERE s.token_hash = $1"
-        );
-        let row: Option<(String, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, i64)> =
-            on_pool!(self, pool => sqlx::query_as(&sql).bind(token_hash).fetch_optional(pool).await)
+        let sql =
+            "SELECT csrf_token, created_at, last_seen_at, expires_at, account_id FROM sessions WHERE token_hash = $1";
+        let row: Option<SessionDbRow> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(token_hash).fetch_optional(pool).await)
                 .context("loading a session")?;
-        let Some((csrf_token, created_at, last_seen_at, expires_at, account_id)) = row else { return Ok(None) };
+        let Some(SessionDbRow { csrf_token, created_at, last_seen_at, expires_at, account_id }) = row else {
+            return Ok(None);
+        };
         let Some(account) = self.account_by_id(account_id).await? else { return Ok(None) };
         Ok(Some(SessionRow { account, csrf_token, created_at, last_seen_at, expires_at }))
     }

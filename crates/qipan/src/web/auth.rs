@@ -187,10 +187,11 @@ pub async fn resolve(State(app): State<App>, request: Request, next: Next) -> Re
     let request = Request::from_parts(parts, body.take().unwrap_or_else(Body::empty));
     let context = RequestContext { actor, uri: here, app: app.clone() };
     let mut response = CURRENT.scope(context, next.run(request)).await;
-    if clear_cookie && !response.headers().contains_key(header::SET_COOKIE) {
-        if let Ok(v) = clear_session_cookie().parse() {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if clear_cookie
+        && !response.headers().contains_key(header::SET_COOKIE)
+        && let Ok(v) = clear_session_cookie().parse()
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }

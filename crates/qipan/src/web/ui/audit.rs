@@ -181,7 +181,7 @@ pub async fn export(
         Err(e) => return PageError::new(lang, e).into_response(),
     };
     // A UTF-8 byte-order mark, so that spreadsheet programs read the Chinese text correctly.
-    let header_line = format!("\u{feff}seq,time_cst,actor,action,unit,target,address,detail,hash\r\n");
+    let header_line = "\u{feff}seq,time_cst,actor,action,unit,target,address,detail,hash\r\n".to_owned();
     let stream = futures_util::stream::unfold(Some((app, scoped, 0i64, Some(header_line))), |state| async move {
         let (app, scoped, after, header) = state?;
         if let Some(h) = header {

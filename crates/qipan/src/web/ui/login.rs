@@ -121,10 +121,10 @@ pub async fn logout(
     SignedIn(actor): SignedIn,
     token: Option<axum::Extension<SessionToken>>,
 ) -> Response {
-    if let Some(axum::Extension(SessionToken(token))) = token {
-        if let Err(e) = app.logout(&token, &actor).await {
-            return crate::web::PageError::new(lang, e).into_response();
-        }
+    if let Some(axum::Extension(SessionToken(token))) = token
+        && let Err(e) = app.logout(&token, &actor).await
+    {
+        return crate::web::PageError::new(lang, e).into_response();
     }
     let mut response = Redirect::to("/login").into_response();
     if let Ok(v) = clear_session_cookie().parse() {
