@@ -181,9 +181,77 @@ pub fn grants(roles: &[Role], capability: Capability) -> bool {
     roles.iter().any(|r| r.capabilities().contains(&capability))
 }
 
+/// How an actor reaches one personal record (DESIGN §4: the two parts of the data scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordAccess {
+    /// The record is managed in the actor's subtree (the residence side): read and write, as
+    /// the roles allow.
+    Manage,
+    /// The person's household registration lies in the actor's subtree (异地查询, the origin side):
+    /// read only, and every read is audited.
+    ReadAsOrigin,
+}
+
+/// Decides how an actor whose unit has path `actor_unit` may use `capability` on a record
+/// managed under `managing` whose household registration is `household` (unknown: `None`).
+/// `None` means no access at all.
+pub fn record_access(
+    roles: &[Role],
+    actor_unit: &crate::OrgPath,
+    capability: Capability,
+    managing: &crate::OrgPath,
+    household: Option<&crate::OrgPath>,
+) -> Option<RecordAccess> {
+    if !grants(roles, capability) {
+        return None;
+    }
+    if actor_unit.contains(managing) {
+        return Some(RecordAccess::Manage);
+    }
+    let reading = capability == Capability::PersonRead;
+    match household {
+        Some(h) if reading && actor_unit.contains(h) => Some(RecordAccess::ReadAsOrigin),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn path(code: &str) -> crate::OrgPath {
+        crate::OrgCode::parse(code).unwrap().path()
+    }
+
+    #[test]
+    fn the_residence_manages_and_the_origin_reads_only() {
+        let clerk = [Role::VillageClerk];
+        let county = [Role::CountyOperator];
+        // A woman from 平昌县 (Sichuan) lives and is managed in a Bincheng village.
+        let managing = path("371602001001");
+        let household = path("511923101201");
+        let read = Capability::PersonRead;
+        let write = Capability::PersonWrite;
+        assert_eq!(
+            record_access(&clerk, &path("371602001001"), write, &managing, Some(&household)),
+            Some(RecordAccess::Manage)
+        );
+        assert_eq!(
+            record_access(&county, &path("371602"), read, &managing, Some(&household)),
+            Some(RecordAccess::Manage)
+        );
+        // Her origin county follows her, read-only.
+        assert_eq!(
+            record_access(&county, &path("511923"), read, &managing, Some(&household)),
+            Some(RecordAccess::ReadAsOrigin)
+        );
+        assert_eq!(record_access(&county, &path("511923"), write, &managing, Some(&household)), None);
+        // A clerk of the next village over sees nothing of her.
+        assert_eq!(record_access(&clerk, &path("371602001002"), read, &managing, Some(&household)), None);
+        // Without the capability, scope does not help; an unknown origin gives the origin nothing.
+        assert_eq!(record_access(&[Role::SystemAdmin], &path("37"), read, &managing, Some(&household)), None);
+        assert_eq!(record_access(&county, &path("511923"), read, &managing, None), None);
+    }
 
     #[test]
     fn every_role_is_in_the_policy_once() {

@@ -194,6 +194,11 @@ impl OrgPath {
         &self.0
     }
 
+    /// Whether `other` is this unit or lies below it.
+    pub fn contains(&self, other: &OrgPath) -> bool {
+        other.0.starts_with(&self.0)
+    }
+
     /// Bounds `[low, high)` that select this unit and everything under it with two byte-wise
     /// comparisons. The high bound swaps the final `/` for `0`, the next byte up, so that
     /// `/37/` does not also select `/370…/`. Byte-wise order needs the C collation on

@@ -5,7 +5,7 @@
 //! nowhere else. Lists are filtered in SQL by [`Actor::subtree`], the path range of the actor's
 //! unit and everything below it (the management scope).
 
-use domain::authz::{Capability, Role, grants};
+use domain::authz::{Capability, RecordAccess, Role, grants, record_access};
 use domain::{OrgCode, OrgPath};
 use serde_json::json;
 
@@ -21,6 +21,14 @@ pub enum Via {
     /// The command line on the server (`qipan user create`, `qipan demo`): the operator of the
     /// machine, who could read the database file anyway.
     Console,
+}
+
+/// Path ranges (`[low, high)`) that a record list is filtered by: managed in `managing`, or —
+/// read-only — registered in `household`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordScope {
+    pub managing: (String, String),
+    pub household: (String, String),
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +80,13 @@ impl Actor {
         (self.via != Via::Console).then(|| self.org.path().subtree_range())
     }
 
+    /// The two parts of the actor's data scope as path ranges, for filtering record lists in
+    /// SQL: records managed in the subtree, and (read-only) records whose household
+    /// registration lies in it. `None` for the console (no limit).
+    pub fn record_scope(&self) -> Option<RecordScope> {
+        self.subtree().map(|range| RecordScope { managing: range.clone(), household: range })
+    }
+
     pub fn path(&self) -> OrgPath {
         self.org.path()
     }
@@ -104,6 +119,42 @@ impl App {
             return Ok(());
         }
         self.deny(actor, capability, Some(org)).await
+    }
+
+    /// Decides how the actor may use `capability` on one personal record managed under
+    /// `managing` whose household registration is `household`. A read from the origin side is
+    /// audited here; no access at all is audited and answered as "not found", so that the
+    /// record's existence is not revealed.
+    pub async fn guard_record(
+        &self,
+        actor: &Actor,
+        capability: Capability,
+        managing: &OrgCode,
+        household: Option<&OrgCode>,
+        target: &str,
+    ) -> ServiceResult<RecordAccess> {
+        if actor.must_change_password && actor.via != Via::Console {
+            return Err(ServiceError::PasswordChangeRequired);
+        }
+        let access = if actor.via == Via::Console {
+            Some(RecordAccess::Manage)
+        } else {
+            let household_path = household.map(OrgCode::path);
+            record_access(&actor.roles, &actor.path(), capability, &managing.path(), household_path.as_ref())
+        };
+        match access {
+            Some(RecordAccess::ReadAsOrigin) => {
+                let detail = json!({"capability": capability.as_str(), "as": "origin"});
+                self.audit(actor, "person.read_as_origin", household, Some(target.to_owned()), detail).await?;
+                Ok(RecordAccess::ReadAsOrigin)
+            }
+            Some(a) => Ok(a),
+            None => {
+                let detail = json!({"capability": capability.as_str(), "on": managing.to_string()});
+                self.audit(actor, "access.denied", Some(managing), Some(target.to_owned()), detail).await?;
+                Err(ServiceError::NotFound { what: "thing.record", key: target.to_owned() })
+            }
+        }
     }
 
     async fn deny(&self, actor: &Actor, capability: Capability, org: Option<&OrgCode>) -> ServiceResult<()> {

@@ -20,7 +20,7 @@ use domain::Clock;
 use store::{DatabaseUrl, Store};
 
 pub use accounts::{AccountAction, AccountForm, ActionDone, parse_roles};
-pub use actor::{Actor, Via};
+pub use actor::{Actor, RecordScope, Via};
 pub use audit::{ChainReport, MIN_RETENTION_DAYS};
 pub use auth::{ABSOLUTE_TIMEOUT_HOURS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES, MAX_FAILED_LOGINS, NewSession};
 pub use error::{ServiceError, ServiceResult};

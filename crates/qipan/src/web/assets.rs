@@ -14,6 +14,7 @@ const ASSETS: &[(&str, &str, &[u8], &str)] = &[
         "public, max-age=31536000, immutable",
     ),
     ("qipan.css", "text/css; charset=utf-8", include_bytes!("../../assets/qipan.css"), "public, max-age=300"),
+    ("qipan.js", "text/javascript; charset=utf-8", include_bytes!("../../assets/qipan.js"), "public, max-age=300"),
 ];
 
 pub async fn asset(Path(name): Path<String>) -> Response {

@@ -361,3 +361,51 @@ async fn department_tokens_are_shown_once_work_as_bearer_and_can_be_revoked() {
     assert_eq!(send(&app, bearer("/api/v1/session")).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(send(&app, bearer("/api/v1/session")).await.json()["error"]["code"], "unauthenticated");
 }
+
+#[tokio::test]
+async fn the_guard_lets_the_origin_read_its_outflow_population_and_audits_each_read() {
+    use domain::OrgCode;
+    use domain::authz::{Capability, RecordAccess};
+    let (app, _db) = demo_app().await;
+    let actor = |name: &'static str| {
+        let app = app.clone();
+        async move {
+            let s = demo_login(&app, name).await;
+            app.session_actor(s.cookie.strip_prefix("qipan_session=").unwrap(), None).await.unwrap().unwrap()
+        }
+    };
+    let managing = OrgCode::parse("371602001001").unwrap();
+    let household = OrgCode::parse("511923101201").unwrap();
+    let (clerk, pingchang, township) = (actor("clerk").await, actor("pingchang").await, actor("township").await);
+    let read = Capability::PersonRead;
+    assert_eq!(
+        app.guard_record(&clerk, Capability::PersonWrite, &managing, Some(&household), "person:1").await.unwrap(),
+        RecordAccess::Manage
+    );
+    assert_eq!(
+        app.guard_record(&township, read, &managing, Some(&household), "person:1").await.unwrap(),
+        RecordAccess::Manage
+    );
+    assert_eq!(
+        app.guard_record(&pingchang, read, &managing, Some(&household), "person:1").await.unwrap(),
+        RecordAccess::ReadAsOrigin
+    );
+    let write = app.guard_record(&pingchang, Capability::PersonWrite, &managing, Some(&household), "person:1").await;
+    assert!(matches!(write, Err(ServiceError::NotFound { .. })), "the origin never writes: {write:?}");
+    let other_village = new_account(&app, "neighbour", "village_clerk", "371602001002").await;
+    let neighbour =
+        app.session_actor(other_village.cookie.strip_prefix("qipan_session=").unwrap(), None).await.unwrap().unwrap();
+    assert!(matches!(
+        app.guard_record(&neighbour, read, &managing, Some(&household), "person:1").await,
+        Err(ServiceError::NotFound { .. })
+    ));
+
+    let pingchang_log = audit_actions(&app, "pingchang").await;
+    assert!(pingchang_log.iter().any(|(a, _)| a == "person.read_as_origin"), "{pingchang_log:?}");
+    assert!(pingchang_log.iter().any(|(a, _)| a == "access.denied"), "{pingchang_log:?}");
+    assert!(audit_actions(&app, "neighbour").await.iter().any(|(a, _)| a == "access.denied"));
+    assert!(
+        !audit_actions(&app, "clerk").await.iter().any(|(a, _)| a.starts_with("person.")),
+        "managing reads are not origin reads"
+    );
+}

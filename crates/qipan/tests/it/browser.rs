@@ -153,6 +153,15 @@ async fn each_demo_role_signs_in_through_the_form_and_sees_its_own_part() {
                     let accounts = text_of(&client, "#accounts").await;
                     assert!(accounts.contains("county") && accounts.contains("clerk"), "{accounts}");
                     assert!(!accounts.contains("pingchang"), "Sichuan's account is out of scope: {accounts}");
+                    // Resetting a password asks first; saying no changes nothing.
+                    client.find(Locator::LinkText("township")).await.unwrap().click().await.unwrap();
+                    client.find(Locator::Css("#reset-password")).await.unwrap().click().await.unwrap();
+                    client.dismiss_alert().await.unwrap();
+                    assert!(client.find(Locator::Css("#secret")).await.is_err(), "no reset without a yes");
+                    client.find(Locator::Css("#reset-password")).await.unwrap().click().await.unwrap();
+                    client.accept_alert().await.unwrap();
+                    let secret = text_of(&client, "#secret").await;
+                    assert!(secret.len() >= 10, "the new password is shown once: {secret}");
                 }
                 "auditor" => {
                     // Sign-ins of Shandong's accounts, not of the Sichuan operator.

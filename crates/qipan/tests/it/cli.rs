@@ -195,3 +195,67 @@ async fn the_demo_serves_and_reuses_its_data_on_the_second_run() {
     assert!(printed.contains("already loaded"), "{printed}");
     assert!(!printed.contains("qpt_"), "the token is not shown again: {printed}");
 }
+
+#[tokio::test]
+async fn user_create_reads_the_password_from_stdin_or_generates_one() {
+    use std::io::Write;
+    let db = fresh_db().await;
+    let dir = db.dir().join("division-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    write_demo_files(&dir);
+    assert_eq!(run(qipan().args(["--database-url", &db.url_text, "import", "divisions"]).arg(&dir)).0, 0);
+    let create = |username: &str, role: &str, stdin: Option<&str>| {
+        let mut cmd = qipan();
+        cmd.args([
+            "--database-url",
+            &db.url_text,
+            "user",
+            "create",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--unit",
+            "371602",
+        ]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Typed twice, matching: taken, and not printed.
+    let (code, stdout, stderr) = create("op.one", "county_operator", Some("Piped-password-7\nPiped-password-7\n"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("Piped-password-7"));
+    // Twice, differing: refused.
+    let (code, _, stderr) = create("op.two", "county_operator", Some("Piped-password-7\nOther-password-8\n"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("differ"), "{stderr}");
+    // Too weak: refused, naming the rule.
+    let (code, _, stderr) = create("op.three", "county_operator", Some("weak\n"));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("at least 10 characters"), "{stderr}");
+    // Nothing on stdin: generated and printed.
+    let (code, stdout, stderr) = create("op.four", "supervisor", None);
+    assert_eq!(code, 0, "{stderr}");
+    let generated = stdout.lines().find_map(|l| l.strip_prefix("password: ")).expect("printed").to_owned();
+    // The separation of the three administrators holds at the console too.
+    let (code, _, stderr) = create("op.five", "system_admin,audit_admin", None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("three separate administrators"), "{stderr}");
+
+    let app = App::open(&db.url, Clock::System).await.unwrap();
+    let s = app.login("op.one", "Piped-password-7", None).await.unwrap();
+    assert!(!s.actor.must_change_password, "console accounts need not change their password");
+    assert!(app.login("op.four", &generated, None).await.is_ok());
+    assert!(app.store.account_by_username("op.two").await.unwrap().is_none());
+    app.store.close().await;
+}

@@ -164,4 +164,15 @@ async fn assets_are_served_from_the_binary_and_nothing_comes_from_elsewhere() {
         }
     }
     assert_eq!(get(&app, "/assets/nothing.js", Some(&s)).await.status, StatusCode::NOT_FOUND);
+    // No inline script anywhere, so the Content-Security-Policy can forbid it.
+    let page = get(&app, "/admin/accounts", Some(&s)).await;
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    let sys = crate::helpers::demo_login(&app, "sysadmin").await;
+    let county = app.store.account_by_username("county").await.unwrap().unwrap();
+    for path in ["/", "/orgs", "/login", "/admin/accounts", &format!("/admin/accounts/{}", county.id)] {
+        let html = get(&app, path, Some(&sys)).await.body;
+        assert!(!html.contains(" onsubmit=") && !html.contains(" onclick=") && !html.contains("javascript:"), "{path}");
+        assert_eq!(html.matches("<script").count(), html.matches("<script src=\"/assets/").count(), "{path}");
+    }
 }
