@@ -353,35 +353,61 @@ impl Store {
         })
     }
 
-    /// Records the outcome of a sign-in attempt on an existing account (failed count and lock),
-    /// with its audit entry, in one transaction.
-    pub async fn record_login_attempt(
+    /// Counts a failed sign-in atomically (parallel guesses each count) and locks the account
+    /// until `lock_until` when the count reaches `max_failed`. A lock that has run out starts
+    /// the count afresh; a running lock is never shortened. Returns the count and whether this
+    /// failure set the lock. The audit entries (`failure`, and `lockout` when it locks) are
+    /// written in the same transaction.
+    pub async fn record_login_failure(
         &self,
         id: i64,
-        failed_logins: i32,
-        locked_until: Option<DateTime<Utc>>,
-        audit: &[AuditDraft],
-    ) -> StoreResult<()> {
+        now: DateTime<Utc>,
+        max_failed: i32,
+        lock_until: DateTime<Utc>,
+        failure: &AuditDraft,
+        lockout: &AuditDraft,
+    ) -> StoreResult<(i32, bool)> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a sign-in record")?;
-            sqlx::query("UPDATE accounts SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                .bind(failed_logins)
-                .bind(locked_until)
+            let failed: i32 = sqlx::query_scalar(
+                "UPDATE accounts SET \
+                   failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END, \
+                   locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN NULL ELSE locked_until END \
+                 WHERE id = $1 RETURNING failed_logins",
+            )
+            .bind(id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .context("counting a failed sign-in")?;
+            append_audit!(tx, failure);
+            let mut locked = false;
+            if failed >= max_failed {
+                locked = sqlx::query(
+                    "UPDATE accounts SET locked_until = $2, failed_logins = 0 WHERE id = $1 AND locked_until IS NULL",
+                )
                 .bind(id)
+                .bind(lock_until)
                 .execute(&mut *tx)
                 .await
-                .context("recording a sign-in attempt")?;
-            for a in audit {
-                append_audit!(tx, a);
+                .context("locking an account")?
+                .rows_affected()
+                    > 0;
+                if locked {
+                    append_audit!(tx, lockout);
+                }
             }
             tx.commit().await.context("committing a sign-in record")?;
-            Ok(())
+            Ok((failed, locked))
         })
     }
 
     // --- sessions ---------------------------------------------------------------------------
 
-    #[allow(clippy::too_many_arguments)]
+    /// Starts a session unless the account is disabled or locked at `now` (checked inside the
+    /// transaction, so a lock set by a parallel failure wins). Clears the failure count.
+    /// Returns whether the session was created.
+    #[expect(clippy::too_many_arguments, reason = "the columns of a session row")]
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -391,9 +417,22 @@ impl Store {
         expires_at: DateTime<Utc>,
         address: Option<&str>,
         audit: &AuditDraft,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a session")?;
+            let open = sqlx::query(
+                "UPDATE accounts SET failed_logins = 0, locked_until = NULL \
+                 WHERE id = $1 AND NOT disabled AND (locked_until IS NULL OR locked_until <= $2)",
+            )
+            .bind(account_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .context("clearing failed sign-ins")?
+            .rows_affected();
+            if open == 0 {
+                return Ok(false);
+            }
             sqlx::query(
                 "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at, address) \
                  VALUES ($1, $2, $3, $4, $4, $5, $6)",
@@ -407,14 +446,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .context("creating a session")?;
-            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await
-                .context("clearing failed sign-ins")?;
             append_audit!(tx, audit);
             tx.commit().await.context("committing a session")?;
-            Ok(())
+            Ok(true)
         })
     }
 

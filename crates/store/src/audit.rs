@@ -121,6 +121,9 @@ pub struct AuditFilter {
     pub action_prefix: Option<String>,
     /// Entries about this org unit or anything below it (a path range).
     pub within: Option<(String, String)>,
+    /// With `within`: also entries about no unit (sign-in attempts with unknown names), which
+    /// only an auditor at the top of the hierarchy sees.
+    pub include_unscoped: bool,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -144,8 +147,9 @@ fn audit_where(f: &AuditFilter) -> (String, Vec<String>, Vec<DateTime<Utc>>) {
     if let Some((low, high)) = &f.within {
         texts.push(low.clone());
         texts.push(high.clone());
+        let unscoped = if f.include_unscoped { "a.org_code IS NULL OR " } else { "" };
         conds.push(format!(
-            "a.org_code IN (SELECT o.code FROM org_units o WHERE o.path >= ${} AND o.path < ${})",
+            "({unscoped}a.org_code IN (SELECT o.code FROM org_units o WHERE o.path >= ${} AND o.path < ${}))",
             texts.len() - 1,
             texts.len()
         ));
@@ -237,27 +241,42 @@ impl Store {
         Ok(((row.0, row.1), (row.2, row.3)))
     }
 
-    /// Removes entries up to and including `through_seq` (already written to an archive file by
-    /// the caller) and records where the chain now starts, with an audit entry saying so, in
-    /// one transaction.
-    pub async fn archive_audit(&self, through_seq: i64, through_hash: &str, draft: &AuditDraft) -> StoreResult<u64> {
+    /// Removes entries after `from_seq` up to and including `through_seq` (already written to an
+    /// archive file by the caller) and records where the chain now starts, with an audit entry
+    /// saying so, in one transaction. Returns `None` when another archive moved the start
+    /// meanwhile (nothing is changed then).
+    pub async fn archive_audit(
+        &self,
+        from_seq: i64,
+        through_seq: i64,
+        through_hash: &str,
+        draft: &AuditDraft,
+    ) -> StoreResult<Option<u64>> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting the audit archive")?;
-            let deleted = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
+            let moved = sqlx::query(
+                "UPDATE audit_head SET archived_seq = $1, archived_hash = $2 WHERE id = 1 AND archived_seq = $3",
+            )
+            .bind(through_seq)
+            .bind(through_hash)
+            .bind(from_seq)
+            .execute(&mut *tx)
+            .await
+            .context("recording the archive point")?
+            .rows_affected();
+            if moved == 0 {
+                return Ok(None);
+            }
+            let deleted = sqlx::query("DELETE FROM audit_log WHERE seq > $1 AND seq <= $2")
+                .bind(from_seq)
                 .bind(through_seq)
                 .execute(&mut *tx)
                 .await
                 .context("removing archived audit entries")?
                 .rows_affected();
-            sqlx::query("UPDATE audit_head SET archived_seq = $1, archived_hash = $2 WHERE id = 1")
-                .bind(through_seq)
-                .bind(through_hash)
-                .execute(&mut *tx)
-                .await
-                .context("recording the archive point")?;
             append_audit!(tx, draft);
             tx.commit().await.context("committing the audit archive")?;
-            Ok(deleted)
+            Ok(Some(deleted))
         })
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use store::{Account, AccountChange, AccountFilter, AccountWrite, NewAccount, Page};
 
 use super::secrets::{hash_password, random_password};
-use super::{Actor, App, Listing, ServiceError, ServiceResult};
+use super::{Actor, App, Listing, ServiceError, ServiceResult, Via};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 50;
 
@@ -58,6 +58,27 @@ pub fn parse_roles(raw: &[&str]) -> ServiceResult<Vec<Role>> {
     Ok(roles)
 }
 
+/// Whether the actor may give these roles to an account in `unit`. Administrator roles are the
+/// keys to the system: the security and audit administrators are made only at the console, and
+/// a system administrator may appoint system administrators only for units strictly below
+/// its own (delegation downwards, never sideways or upwards).
+fn may_grant(actor: &Actor, unit: &OrgCode, roles: &[Role]) -> bool {
+    if actor.via == Via::Console {
+        return true;
+    }
+    roles.iter().all(|r| match r {
+        Role::SecurityAdmin | Role::AuditAdmin | Role::Department => false,
+        Role::SystemAdmin => actor.manages(unit) && actor.org != *unit,
+        _ => true,
+    })
+}
+
+/// Whether the actor may act on an account that holds these roles in `unit`: administrators are
+/// handled by the console, or — system administrators — by a system administrator above them.
+fn may_handle(actor: &Actor, unit: &OrgCode, roles: &[Role]) -> bool {
+    may_grant(actor, unit, roles)
+}
+
 fn joined(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -82,6 +103,18 @@ fn account_json(a: &Account) -> serde_json::Value {
 }
 
 impl App {
+    async fn refuse_admin_roles<T>(
+        &self,
+        actor: &Actor,
+        unit: &OrgCode,
+        roles: &[Role],
+        id: Option<i64>,
+    ) -> ServiceResult<T> {
+        let detail = json!({"capability": "account.admin_roles", "roles": joined(roles), "unit": unit.to_string()});
+        self.audit(actor, "access.denied", Some(unit), id.map(|i| format!("account:{i}")), detail).await?;
+        Err(ServiceError::Forbidden { capability: "account.admin_roles" })
+    }
+
     /// Creates an account in a unit of the actor's scope. Returns its id and the password when
     /// one was generated.
     pub async fn create_account(&self, actor: &Actor, form: &AccountForm<'_>) -> ServiceResult<(i64, Option<String>)> {
@@ -96,6 +129,9 @@ impl App {
         let unit = parse_unit(form.unit)?;
         let roles = parse_roles(&form.roles)?;
         self.guard_on(actor, Capability::AccountAdmin, &unit).await?;
+        if !may_grant(actor, &unit, &roles) {
+            return self.refuse_admin_roles(actor, &unit, &roles, None).await;
+        }
         self.existing_org_unit(&unit).await?;
         let (password, generated) = match form.password {
             Some(p) => (
@@ -145,24 +181,11 @@ impl App {
 
     /// One account in the actor's scope; outside it, "not found" (existence is not revealed).
     pub async fn account_for_admin(&self, actor: &Actor, id: i64) -> ServiceResult<Account> {
-        if !actor.can(Capability::SecurityAdmin) {
-            self.guard(actor, Capability::AccountAdmin).await?;
-        } else {
-            self.guard(actor, Capability::SecurityAdmin).await?;
-        }
+        self.guard_any(actor, &[Capability::AccountAdmin, Capability::SecurityAdmin]).await?;
         let not_found = || ServiceError::NotFound { what: "thing.account", key: id.to_string() };
         let account = self.store.account_by_id(id).await?.ok_or_else(not_found)?;
-        if !actor.manages(&account.org_code) {
-            self.audit(
-                actor,
-                "access.denied",
-                Some(&account.org_code),
-                Some(format!("account:{id}")),
-                json!({"capability": "account.read"}),
-            )
-            .await?;
-            return Err(not_found());
-        }
+        let capabilities = [Capability::AccountAdmin, Capability::SecurityAdmin];
+        self.guard_target(actor, &capabilities, &account.org_code, "thing.account", id.to_string()).await?;
         Ok(account)
     }
 
@@ -181,6 +204,13 @@ impl App {
         self.guard(actor, capability).await?;
         let account = self.account_for_admin(actor, id).await?;
         self.guard_on(actor, capability, &account.org_code).await?;
+        if version != account.version {
+            return Err(ServiceError::Stale { what: "thing.account" });
+        }
+        let unlocking = matches!(action, AccountAction::Unlock);
+        if !unlocking && !may_handle(actor, &account.org_code, &account.roles) {
+            return self.refuse_admin_roles(actor, &account.org_code, &account.roles, Some(id)).await;
+        }
         if actor.account_id == Some(id) && !matches!(action, AccountAction::Rename { .. }) {
             return Err(ServiceError::invalid("field.account", "rule.not_self", account.username.clone()));
         }
@@ -209,6 +239,9 @@ impl App {
             AccountAction::Move { unit } => {
                 let unit = parse_unit(unit)?;
                 self.guard_on(actor, capability, &unit).await?;
+                if !may_handle(actor, &unit, &account.roles) {
+                    return self.refuse_admin_roles(actor, &unit, &account.roles, Some(id)).await;
+                }
                 self.existing_org_unit(&unit).await?;
                 change.org_code = Some(unit.clone());
                 change.end_sessions = true;
@@ -216,7 +249,11 @@ impl App {
                 "account.move"
             }
             AccountAction::SetRoles { roles } => {
-                change.roles = Some(parse_roles(roles)?);
+                let roles = parse_roles(roles)?;
+                if !may_grant(actor, &account.org_code, &roles) {
+                    return self.refuse_admin_roles(actor, &account.org_code, &roles, Some(id)).await;
+                }
+                change.roles = Some(roles);
                 change.end_sessions = true;
                 "account.roles"
             }

@@ -157,6 +157,38 @@ impl App {
         }
     }
 
+    /// Allows one of `capabilities` on a single thing (`what`, `key`) belonging to `org`. Outside
+    /// the actor's scope the denial is audited and answered "not found", so that existence is
+    /// not revealed; without any of the capabilities it is a plain, audited refusal.
+    pub async fn guard_target(
+        &self,
+        actor: &Actor,
+        capabilities: &[Capability],
+        org: &OrgCode,
+        what: &'static str,
+        key: String,
+    ) -> ServiceResult<Capability> {
+        let Some(capability) = capabilities.iter().copied().find(|c| actor.can(*c)) else {
+            self.guard(actor, capabilities[0]).await?;
+            unreachable!("guard refuses a capability the actor lacks");
+        };
+        self.guard(actor, capability).await?;
+        if actor.manages(org) {
+            return Ok(capability);
+        }
+        let detail = json!({"capability": capability.as_str(), "on": org.to_string()});
+        self.audit(actor, "access.denied", Some(org), Some(key.clone()), detail).await?;
+        Err(ServiceError::NotFound { what, key })
+    }
+
+    /// Allows one of `capabilities` anywhere in the actor's scope (the first the actor holds).
+    pub async fn guard_any(&self, actor: &Actor, capabilities: &[Capability]) -> ServiceResult<Capability> {
+        match capabilities.iter().copied().find(|c| actor.can(*c)) {
+            Some(c) => self.guard(actor, c).await.map(|()| c),
+            None => self.guard(actor, capabilities[0]).await.map(|()| capabilities[0]),
+        }
+    }
+
     async fn deny(&self, actor: &Actor, capability: Capability, org: Option<&OrgCode>) -> ServiceResult<()> {
         let detail = json!({"capability": capability.as_str(), "on": org.map(ToString::to_string)});
         self.audit(actor, "access.denied", org.or(Some(&actor.org)), None, detail).await?;

@@ -67,6 +67,8 @@ impl App {
         unit: Option<&OrgCode>,
     ) -> ServiceResult<AuditFilter> {
         let mut scoped = filter.clone();
+        // Entries about no unit (sign-ins with unknown names) belong to the top of the hierarchy.
+        scoped.include_unscoped = unit.is_none() && actor.org.parent().is_none();
         scoped.within = match unit {
             Some(u) => {
                 self.guard_on(actor, capability, u).await?;
@@ -121,13 +123,15 @@ impl App {
         Ok(self.store.audit_after(after_seq, limit, scoped).await?)
     }
 
-    /// Walks the whole chain from where archiving left off to the head.
+    /// Walks the chain from where archiving left off to the head as it stood when the walk
+    /// began (entries appended meanwhile are left for the next check).
     pub async fn verify_audit_chain(&self) -> ServiceResult<ChainReport> {
         let (head, archived) = self.store.audit_head().await?;
         let mut prev = archived;
         let mut checked = 0u64;
-        loop {
-            let batch = self.store.audit_after(prev.0, 5000, &AuditFilter::default()).await?;
+        while prev.0 < head.0 {
+            let mut batch = self.store.audit_after(prev.0, 5000, &AuditFilter::default()).await?;
+            batch.retain(|s| s.entry.seq <= head.0);
             if batch.is_empty() {
                 break;
             }
@@ -145,39 +149,47 @@ impl App {
         Ok(ChainReport::Intact { checked, head: head.0 })
     }
 
-    /// Entries older than `before` (which must be at least the retention ago) in sequence
-    /// order, for writing to an archive file before [`App::archive_audit_through`].
-    pub async fn audit_to_archive(&self, before: DateTime<Utc>) -> ServiceResult<Vec<StoredAudit>> {
+    /// Checks that archiving before `before` is allowed (at least the retention ago) and returns
+    /// where the chain starts now: `(seq, hash)` of the last archived entry.
+    pub async fn begin_audit_archive(&self, before: DateTime<Utc>) -> ServiceResult<(i64, String)> {
         let oldest_allowed = self.clock.now() - chrono::Duration::days(MIN_RETENTION_DAYS);
         if before > oldest_allowed {
             return Err(super::ServiceError::invalid("field.before", "rule.retention", before.to_rfc3339()));
         }
-        let filter = AuditFilter { until: Some(before), ..Default::default() };
-        let mut out = Vec::new();
-        let (_, archived) = self.store.audit_head().await?;
-        let mut after = archived.0;
-        loop {
-            let batch = self.store.audit_after(after, 5000, &filter).await?;
-            let Some(last) = batch.last() else { break };
-            after = last.entry.seq;
-            out.extend(batch);
-        }
-        // Only a contiguous run from the archive point can be removed without breaking the chain.
-        let mut expected = archived.0 + 1;
-        out.retain(|s| {
-            let keep = s.entry.seq == expected;
-            if keep {
-                expected += 1;
-            }
-            keep
-        });
-        Ok(out)
+        Ok(self.store.audit_head().await?.1)
     }
 
-    /// Removes archived entries through `last` and records the new start of the chain.
-    pub async fn archive_audit_through(&self, actor: &Actor, last: &StoredAudit, file: &str) -> ServiceResult<u64> {
+    /// The next run of entries to archive after `after` (`(seq, hash)`), older than `before`,
+    /// checked against the chain: an altered entry is never archived away. The run stops at the
+    /// first entry that is too young, so that only a contiguous prefix of the chain is removed.
+    pub async fn audit_archive_batch(
+        &self,
+        after: &(i64, String),
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> ServiceResult<Result<Vec<StoredAudit>, ChainBreak>> {
+        let mut batch = self.store.audit_after(after.0, limit, &AuditFilter::default()).await?;
+        if let Some(cut) = batch.iter().position(|s| s.entry.at >= before) {
+            batch.truncate(cut);
+        }
+        let rows = batch.iter().map(|s| (&s.entry, s.prev_hash.as_str(), s.hash.as_str()));
+        Ok(verify_chain((after.1.clone(), after.0), rows).map(|_| batch))
+    }
+
+    /// Removes archived entries after `from_seq` through `last` and records the new start of
+    /// the chain. Refused as stale when another archive ran meanwhile.
+    pub async fn archive_audit_through(
+        &self,
+        actor: &Actor,
+        from_seq: i64,
+        last: &StoredAudit,
+        file: &str,
+    ) -> ServiceResult<u64> {
         let detail = serde_json::json!({"through_seq": last.entry.seq, "through_hash": last.hash, "file": file});
         let draft = self.audit_draft(actor, "audit.archive", None, None, detail);
-        Ok(self.store.archive_audit(last.entry.seq, &last.hash, &draft).await?)
+        self.store
+            .archive_audit(from_seq, last.entry.seq, &last.hash, &draft)
+            .await?
+            .ok_or(super::ServiceError::Stale { what: "thing.audit_log" })
     }
 }

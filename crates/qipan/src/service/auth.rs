@@ -50,63 +50,58 @@ fn anonymous(name: &str, address: Option<String>) -> Actor {
 
 impl App {
     /// Checks a username and password. Every failure — unknown name, wrong password, locked or
-    /// disabled account — is the same `LoginFailed`, and each is audited.
+    /// disabled account — is the same `LoginFailed`, takes the same Argon2 verification, and
+    /// is audited.
     pub async fn login(&self, username: &str, password: &str, address: Option<String>) -> ServiceResult<NewSession> {
         let now = self.clock.now();
         let account = match Username::parse(username) {
             Ok(u) => self.store.account_by_username(u.as_str()).await?,
             Err(_) => None,
         };
+        let hash = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_owned());
+        let password_ok = verify_password(password.to_owned(), hash).await;
         let Some(account) = account else {
-            verify_password(password.to_owned(), decoy_hash().to_owned()).await;
             let who = anonymous(username, address);
             self.audit(&who, "login.failure", None, None, json!({"reason": "unknown_user"})).await?;
             return Err(ServiceError::LoginFailed);
         };
         let who = actor_of(&account, Via::Session { csrf: String::new() }, address.clone());
+        let org = Some(&account.org_code);
         if account.disabled {
-            self.audit(&who, "login.failure", Some(&account.org_code), None, json!({"reason": "disabled"})).await?;
+            self.audit(&who, "login.failure", org, None, json!({"reason": "disabled"})).await?;
             return Err(ServiceError::LoginFailed);
         }
         if account.locked_until.is_some_and(|until| until > now) {
-            self.audit(&who, "login.failure", Some(&account.org_code), None, json!({"reason": "locked"})).await?;
+            self.audit(&who, "login.failure", org, None, json!({"reason": "locked"})).await?;
             return Err(ServiceError::LoginFailed);
         }
-        if !verify_password(password.to_owned(), account.password_hash.clone()).await {
-            // A lock that has run out starts the count afresh.
-            let before = if account.locked_until.is_some() { 0 } else { account.failed_logins };
-            let failed = before + 1;
-            let mut entries = vec![self.audit_draft(
-                &who,
-                "login.failure",
-                Some(&account.org_code),
-                None,
-                json!({"reason": "wrong_password", "failed": failed}),
-            )];
-            let locked_until = if failed >= MAX_FAILED_LOGINS {
-                let until = now + Duration::minutes(LOCKOUT_MINUTES);
-                entries.push(self.audit_draft(
-                    &who,
-                    "account.lockout",
-                    Some(&account.org_code),
-                    Some(format!("account:{}", account.id)),
-                    json!({"until": until.to_rfc3339(), "failed": failed}),
-                ));
-                Some(until)
-            } else {
-                None
-            };
-            let failed = if locked_until.is_some() { 0 } else { failed };
-            self.store.record_login_attempt(account.id, failed, locked_until, &entries).await?;
+        if !password_ok {
+            let until = now + Duration::minutes(LOCKOUT_MINUTES);
+            let failure = self.audit_draft(&who, "login.failure", org, None, json!({"reason": "wrong_password"}));
+            let target = Some(format!("account:{}", account.id));
+            let detail = json!({"until": until.to_rfc3339(), "failed": MAX_FAILED_LOGINS});
+            let lockout = self.audit_draft(&who, "account.lockout", org, target, detail);
+            self.store.record_login_failure(account.id, now, MAX_FAILED_LOGINS, until, &failure, &lockout).await?;
             return Err(ServiceError::LoginFailed);
         }
         let token = random_token();
         let csrf = random_token();
-        let audit = self.audit_draft(&who, "login.success", Some(&account.org_code), None, json!({}));
+        let audit = self.audit_draft(&who, "login.success", org, None, json!({}));
         let expires = now + Duration::hours(ABSOLUTE_TIMEOUT_HOURS);
-        self.store
+        let started = self
+            .store
             .create_session(&token_hash(&token), account.id, &csrf, now, expires, address.as_deref(), &audit)
             .await?;
+        if !started {
+            // Locked or disabled by a parallel request since it was read.
+            self.audit(&who, "login.failure", org, None, json!({"reason": "locked"})).await?;
+            return Err(ServiceError::LoginFailed);
+        }
+        // Old sessions of everyone are cleared now and then; a sign-in is a fine moment.
+        let idle_before = now - Duration::minutes(IDLE_TIMEOUT_MINUTES);
+        if let Err(e) = self.store.sweep_sessions(idle_before, now).await {
+            tracing::warn!(error = %e, "cannot sweep ended sessions");
+        }
         Ok(NewSession { token, actor: actor_of(&account, Via::Session { csrf }, address) })
     }
 
@@ -133,14 +128,15 @@ impl App {
         Ok(())
     }
 
-    /// Changes the actor's own password, checking the current one first.
+    /// Changes the actor's own password, checking the current one first. Every session of the
+    /// account ends (a stolen one too); the returned session replaces the current one.
     pub async fn change_own_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
         confirm: &str,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<NewSession> {
         let id = actor.account_id.ok_or(ServiceError::Unauthenticated)?;
         let account = self.store.account_by_id(id).await?.ok_or(ServiceError::Unauthenticated)?;
         if !verify_password(current.to_owned(), account.password_hash.clone()).await {
@@ -160,12 +156,13 @@ impl App {
         let change = AccountChange {
             password_hash: Some(hash_password(new.expose().to_owned()).await),
             must_change_password: Some(false),
+            end_sessions: true,
             ..Default::default()
         };
         let audit =
             self.audit_draft(actor, "password.change", Some(&actor.org), Some(format!("account:{id}")), json!({}));
         match self.store.change_account(id, account.version, &change, self.clock.now(), &audit).await? {
-            AccountWrite::Done(_) => Ok(()),
+            AccountWrite::Done(_) => self.login(&account.username, new.expose(), actor.address.clone()).await,
             AccountWrite::Stale => Err(ServiceError::Stale { what: "thing.account" }),
             AccountWrite::Missing | AccountWrite::Duplicate => Err(ServiceError::Unauthenticated),
         }
@@ -229,15 +226,9 @@ impl App {
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> ServiceResult<()> {
         self.guard(actor, Capability::SecurityAdmin).await?;
         let token = self.store.api_token(id).await?;
-        let org = token.as_ref().and_then(|t| OrgCode::parse(&t.org_code).ok());
-        // A token outside the scope is "not found", so that its existence is not revealed.
-        let Some(org) = org.filter(|o| actor.manages(o)) else {
-            if let Some(o) = token.and_then(|t| OrgCode::parse(&t.org_code).ok()) {
-                let detail = json!({"capability": "security.admin"});
-                self.audit(actor, "access.denied", Some(&o), Some(format!("token:{id}")), detail).await?;
-            }
-            return Err(ServiceError::NotFound { what: "thing.token", key: id.to_string() });
-        };
+        let not_found = || ServiceError::NotFound { what: "thing.token", key: id.to_string() };
+        let org = token.and_then(|t| OrgCode::parse(&t.org_code).ok()).ok_or_else(not_found)?;
+        self.guard_target(actor, &[Capability::SecurityAdmin], &org, "thing.token", id.to_string()).await?;
         let audit = self.audit_draft(actor, "token.revoke", Some(&org), Some(format!("token:{id}")), json!({}));
         self.store.revoke_api_token(id, self.clock.now(), &audit).await?;
         Ok(())

@@ -12,8 +12,13 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid parameters"))
 }
 
+/// Argon2 takes 19 MiB and tens of milliseconds per call: at most this many run at once, so
+/// that a flood of sign-in attempts queues instead of exhausting memory and CPU.
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Hashes a password (PHC string) on a blocking thread.
 pub async fn hash_password(password: String) -> String {
+    let _slot = ARGON2_SLOTS.acquire().await.expect("the semaphore is never closed");
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -27,6 +32,7 @@ pub async fn hash_password(password: String) -> String {
 
 /// Checks a password against a stored hash on a blocking thread. A malformed hash never matches.
 pub async fn verify_password(password: String, hash: String) -> bool {
+    let _slot = ARGON2_SLOTS.acquire().await.expect("the semaphore is never closed");
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
     })

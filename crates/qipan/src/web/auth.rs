@@ -146,9 +146,11 @@ pub async fn resolve(State(app): State<App>, request: Request, next: Next) -> Re
             Some(_) => None,
             // Signing in: the login form carries a token matching its own cookie; the JSON
             // endpoint needs a JSON body, which a cross-site form cannot send.
-            None if parts.uri.path() == "/login" => {
-                Some(cookie(&parts.headers, LOGIN_CSRF_COOKIE).unwrap_or("\u{0}missing").to_owned())
-            }
+            None if parts.uri.path() == "/login" => match cookie(&parts.headers, LOGIN_CSRF_COOKIE) {
+                Some(token) if !token.is_empty() => Some(token.to_owned()),
+                // No form was loaded from here: a forged sign-in.
+                _ => return forbidden_csrf(api, lang),
+            },
             None => None,
         };
         if let Some(expected) = expected {
@@ -161,7 +163,13 @@ pub async fn resolve(State(app): State<App>, request: Request, next: Next) -> Re
             if presented.is_none() && is_form {
                 let bytes = match to_bytes(body.take().expect("body present"), MAX_FORM_BYTES).await {
                     Ok(b) => b,
-                    Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "form too large\n").into_response(),
+                    Err(_) => {
+                        let err = ServiceError::invalid("field.form", "rule.form_size", "");
+                        let mut response =
+                            if api { ApiError(err).into_response() } else { PageError::new(lang, err).into_response() };
+                        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                        return response;
+                    }
                 };
                 presented = form_field(&bytes, CSRF_FIELD);
                 body = Some(Body::from(bytes));
@@ -244,10 +252,18 @@ impl FromRequestParts<App> for ApiActor {
     }
 }
 
-/// Whether a redirect target is a local path (never off the site).
+/// Whether a redirect target is a local path (never off the site). Browsers drop tabs and
+/// newlines and read `\\` as `/`, so `/\t/evil.example` would leave the site: anything but
+/// plain printable characters is refused.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            n
+        }
         _ => "/",
     }
 }

@@ -244,6 +244,9 @@ async fn a_new_account_must_change_its_password_first_and_the_policy_holds() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    // The change renews the session: the browser carries on with the new cookie.
+    let renewed = reply.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let s = Session { cookie: renewed, csrf: String::new() };
     assert_eq!(get(&app, "/orgs", Some(&s)).await.status, StatusCode::OK);
     assert!(app.login("wang.fang", &secret, None).await.is_err(), "the old password is gone");
     let page = get(&app, "/account", Some(&s)).await.body;
@@ -296,13 +299,15 @@ async fn administration_refuses_broken_role_combinations_and_stale_edits() {
     let disable = log.iter().find(|(a, _)| a == "account.disable").expect("audited");
     assert!(disable.1.contains(r#""before""#) && disable.1.contains(r#""disabled":true"#), "{}", disable.1);
 
-    // An administrator cannot lock themselves out.
+    // An administrator cannot lock themselves out (an administrator's account is for the one
+    // above it, or the console).
     let me = app.store.account_by_username("sysadmin").await.unwrap().unwrap();
     let v = me.version.to_string();
     let own =
         post_form(&app, &format!("/admin/accounts/{}", me.id), Some(&admin), &[("action", "disable"), ("version", &v)])
             .await;
-    assert_eq!(own.status, StatusCode::BAD_REQUEST);
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    assert!(!app.store.account_by_username("sysadmin").await.unwrap().unwrap().disabled);
 }
 
 #[tokio::test]
@@ -408,4 +413,122 @@ async fn the_guard_lets_the_origin_read_its_outflow_population_and_audits_each_r
         !audit_actions(&app, "clerk").await.iter().any(|(a, _)| a.starts_with("person.")),
         "managing reads are not origin reads"
     );
+}
+
+#[tokio::test]
+async fn administrator_roles_are_delegated_only_downwards() {
+    let (app, _db) = demo_app().await;
+    let admin = demo_login(&app, "sysadmin").await; // at 山东省 37
+    let create = |username: &'static str, unit: &'static str, role: &'static str| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move {
+            post_form(&app, "/admin/accounts", Some(&admin), &[("username", username), ("unit", unit), ("role", role)])
+                .await
+                .status
+        }
+    };
+    // The keys to the audit log and to security are made at the console only.
+    assert_eq!(create("new.auditor", "3716", "audit_admin").await, StatusCode::FORBIDDEN);
+    assert_eq!(create("new.security", "3716", "security_admin").await, StatusCode::FORBIDDEN);
+    // A system administrator for a unit below: allowed; beside itself: refused.
+    assert_eq!(create("binzhou.admin", "3716", "system_admin").await, StatusCode::OK);
+    assert_eq!(create("peer.admin", "37", "system_admin").await, StatusCode::FORBIDDEN);
+    // It cannot take over the security administrator of its own unit, nor promote a clerk to one.
+    let sec = app.store.account_by_username("secadmin").await.unwrap().unwrap();
+    let v = sec.version.to_string();
+    let reset = post_form(
+        &app,
+        &format!("/admin/accounts/{}", sec.id),
+        Some(&admin),
+        &[("action", "reset_password"), ("version", &v)],
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::FORBIDDEN);
+    let clerk = app.store.account_by_username("clerk").await.unwrap().unwrap();
+    let v = clerk.version.to_string();
+    let promote = post_form(
+        &app,
+        &format!("/admin/accounts/{}", clerk.id),
+        Some(&admin),
+        &[("action", "roles"), ("version", &v), ("role", "audit_admin")],
+    )
+    .await;
+    assert_eq!(promote.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store.account_by_username("clerk").await.unwrap().unwrap().roles,
+        vec![domain::authz::Role::VillageClerk]
+    );
+    let denied = audit_actions(&app, "sysadmin")
+        .await
+        .into_iter()
+        .filter(|(a, d)| a == "access.denied" && d.contains("admin_roles"))
+        .count();
+    assert_eq!(denied, 5);
+    // The administrator it appointed below is its to manage.
+    let below = app.store.account_by_username("binzhou.admin").await.unwrap().unwrap();
+    let v = below.version.to_string();
+    let disable = post_form(
+        &app,
+        &format!("/admin/accounts/{}", below.id),
+        Some(&admin),
+        &[("action", "disable"), ("version", &v)],
+    )
+    .await;
+    assert_eq!(disable.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_forged_login_without_the_form_cookie_is_refused() {
+    let (app, _db) = demo_app().await;
+    for body in
+        ["_csrf=%00missing&username=county&password=Qipan-demo-2026", "_csrf=&username=county&password=Qipan-demo-2026"]
+    {
+        let reply = post_raw(&app, "/login", None, body.into()).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{body}");
+        assert!(
+            !reply.headers.contains_key(header::SET_COOKIE)
+                || !reply.headers[header::SET_COOKIE].to_str().unwrap().contains("qipan_session=")
+                || reply.headers[header::SET_COOKIE].to_str().unwrap().contains("qipan_session=;")
+        );
+    }
+}
+
+#[tokio::test]
+async fn parallel_guesses_each_count_towards_the_lock() {
+    let (app, _db) = demo_app().await;
+    let app = frozen(&app);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move { app.login("county", "Not-the-password-1", None).await.is_err() }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap());
+    }
+    assert!(
+        app.login("county", qipan::demo::DEMO_PASSWORD, None).await.is_err(),
+        "ten parallel guesses lock the account"
+    );
+    let locks = audit_actions(&app, "county").await.into_iter().filter(|(a, _)| a == "account.lockout").count();
+    assert_eq!(locks, 1, "locked once, never re-locked or shortened by a late request");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let (app, _db) = demo_app().await;
+    let office = demo_login(&app, "county").await;
+    let stolen = demo_login(&app, "county").await;
+    let reply = post_form(
+        &app,
+        "/account/password",
+        Some(&office),
+        &[("current", qipan::demo::DEMO_PASSWORD), ("new", TEST_PASSWORD), ("confirm", TEST_PASSWORD)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let renewed = reply.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert!(get(&app, "/account", Some(&stolen)).await.location().starts_with("/login"), "the other session is over");
+    assert!(get(&app, "/account", Some(&office)).await.location().starts_with("/login"), "so is the old token");
+    let fresh = Session { cookie: renewed, csrf: String::new() };
+    assert_eq!(get(&app, "/account", Some(&fresh)).await.status, StatusCode::OK, "the browser that changed it goes on");
 }

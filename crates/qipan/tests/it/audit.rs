@@ -171,3 +171,24 @@ async fn every_sign_in_records_the_address_and_the_account_page_shows_them() {
     let page = get(&app, "/account", Some(&s)).await.body;
     assert!(page.contains("127.0.0.1"), "{page}");
 }
+
+#[tokio::test]
+async fn archiving_refuses_a_chain_that_does_not_verify() {
+    let (app, db) = demo_app().await;
+    exec(&app.store, "UPDATE audit_log SET detail = '{}' WHERE seq = 2").await;
+    let day = (app.clock.now() + Duration::days(2)).format("%Y-%m-%d").to_string();
+    let out = db.dir().join("archive.jsonl");
+    let later = (app.clock.now() + Duration::days(200)).to_rfc3339();
+    let run = Command::new(env!("CARGO_BIN_EXE_qipan"))
+        .args(["--database-url", &db.url_text, "--log", "warn", "audit", "archive", "--before", &day, "--out"])
+        .arg(&out)
+        .env_remove("DATABASE_URL")
+        .env("QIPAN_CLOCK", &later)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("entry #2 was altered") && stderr.contains("nothing was archived"), "{stderr}");
+    let (_, archived) = app.store.audit_head().await.unwrap();
+    assert_eq!(archived.0, 0, "the tampered entry was not archived away");
+}

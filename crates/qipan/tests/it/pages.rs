@@ -168,6 +168,7 @@ async fn assets_are_served_from_the_binary_and_nothing_comes_from_elsewhere() {
     let page = get(&app, "/admin/accounts", Some(&s)).await;
     let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store", "pages are never cached");
     let sys = crate::helpers::demo_login(&app, "sysadmin").await;
     let county = app.store.account_by_username("county").await.unwrap().unwrap();
     for path in ["/", "/orgs", "/login", "/admin/accounts", &format!("/admin/accounts/{}", county.id)] {

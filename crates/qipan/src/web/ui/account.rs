@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::Chrome;
 use crate::i18n::Messages;
 use crate::service::App;
-use crate::web::auth::SignedIn;
+use crate::web::auth::{SignedIn, is_tls, session_cookie};
 use crate::web::error::{message_of, render};
 use crate::web::{Lang, PageError};
 
@@ -102,11 +102,18 @@ pub async fn password_submit(
     State(app): State<App>,
     Lang(t): Lang,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     SignedIn(actor): SignedIn,
     Form(f): Form<PasswordForm>,
 ) -> Response {
     match app.change_own_password(&actor, &f.current, &f.new, &f.confirm).await {
-        Ok(()) => Redirect::to("/account?changed=1").into_response(),
+        Ok(session) => {
+            let mut response = Redirect::to("/account?changed=1").into_response();
+            if let Ok(v) = session_cookie(&session.token, is_tls(&headers)).parse() {
+                response.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
+            response
+        }
         Err(e) => {
             let (status, message) = message_of(&e, &t);
             let page = PasswordPage {

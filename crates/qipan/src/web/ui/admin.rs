@@ -407,7 +407,7 @@ async fn tokens_page(
                 name: k.name.clone(),
                 unit: k.org_code.clone(),
                 created: cst(k.created_at),
-                last_used: k.last_used_at.map(cst).unwrap_or_else(|| "—".to_owned()),
+                last_used: k.last_used_at.map(cst).unwrap_or_else(|| t.get("tokens.never_used").to_owned()),
                 revoked: k.revoked_at.is_some(),
             })
             .collect(),

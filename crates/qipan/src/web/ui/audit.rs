@@ -60,6 +60,7 @@ impl AuditParams {
             actor: blank(&self.actor).map(|a| a.to_lowercase()),
             action_prefix: blank(&self.action).map(str::to_owned),
             within: None,
+            include_unscoped: false,
             from,
             until,
         };
@@ -141,10 +142,10 @@ pub async fn search(
     render(&page, t)
 }
 
-/// One CSV field: quoted, quotes doubled, and a leading `=`, `+`, `-` or `@` defused so that a
-/// spreadsheet never runs it as a formula.
+/// One CSV field: quoted, quotes doubled, and a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return defused so that a spreadsheet never runs it as a formula.
 fn csv_field(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
     format!("\"{}\"", defused.replace('"', "\"\""))
 }
 
@@ -209,4 +210,18 @@ pub async fn export(
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "\"plain\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        for f in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert!(csv_field(f).starts_with("\"'"), "{f:?}");
+        }
+    }
 }

@@ -33,7 +33,9 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/orgs?q=1")), "/orgs?q=1");
-        for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example", "orgs"] {
+        for bad in
+            ["//evil.example/", "https://evil.example/", "/\\evil.example", "orgs", "/\t/evil.example", "/\n/x", "/ /x"]
+        {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");
