@@ -24,6 +24,7 @@ pub fn spec() -> Value {
             "/org-units": {
                 "get": {
                     "operationId": "listOrgUnits",
+                    "security": [{"session": []}],
                     "summary": "List org units",
                     "description": "Without `parent`, `q` or `level`: the top level. With `parent` alone: the units directly below it. With `q` or `level`: every matching unit in the whole hierarchy, or below `parent` at any depth when it is given. Ordered by code.",
                     "parameters": [
@@ -36,13 +37,42 @@ pub fn spec() -> Value {
                     "responses": {
                         "200": {"description": "One page of units.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrgUnitList"}}}},
                         "400": error,
+                        "401": error,
+                        "403": error,
                         "404": error
                     }
+                }
+            },
+            "/session": {
+                "post": {
+                    "operationId": "signIn",
+                    "summary": "Sign in",
+                    "description": "Checks a username and password and starts a session: the answer sets the `qipan_session` cookie (HttpOnly, SameSite=Strict). Every failure — unknown user, wrong password, locked or disabled account — is the same 401. Five failures in a row lock the account for 15 minutes.",
+                    "security": [],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
+                    "responses": {
+                        "200": {"description": "Signed in.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
+                        "401": error
+                    }
+                },
+                "get": {
+                    "operationId": "currentSession",
+                    "summary": "Who is signed in (a session or a department token)",
+                    "responses": {
+                        "200": {"description": "The actor.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
+                        "401": error
+                    }
+                },
+                "delete": {
+                    "operationId": "signOut",
+                    "summary": "Sign out (needs the X-CSRF-Token header with a session)",
+                    "responses": {"204": {"description": "Signed out."}, "401": error, "403": error}
                 }
             },
             "/org-units/{code}": {
                 "get": {
                     "operationId": "getOrgUnit",
+                    "security": [{"session": []}],
                     "summary": "One org unit",
                     "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/OrgCode"}}],
                     "responses": {
@@ -53,8 +83,30 @@ pub fn spec() -> Value {
                 }
             }
         },
+        "security": [{"session": []}, {"token": []}],
         "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "qipan_session", "description": "Set by POST /session. State-changing calls also send the session's CSRF token in the X-CSRF-Token header."},
+                "token": {"type": "http", "scheme": "bearer", "description": "A department's API token, issued by the security administrator."}
+            },
             "schemas": {
+                "Credentials": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}}
+                },
+                "Session": {
+                    "type": "object",
+                    "required": ["username", "display_name", "unit", "roles", "must_change_password", "csrf_token"],
+                    "properties": {
+                        "username": {"type": "string"},
+                        "display_name": {"type": "string"},
+                        "unit": {"$ref": "#/components/schemas/OrgCode"},
+                        "roles": {"type": "array", "items": {"type": "string", "enum": ["village_clerk", "township_officer", "county_operator", "supervisor", "department", "system_admin", "security_admin", "audit_admin"]}},
+                        "must_change_password": {"type": "boolean", "description": "When true, every other call answers 403 password_change_required until the password is changed in the web interface."},
+                        "csrf_token": {"type": ["string", "null"], "description": "Send it as X-CSRF-Token with every state-changing call made with this session; null for tokens."}
+                    }
+                },
                 "OrgCode": {
                     "type": "string",
                     "description": "Statistical area code at the length of its level (2 province, 4 city, 6 county, 9 township, 12 village), or `<area code>-<local code>` for a unit.",
@@ -91,7 +143,7 @@ pub fn spec() -> Value {
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "internal"]},
+                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "forbidden", "password_change_required", "stale", "duplicate", "internal"]},
                                 "message": {"type": "string"},
                                 "field": {"type": "string", "description": "The parameter at fault, for `invalid`."}
                             }
