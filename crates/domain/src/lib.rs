@@ -7,8 +7,11 @@ pub mod account;
 pub mod audit;
 pub mod authz;
 pub mod clock;
+pub mod codes;
 pub mod divisions;
+pub mod id_number;
 pub mod org;
+pub mod person;
 
 pub use clock::{Clock, ClockError};
 pub use org::{OrgCode, OrgCodeError, OrgLevel, OrgPath};
