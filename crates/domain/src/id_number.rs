@@ -183,9 +183,8 @@ mod tests {
     }
 
     fn valid_first17() -> impl Strategy<Value = String> {
-        (0usize..PROVINCES.len(), 0u32..10_000, 1900i32..2026, 1u32..=12, 1u32..=28, 0u32..1000).prop_map(
-            |(p, area, y, m, d, seq)| format!("{}{:04}{y:04}{m:02}{d:02}{seq:03}", PROVINCES[p], area),
-        )
+        (0usize..PROVINCES.len(), 0u32..10_000, 1900i32..2026, 1u32..=12, 1u32..=28, 0u32..1000)
+            .prop_map(|(p, area, y, m, d, seq)| format!("{}{:04}{y:04}{m:02}{d:02}{seq:03}", PROVINCES[p], area))
     }
 
     proptest! {

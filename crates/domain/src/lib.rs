@@ -12,6 +12,8 @@ pub mod divisions;
 pub mod id_number;
 pub mod org;
 pub mod person;
+pub mod pinyin_index;
+pub mod record;
 
 pub use clock::{Clock, ClockError};
 pub use org::{OrgCode, OrgCodeError, OrgLevel, OrgPath};

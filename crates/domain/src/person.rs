@@ -56,7 +56,9 @@ impl fmt::Display for PersonName {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a phone number is an 11-digit mobile number starting with 1, or a landline with its area code (0 and 9 to 11 digits, a dash allowed)")]
+#[error(
+    "a phone number is an 11-digit mobile number starting with 1, or a landline with its area code (0 and 9 to 11 digits, a dash allowed)"
+)]
 pub struct PhoneError;
 
 /// A mainland phone number: a mobile (11 digits, starting with 1) or a landline with its

@@ -1,0 +1,120 @@
+//! Pinyin keys of a name, so that 张丽 is found by `zhangli` and `zl`.
+//!
+//! A character with several readings contributes each of them; the first character of a name
+//! is a surname, and a surname has its own reading (单 is Shan, not Dan), which comes first.
+
+use pinyin::ToPinyinMulti;
+
+/// Surnames whose reading differs from the character's common one.
+const SURNAMES: [(char, &str); 14] = [
+    ('单', "shan"),
+    ('曾', "zeng"),
+    ('解', "xie"),
+    ('仇', "qiu"),
+    ('朴', "piao"),
+    ('区', "ou"),
+    ('查', "zha"),
+    ('盖', "ge"),
+    ('乐', "yue"),
+    ('覃', "qin"),
+    ('员', "yun"),
+    ('缪', "miao"),
+    ('尉', "yu"),
+    ('长', "zhang"),
+];
+
+/// At most this many reading combinations are kept for one name.
+const MAX_VARIANTS: usize = 16;
+
+/// The readings of one character, lowercase without tones; a non-Chinese letter reads as itself.
+fn readings(c: char, first: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if first && let Some((_, r)) = SURNAMES.iter().find(|(s, _)| *s == c) {
+        out.push((*r).to_owned());
+    }
+    match c.to_pinyin_multi() {
+        Some(multi) => {
+            for p in multi {
+                let plain = p.plain().to_owned();
+                if !out.contains(&plain) {
+                    out.push(plain);
+                }
+            }
+        }
+        None if c.is_alphanumeric() => out.push(c.to_lowercase().collect()),
+        None => {}
+    }
+    out
+}
+
+/// The full-pinyin and initials keys of a name, each list space-separated and wrapped in spaces
+/// (` zhangli ` / ` zl `), so that `LIKE '% zl%'` finds a name by the start of any reading.
+pub fn name_keys(name: &str) -> (String, String) {
+    let mut combos: Vec<(String, String)> = vec![(String::new(), String::new())];
+    for (i, c) in name.chars().filter(|c| !c.is_whitespace() && *c != '·').enumerate() {
+        let rs = readings(c, i == 0);
+        if rs.is_empty() {
+            continue;
+        }
+        let mut next = Vec::new();
+        for (full, initials) in &combos {
+            for r in &rs {
+                if next.len() >= MAX_VARIANTS {
+                    break;
+                }
+                next.push((
+                    format!("{full}{r}"),
+                    format!("{initials}{}", &r[..r.chars().next().map_or(0, char::len_utf8)]),
+                ));
+            }
+        }
+        combos = next;
+    }
+    let mut fulls: Vec<String> = Vec::new();
+    let mut inits: Vec<String> = Vec::new();
+    for (f, i) in combos {
+        if !fulls.contains(&f) {
+            fulls.push(f);
+        }
+        if !inits.contains(&i) {
+            inits.push(i);
+        }
+    }
+    (format!(" {} ", fulls.join(" ")), format!(" {} ", inits.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_found_by_pinyin_and_initials() {
+        let (full, initials) = name_keys("张丽");
+        assert!(full.contains(" zhangli "), "{full}");
+        assert!(initials.contains(" zl "), "{initials}");
+    }
+
+    #[test]
+    fn surnames_read_as_surnames_first() {
+        for (name, reading) in [
+            ("单丽", "shanli"),
+            ("曾强", "zengqiang"),
+            ("解放", "xiefang"),
+            ("仇英", "qiuying"),
+            ("朴明", "piaoming"),
+            ("区华", "ouhua"),
+        ] {
+            let (full, _) = name_keys(name);
+            assert!(full.starts_with(&format!(" {reading}")), "{name}: {full}");
+        }
+        // Other readings stay searchable too.
+        assert!(name_keys("单丽").0.contains(" danli "));
+    }
+
+    #[test]
+    fn several_readings_all_match() {
+        // 乐 reads le or yue; as a given name both must work.
+        let (full, _) = name_keys("王乐");
+        assert!(full.contains(" wangle ") && full.contains(" wangyue "), "{full}");
+    }
+}
