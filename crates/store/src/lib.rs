@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod org_units;
+mod persons;
 mod settings;
 mod url;
 
@@ -20,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use accounts::{Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, SessionRow};
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
+pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 /// The two engines Qipan runs on.

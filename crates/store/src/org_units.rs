@@ -67,6 +67,12 @@ pub struct Page {
     pub size: u32,
 }
 
+impl Default for Page {
+    fn default() -> Self {
+        Page { number: 1, size: 50 }
+    }
+}
+
 impl Page {
     fn offset(self) -> u64 {
         u64::from(self.number.saturating_sub(1)) * u64::from(self.size)

@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod import;
 mod orgs;
+mod persons;
 pub mod secrets;
 
 pub mod orgs_limits {
@@ -26,6 +27,7 @@ pub use auth::{ABSOLUTE_TIMEOUT_HOURS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES, MA
 pub use error::{ServiceError, ServiceResult};
 pub use import::{DIVISION_FILES_HINT, read_division_dir};
 pub use orgs::{Listing, OrgQuery, RawOrgQuery};
+pub use persons::{PersonQuery, PersonRefusal, PersonView};
 
 /// The application: the store, the clock, and the use cases over them.
 #[derive(Debug, Clone)]

@@ -154,7 +154,9 @@ async fn the_openapi_document_describes_the_live_api() {
     // Every route under /api/v1 is documented, and nothing undocumented is.
     let mut documented_routes: Vec<String> = Vec::new();
     for (path, ops) in paths {
-        for method in ops.as_object().unwrap().keys() {
+        for method in
+            ops.as_object().unwrap().keys().filter(|k| ["get", "post", "put", "delete", "patch"].contains(&k.as_str()))
+        {
             documented_routes.push(format!("{} /api/v1{path}", method.to_uppercase()));
         }
     }

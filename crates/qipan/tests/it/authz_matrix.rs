@@ -109,6 +109,23 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
         "/api/v1/session",
         Rule { allowed: &[Clerk, Township, County, Supervisor, SysAdmin, SecAdmin, Auditor, Department], global: true },
     );
+    // Personal records: readers and writers of the residence side, within their scope.
+    const READERS: &[Who] = &[Clerk, Township, County, Supervisor];
+    const WRITERS: &[Who] = &[Clerk, Township, County];
+    put(Method::GET, "/persons", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/persons/new", Rule { allowed: WRITERS, global: true });
+    put(Method::POST, "/persons", Rule { allowed: WRITERS, global: false });
+    put(Method::GET, "/persons/check-id", Rule { allowed: WRITERS, global: true });
+    put(Method::GET, "/persons/{id}", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/persons/{id}/edit", Rule { allowed: WRITERS, global: false });
+    put(Method::POST, "/persons/{id}/edit", Rule { allowed: WRITERS, global: false });
+    put(Method::POST, "/persons/{id}/end", Rule { allowed: WRITERS, global: false });
+    put(Method::GET, "/api/v1/persons", Rule { allowed: READERS, global: false });
+    put(Method::POST, "/api/v1/persons", Rule { allowed: WRITERS, global: false });
+    put(Method::GET, "/api/v1/persons/{id}", Rule { allowed: READERS, global: false });
+    put(Method::PUT, "/api/v1/persons/{id}", Rule { allowed: WRITERS, global: false });
+    put(Method::GET, "/api/v1/persons/{id}/history", Rule { allowed: READERS, global: false });
+    put(Method::POST, "/api/v1/persons/{id}/moves", Rule { allowed: WRITERS, global: false });
     put(Method::GET, "/assets/{name}", PUBLIC);
     put(Method::GET, "/healthz", PUBLIC);
     m
@@ -123,6 +140,10 @@ enum Credential {
 
 struct World {
     app: App,
+    /// A person managed in 新苑社区 (inside every Bincheng actor's scope) and one managed in
+    /// 平昌县 and registered in 临泉县 (outside every demo actor's scope).
+    person_inside: i64,
+    person_outside: i64,
     creds: HashMap<Who, Credential>,
     counter: u32,
     token_inside: i64,
@@ -172,7 +193,22 @@ impl World {
         }
         creds.insert(Who::Department, Credential::Bearer(secret));
         creds.insert(Who::Anonymous, Credential::None);
-        (World { app, creds, counter: 0, token_inside, token_outside }, db)
+        let person = |managing: &str, hukou: &str| domain::record::PersonInput {
+            name: "测试".into(),
+            gender: "2".into(),
+            birth_date: "1990-01-01".into(),
+            hukou_area: hukou.into(),
+            hukou_address: "某村".into(),
+            residence_area: managing.into(),
+            residence_address: "某路".into(),
+            managing_unit: managing.into(),
+            direction: "in".into(),
+            moved_on: "2026-01-01".into(),
+            ..Default::default()
+        };
+        let person_inside = app.register_person(&console, &person("371602001001", "430582")).await.unwrap();
+        let person_outside = app.register_person(&console, &person("511923", "341221")).await.unwrap();
+        (World { app, person_inside, person_outside, creds, counter: 0, token_inside, token_outside }, db)
     }
 
     /// A target account for `/admin/accounts/{id}`: one in the actor's unit, or in Sichuan.
@@ -198,6 +234,26 @@ impl World {
             "/orgs/tree" => format!("/orgs/tree?parent={unit}"),
             "/api/v1/org-units" => format!("/api/v1/org-units?parent={unit}"),
             "/audit" | "/audit/export.csv" => format!("{path}?unit={unit}"),
+            "/persons" | "/api/v1/persons" if *method == Method::GET => format!("{path}?unit={unit}"),
+            "/persons/check-id" => "/persons/check-id?id_number=11010519491231002X".to_owned(),
+            p if p.starts_with("/persons/{id}") || p.starts_with("/api/v1/persons/{id}") => {
+                let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };
+                let version = self.app.store.person(id).await.unwrap().unwrap().version;
+                // An edit keeps the record where it is managed.
+                let home = if scope == Scope::Inside { "371602001001" } else { "511923" };
+                let body = self.person_body(home, version);
+                if (p.ends_with("/edit") && *method == Method::POST) || *method == Method::PUT {
+                    form = body;
+                } else if p.ends_with("/end") {
+                    // An unknown status: reaches the use case, changes nothing.
+                    form = vec![("status".into(), "bogus".into()), ("version".into(), version.to_string())];
+                }
+                p.replace("{id}", &id.to_string())
+            }
+            "/persons" | "/api/v1/persons" if *method == Method::POST => {
+                form = self.person_body(unit, 0);
+                path.to_owned()
+            }
             "/assets/{name}" => "/assets/qipan.css".to_owned(),
             "/lang" => "/lang?set=en&next=/".to_owned(),
             "/admin/accounts/{id}" => {
@@ -258,6 +314,20 @@ impl World {
         if !cookies.is_empty() {
             req = req.header(header::COOKIE, cookies.join("; "));
         }
+        if path.starts_with("/api/v1/persons") && *method != Method::GET {
+            let mut body: serde_json::Map<String, serde_json::Value> =
+                form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            if let Some(v) = body.get("version").and_then(|v| v.as_str()).and_then(|v| v.parse::<i64>().ok()) {
+                body.insert("version".into(), v.into());
+            }
+            if path.ends_with("/moves") {
+                let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };
+                let version = self.app.store.person(id).await.unwrap().unwrap().version;
+                body = serde_json::json!({"status": "bogus", "version": version}).as_object().unwrap().clone();
+            }
+            let body = serde_json::Value::Object(body).to_string();
+            return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        }
         if path == "/api/v1/session" && *method == Method::POST {
             let body = serde_json::json!({"username": "nobody", "password": "Wrong-password-1"}).to_string();
             return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
@@ -270,6 +340,26 @@ impl World {
                 .unwrap();
         }
         req.body(Body::empty()).unwrap()
+    }
+
+    /// A valid record managed in `unit` (no ID number, so that it is never a duplicate).
+    fn person_body(&self, unit: &str, version: i32) -> Vec<(String, String)> {
+        [
+            ("name", format!("矩阵{}", "甲乙丙丁戊己庚辛壬癸".chars().nth(self.counter as usize % 10).unwrap())),
+            ("gender", "1".into()),
+            ("birth_date", "1985-05-05".into()),
+            ("hukou_area", "430582".into()),
+            ("hukou_address", "邵东市某村".into()),
+            ("residence_area", unit.into()),
+            ("residence_address", "某路1号".into()),
+            ("managing_unit", unit.into()),
+            ("direction", "in".into()),
+            ("moved_on", "2026-02-01".into()),
+            ("version", version.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
     }
 
     /// After a request that signs out, sign in again so that later requests have a session.

@@ -133,11 +133,11 @@ async fn each_demo_role_signs_in_through_the_form_and_sees_its_own_part() {
 
         // (username, the navigation it must see, the unit it belongs to)
         let cases: [(&str, &[&str], &str); 8] = [
-            ("clerk", &["首页", "组织机构"], "新苑社区居委会"),
-            ("township", &["首页", "组织机构"], "市中街道"),
-            ("county", &["首页", "组织机构"], "滨城区"),
-            ("pingchang", &["首页", "组织机构"], "平昌县"),
-            ("supervisor", &["首页", "组织机构"], "滨州市"),
+            ("clerk", &["首页", "个案", "组织机构"], "新苑社区居委会"),
+            ("township", &["首页", "个案", "组织机构"], "市中街道"),
+            ("county", &["首页", "个案", "组织机构"], "滨城区"),
+            ("pingchang", &["首页", "个案", "组织机构"], "平昌县"),
+            ("supervisor", &["首页", "个案", "组织机构"], "滨州市"),
             ("sysadmin", &["首页", "组织机构", "账户管理"], "山东省"),
             ("secadmin", &["首页", "组织机构", "账户管理", "接口令牌"], "山东省"),
             ("auditor", &["首页", "组织机构", "审计日志"], "山东省"),

@@ -3,10 +3,11 @@
 
 mod openapi;
 mod org_units;
+pub mod persons;
 mod session;
 
 use axum::http::Method;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::service::App;
 
@@ -18,5 +19,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/api/v1/session", post(session::create)),
         (Method::GET, "/api/v1/session", get(session::current)),
         (Method::DELETE, "/api/v1/session", delete(session::end)),
+        (Method::GET, "/api/v1/persons", get(persons::search)),
+        (Method::POST, "/api/v1/persons", post(persons::create)),
+        (Method::GET, "/api/v1/persons/{id}", get(persons::one)),
+        (Method::PUT, "/api/v1/persons/{id}", put(persons::update)),
+        (Method::GET, "/api/v1/persons/{id}/history", get(persons::history)),
+        (Method::POST, "/api/v1/persons/{id}/moves", post(persons::end_move)),
     ]
 }

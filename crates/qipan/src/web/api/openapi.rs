@@ -69,6 +69,69 @@ pub fn spec() -> Value {
                     "responses": {"204": {"description": "Signed out."}, "401": error, "403": error}
                 }
             },
+            "/persons": {
+                "get": {
+                    "operationId": "searchPersons",
+                    "summary": "Search personal records in the actor's scope",
+                    "description": "Records managed in the actor's subtree, and (read only) records whose household registration lies in it. ID numbers and phones are masked in the list.",
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 50}, "description": "A name, its pinyin or initials (zhangli, zl), or the last digits of the ID number."},
+                        {"name": "unit", "in": "query", "schema": {"$ref": "#/components/schemas/OrgCode"}, "description": "Only records managed under this unit."},
+                        {"name": "direction", "in": "query", "schema": {"type": "string", "enum": ["in", "out"]}},
+                        {"name": "origin", "in": "query", "schema": {"type": "boolean"}, "description": "Only people registered in the actor's area but managed elsewhere (异地查询); audited."},
+                        {"name": "include_ended", "in": "query", "schema": {"type": "boolean"}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["moved_on", "name", "birth_date"]}},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                    ],
+                    "responses": {
+                        "200": {"description": "One page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PersonList"}}}},
+                        "400": error, "401": error, "403": error
+                    }
+                },
+                "post": {
+                    "operationId": "registerPerson",
+                    "summary": "Register a person who moved in or out",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PersonInput"}}}},
+                    "responses": {
+                        "201": {"description": "Registered.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Person"}}}},
+                        "401": error, "403": error,
+                        "409": error,
+                        "422": {"description": "Fields break rules, one entry each.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}
+                    }
+                }
+            },
+            "/persons/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "get": {
+                    "operationId": "getPerson",
+                    "summary": "The full record (the view is audited)",
+                    "responses": {"200": {"description": "The record.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Person"}}}}, "401": error, "403": error, "404": error}
+                },
+                "put": {
+                    "operationId": "updatePerson",
+                    "summary": "Rewrite a record last read at `version`; a stale version is 409",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PersonInput"}}}},
+                    "responses": {
+                        "200": {"description": "Saved.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Person"}}}},
+                        "400": error, "401": error, "403": error, "404": error, "409": error,
+                        "422": {"description": "Fields break rules.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}
+                    }
+                }
+            },
+            "/persons/{id}/history": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "get": {"operationId": "personHistory", "summary": "Every change: who, when, before and after", "responses": {"200": {"description": "Newest first: {\"items\": [{at, actor, action, changes, version}]}"}, "401": error, "404": error}}
+            },
+            "/persons/{id}/moves": {
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "post": {
+                    "operationId": "endMove",
+                    "summary": "End the move (returned, moved_on) or remove a record registered by mistake (removed, with a reason)",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["status", "version"], "properties": {"status": {"type": "string", "enum": ["returned", "moved_on", "removed"]}, "ended_on": {"type": "string", "format": "date"}, "note": {"type": "string"}, "version": {"type": "integer"}}}}}},
+                    "responses": {"204": {"description": "Done."}, "400": error, "401": error, "404": error, "409": error}
+                }
+            },
             "/org-units/{code}": {
                 "get": {
                     "operationId": "getOrgUnit",
@@ -90,6 +153,56 @@ pub fn spec() -> Value {
                 "token": {"type": "http", "scheme": "bearer", "description": "A department's API token, issued by the security administrator."}
             },
             "schemas": {
+                "PersonInput": {
+                    "type": "object",
+                    "description": "Codes are from the code tables (gender GB/T 2261.1, ethnicity GB 3304, education GB/T 4658, marital status GB/T 2261.2). Gender and birth_date may be left out when id_number gives them.",
+                    "required": ["name", "hukou_area", "hukou_address", "residence_area", "residence_address", "managing_unit", "direction", "moved_on"],
+                    "properties": {
+                        "id_number": {"type": "string", "description": "18 characters, GB 11643 (check digit checked)."},
+                        "name": {"type": "string", "maxLength": 30},
+                        "gender": {"type": "string", "enum": ["0", "1", "2", "9"]},
+                        "birth_date": {"type": "string", "format": "date"},
+                        "ethnicity": {"type": "string"}, "education": {"type": "string"}, "marital_status": {"type": "string"},
+                        "phone": {"type": "string"},
+                        "hukou_area": {"$ref": "#/components/schemas/OrgCode"}, "hukou_address": {"type": "string", "maxLength": 100},
+                        "hukou_type": {"type": "string"},
+                        "residence_area": {"$ref": "#/components/schemas/OrgCode"}, "residence_address": {"type": "string", "maxLength": 100},
+                        "managing_unit": {"$ref": "#/components/schemas/OrgCode"},
+                        "direction": {"type": "string", "enum": ["in", "out"]},
+                        "moved_on": {"type": "string", "format": "date"},
+                        "move_reason": {"type": "string"},
+                        "version": {"type": "integer", "description": "Required for PUT: the version last read."}
+                    }
+                },
+                "Person": {
+                    "type": "object",
+                    "required": ["id", "id_number", "name", "gender", "birth_date", "phone", "hukou_area", "hukou_address", "residence_area", "residence_address", "managing_unit", "direction", "moved_on", "version"],
+                    "properties": {
+                        "id": {"type": "integer"}, "id_number": {"type": ["string", "null"]}, "name": {"type": "string"},
+                        "gender": {"type": "string"}, "birth_date": {"type": "string", "format": "date"},
+                        "ethnicity": {"type": ["string", "null"]}, "education": {"type": ["string", "null"]},
+                        "phone": {"type": ["string", "null"]}, "marital_status": {"type": ["string", "null"]},
+                        "hukou_area": {"type": "string"}, "hukou_address": {"type": "string"}, "hukou_type": {"type": ["string", "null"]},
+                        "residence_area": {"type": "string"}, "residence_address": {"type": "string"},
+                        "managing_unit": {"type": "string"}, "managing_unit_name": {"type": "string"},
+                        "direction": {"type": "string", "enum": ["in", "out"]}, "moved_on": {"type": "string", "format": "date"},
+                        "move_reason": {"type": ["string", "null"]}, "registered_on": {"type": "string", "format": "date"},
+                        "status": {"type": "string", "enum": ["active", "returned", "moved_on", "removed"]},
+                        "ended_on": {"type": ["string", "null"], "format": "date"}, "version": {"type": "integer"},
+                        "access": {"type": "string", "enum": ["manage", "origin"], "description": "On GET /persons/{id}: manage, or origin (read only)."},
+                        "days_late": {"type": "integer", "description": "On GET /persons/{id}: days the registration came after the move."}
+                    }
+                },
+                "PersonList": {
+                    "type": "object",
+                    "required": ["items", "total", "page", "per_page"],
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}, "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}
+                },
+                "FieldErrors": {
+                    "type": "object",
+                    "required": ["errors"],
+                    "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["field", "rule", "message"], "properties": {"field": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}}}}}
+                },
                 "Credentials": {
                     "type": "object",
                     "required": ["username", "password"],

@@ -7,6 +7,7 @@ mod home;
 mod lang;
 mod login;
 mod orgs;
+mod persons;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -28,6 +29,14 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/orgs/search", get(orgs::search_fragment)),
         (Method::GET, "/orgs/tree", get(orgs::tree_fragment)),
         (Method::GET, "/orgs/{code}", get(orgs::detail)),
+        (Method::GET, "/persons", get(persons::search)),
+        (Method::GET, "/persons/new", get(persons::new_form)),
+        (Method::POST, "/persons", post(persons::create)),
+        (Method::GET, "/persons/check-id", get(persons::check_id)),
+        (Method::GET, "/persons/{id}", get(persons::record)),
+        (Method::GET, "/persons/{id}/edit", get(persons::edit_form)),
+        (Method::POST, "/persons/{id}/edit", post(persons::edit)),
+        (Method::POST, "/persons/{id}/end", post(persons::end)),
         (Method::GET, "/account", get(account::page)),
         (Method::GET, "/account/password", get(account::password_form)),
         (Method::POST, "/account/password", post(account::password_submit)),
@@ -96,6 +105,9 @@ impl Chrome {
                 nav.push(NavItem { href, label: t.get(key), current: active == href });
             };
             item("/", "nav.home");
+            if actor.can(Capability::PersonRead) {
+                item("/persons", "nav.persons");
+            }
             if actor.can(Capability::OrgRead) {
                 item("/orgs", "nav.orgs");
             }

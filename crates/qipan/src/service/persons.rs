@@ -1,0 +1,323 @@
+//! Personal records (个案): registration of inflow and outflow, reading (each full view
+//! audited), editing with optimistic locking and history, ending a move, removal by mistake,
+//! and search within both parts of the data scope.
+
+use chrono::NaiveDate;
+use domain::OrgCode;
+use domain::authz::{Capability, RecordAccess};
+use domain::pinyin_index::name_keys;
+use domain::record::{FieldError, PersonInput, ValidPerson, validate};
+use serde_json::{Value, json};
+use store::{Page, Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
+
+use super::{Actor, App, Listing, ServiceError, ServiceResult};
+
+/// Why a registration or an edit was refused, field by field.
+#[derive(Debug)]
+pub enum PersonRefusal {
+    Fields(Vec<FieldError>),
+    Other(ServiceError),
+}
+
+impl From<ServiceError> for PersonRefusal {
+    fn from(e: ServiceError) -> Self {
+        PersonRefusal::Other(e)
+    }
+}
+
+impl From<store::StoreError> for PersonRefusal {
+    fn from(e: store::StoreError) -> Self {
+        PersonRefusal::Other(e.into())
+    }
+}
+
+/// A full record as the actor may see it.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    pub person: Person,
+    pub access: RecordAccess,
+    pub days_late: i64,
+}
+
+/// What a search looks for.
+#[derive(Debug, Clone, Default)]
+pub struct PersonQuery {
+    pub text: Option<String>,
+    pub unit: Option<OrgCode>,
+    pub direction: Option<String>,
+    /// 异地查询: people registered in the actor's area but managed elsewhere.
+    pub origin: bool,
+    pub include_ended: bool,
+    pub sort: PersonSort,
+    pub page: Page,
+}
+
+fn fields_of(p: &ValidPerson) -> PersonFields {
+    let (name_pinyin, name_initials) = name_keys(p.name.as_str());
+    PersonFields {
+        province_code: p.managing_unit.province().to_owned(),
+        id_number: p.id_number.as_ref().map(ToString::to_string),
+        name: p.name.to_string(),
+        name_pinyin,
+        name_initials,
+        gender: p.gender.clone(),
+        birth_date: p.birth_date,
+        ethnicity: p.ethnicity.clone(),
+        education: p.education.clone(),
+        phone: p.phone.as_ref().map(|ph| ph.as_str().to_owned()),
+        marital_status: p.marital_status.clone(),
+        hukou_area: p.hukou_area.to_string(),
+        hukou_path: p.hukou_area.path().as_str().to_owned(),
+        hukou_address: p.hukou_address.clone(),
+        hukou_type: p.hukou_type.clone(),
+        residence_area: p.residence_area.to_string(),
+        residence_address: p.residence_address.clone(),
+        managing_unit: p.managing_unit.to_string(),
+        managing_path: p.managing_unit.path().as_str().to_owned(),
+        direction: p.direction.as_str().to_owned(),
+        moved_on: p.moved_on,
+        move_reason: p.move_reason.clone(),
+    }
+}
+
+/// The record's fields as JSON, for history and audit (before/after).
+fn snapshot(f: &PersonFields) -> Value {
+    json!({
+        "id_number": f.id_number, "name": f.name, "gender": f.gender, "birth_date": f.birth_date.to_string(),
+        "ethnicity": f.ethnicity, "education": f.education, "phone": f.phone, "marital_status": f.marital_status,
+        "hukou_area": f.hukou_area, "hukou_address": f.hukou_address, "hukou_type": f.hukou_type,
+        "residence_area": f.residence_area, "residence_address": f.residence_address,
+        "managing_unit": f.managing_unit, "direction": f.direction, "moved_on": f.moved_on.to_string(),
+        "move_reason": f.move_reason,
+    })
+}
+
+fn snapshot_of(p: &Person) -> Value {
+    json!({
+        "id_number": p.id_number, "name": p.name, "gender": p.gender, "birth_date": p.birth_date.to_string(),
+        "ethnicity": p.ethnicity, "education": p.education, "phone": p.phone, "marital_status": p.marital_status,
+        "hukou_area": p.hukou_area, "hukou_address": p.hukou_address, "hukou_type": p.hukou_type,
+        "residence_area": p.residence_area, "residence_address": p.residence_address,
+        "managing_unit": p.managing_unit, "direction": p.direction, "moved_on": p.moved_on.to_string(),
+        "move_reason": p.move_reason,
+    })
+}
+
+/// `{"field": {"before": …, "after": …}}` for the fields that differ.
+fn diff(before: &Value, after: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        for (k, av) in a {
+            let bv = b.get(k).cloned().unwrap_or(Value::Null);
+            if &bv != av {
+                out.insert(k.clone(), json!({"before": bv, "after": av}));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn code(raw: &str) -> Option<OrgCode> {
+    OrgCode::parse(raw).ok()
+}
+
+impl App {
+    fn validate_person(&self, input: &PersonInput) -> Result<ValidPerson, PersonRefusal> {
+        validate(input, self.clock.today()).map_err(PersonRefusal::Fields)
+    }
+
+    /// Registers a person who moved in or out. The managing unit must be in the actor's scope;
+    /// an active record with the same ID number in that scope is refused as a duplicate.
+    pub async fn register_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64, PersonRefusal> {
+        self.guard(actor, Capability::PersonWrite).await?;
+        let valid = self.validate_person(input)?;
+        self.guard_on(actor, Capability::PersonWrite, &valid.managing_unit).await?;
+        self.existing_org_unit(&valid.managing_unit).await?;
+        if let Some(id) = &valid.id_number {
+            let same = self.store.persons_with_id_number(id.as_str(), actor.subtree().as_ref()).await?;
+            if let Some(p) = same.first() {
+                return Err(ServiceError::Duplicate {
+                    field: "field.id_number",
+                    value: format!("{} (#{})", id.masked(), p.id),
+                }
+                .into());
+            }
+        }
+        let fields = fields_of(&valid);
+        let now = self.clock.now();
+        let action =
+            if valid.direction == domain::record::Direction::In { "person.register_in" } else { "person.register_out" };
+        let changes = json!({"after": snapshot(&fields)}).to_string();
+        let audit =
+            self.audit_draft(actor, action, Some(&valid.managing_unit), None, json!({"direction": fields.direction}));
+        let meta = PersonWriteMeta { actor_name: &actor.name, action, changes, now, audit };
+        Ok(self.store.insert_person(&fields, self.clock.today(), &meta).await?)
+    }
+
+    /// A record the actor may reach for `capability`; out of reach is "not found" (audited).
+    async fn reachable(&self, actor: &Actor, id: i64, capability: Capability) -> ServiceResult<(Person, RecordAccess)> {
+        let target = format!("person:{id}");
+        let not_found = || ServiceError::NotFound { what: "thing.record", key: id.to_string() };
+        let person = self.store.person(id).await?.filter(|p| p.status != "removed").ok_or_else(not_found)?;
+        let managing = code(&person.managing_unit).ok_or_else(not_found)?;
+        let household = code(&person.hukou_area);
+        let access = self.guard_record(actor, capability, &managing, household.as_ref(), &target).await?;
+        Ok((person, access))
+    }
+
+    /// The full record; the view is audited.
+    pub async fn view_person(&self, actor: &Actor, id: i64) -> ServiceResult<PersonView> {
+        let (person, access) = self.reachable(actor, id, Capability::PersonRead).await?;
+        if access == RecordAccess::Manage {
+            let unit = code(&person.managing_unit);
+            self.audit(actor, "person.view", unit.as_ref(), Some(format!("person:{id}")), json!({})).await?;
+        }
+        let days_late = domain::record::days_late(person.moved_on, person.registered_on);
+        Ok(PersonView { person, access, days_late })
+    }
+
+    /// The record to edit: the actor must be able to write it.
+    pub async fn person_for_edit(&self, actor: &Actor, id: i64) -> ServiceResult<Person> {
+        Ok(self.reachable(actor, id, Capability::PersonWrite).await?.0)
+    }
+
+    pub async fn person_history(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PersonChange>> {
+        self.reachable(actor, id, Capability::PersonRead).await?;
+        Ok(self.store.person_history(id).await?)
+    }
+
+    /// Rewrites a record last read at `version`; a stale version is refused with what changed.
+    pub async fn edit_person(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: Option<i32>,
+        input: &PersonInput,
+    ) -> Result<(), PersonRefusal> {
+        let (person, _) = self.reachable(actor, id, Capability::PersonWrite).await?;
+        let version = version.ok_or_else(|| ServiceError::invalid("field.version", "rule.required", ""))?;
+        let valid = self.validate_person(input)?;
+        if valid.managing_unit.to_string() != person.managing_unit {
+            self.guard_on(actor, Capability::PersonWrite, &valid.managing_unit).await?;
+            self.existing_org_unit(&valid.managing_unit).await?;
+        }
+        if version != person.version {
+            return Err(ServiceError::Stale { what: "thing.record" }.into());
+        }
+        let fields = fields_of(&valid);
+        let changes = diff(&snapshot_of(&person), &snapshot(&fields));
+        let audit = self.audit_draft(
+            actor,
+            "person.edit",
+            Some(&valid.managing_unit),
+            Some(format!("person:{id}")),
+            changes.clone(),
+        );
+        let meta = PersonWriteMeta {
+            actor_name: &actor.name,
+            action: "person.edit",
+            changes: changes.to_string(),
+            now: self.clock.now(),
+            audit,
+        };
+        match self.store.update_person(id, version, &fields, &meta).await? {
+            PersonWriteOutcome::Done(_) => Ok(()),
+            PersonWriteOutcome::Stale => Err(ServiceError::Stale { what: "thing.record" }.into()),
+            PersonWriteOutcome::Missing => {
+                Err(ServiceError::NotFound { what: "thing.record", key: id.to_string() }.into())
+            }
+        }
+    }
+
+    /// Ends a move (`returned`: went home; `moved_on`: left for elsewhere) or removes a record
+    /// registered by mistake (`removed`, with a reason).
+    pub async fn end_person(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i32,
+        status: &str,
+        ended_on: &str,
+        note: &str,
+    ) -> ServiceResult<()> {
+        let (person, _) = self.reachable(actor, id, Capability::PersonWrite).await?;
+        if !matches!(status, "returned" | "moved_on" | "removed") {
+            return Err(ServiceError::invalid("field.status", "rule.status", status));
+        }
+        let note = note.trim();
+        if status == "removed" && note.is_empty() {
+            return Err(ServiceError::invalid("field.note", "rule.reason_required", ""));
+        }
+        let ended = if status == "removed" {
+            None
+        } else {
+            let d = NaiveDate::parse_from_str(ended_on.trim(), "%Y-%m-%d")
+                .map_err(|_| ServiceError::invalid("field.ended_on", "rule.date", ended_on))?;
+            if d > self.clock.today() {
+                return Err(ServiceError::invalid("field.ended_on", "rule.future_date", ended_on));
+            }
+            if d < person.moved_on {
+                return Err(ServiceError::invalid("field.ended_on", "rule.end_before_move", ended_on));
+            }
+            Some(d)
+        };
+        if version != person.version {
+            return Err(ServiceError::Stale { what: "thing.record" });
+        }
+        let action = format!("person.{status}");
+        let changes = json!({"status": {"before": person.status, "after": status}, "ended_on": ended.map(|d| d.to_string()), "note": note});
+        let unit = code(&person.managing_unit);
+        let audit = self.audit_draft(actor, &action, unit.as_ref(), Some(format!("person:{id}")), changes.clone());
+        let meta = PersonWriteMeta {
+            actor_name: &actor.name,
+            action: &action,
+            changes: changes.to_string(),
+            now: self.clock.now(),
+            audit,
+        };
+        match self.store.set_person_status(id, version, status, ended, note, &meta).await? {
+            PersonWriteOutcome::Done(_) => Ok(()),
+            PersonWriteOutcome::Stale => Err(ServiceError::Stale { what: "thing.record" }),
+            PersonWriteOutcome::Missing => Err(ServiceError::NotFound { what: "thing.record", key: id.to_string() }),
+        }
+    }
+
+    /// Records in the actor's scope (managed in its subtree, or registered there), one page.
+    pub async fn search_persons(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<Listing<Person>> {
+        self.guard(actor, Capability::PersonRead).await?;
+        let scope = actor.record_scope();
+        let unit = match &q.unit {
+            Some(u) => {
+                self.guard_on(actor, Capability::PersonRead, u).await?;
+                Some(u.path().subtree_range())
+            }
+            None => None,
+        };
+        if q.text.as_deref().is_some_and(|t| t.chars().count() > 50) {
+            return Err(ServiceError::invalid("field.q", "rule.q_length", q.text.clone().unwrap_or_default()));
+        }
+        let filter = PersonFilter {
+            managing: scope.as_ref().map(|s| s.managing.clone()),
+            household: scope.as_ref().map(|s| s.household.clone()),
+            origin_only: q.origin,
+            unit,
+            direction: q.direction.clone(),
+            text: q.text.clone(),
+            include_ended: q.include_ended,
+        };
+        let (items, total) = self.store.search_persons(&filter, q.sort, q.page).await?;
+        if q.origin {
+            let detail = json!({"q": q.text, "results": total});
+            self.audit(actor, "person.search_as_origin", Some(&actor.org), None, detail).await?;
+        }
+        Ok(Listing { items, total, page: q.page })
+    }
+
+    /// Records with this ID number in the actor's management scope: shown while typing, before
+    /// a duplicate is created.
+    pub async fn find_id_number(&self, actor: &Actor, id_number: &str) -> ServiceResult<Vec<Person>> {
+        self.guard(actor, Capability::PersonWrite).await?;
+        let id = id_number.trim().to_uppercase();
+        Ok(self.store.persons_with_id_number(&id, actor.subtree().as_ref()).await?)
+    }
+}

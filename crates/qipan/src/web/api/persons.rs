@@ -1,0 +1,361 @@
+//! `/api/v1/persons`: registration, search, one record, editing with the version, history,
+//! and the end of a move. Validation errors are 422 with one entry per field.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::OrgCode;
+use domain::authz::RecordAccess;
+use domain::record::PersonInput;
+use serde::{Deserialize, Serialize};
+use store::{Page, Person, PersonSort};
+
+use crate::i18n::Locale;
+use crate::service::{App, PersonQuery, PersonRefusal, ServiceError};
+use crate::web::ApiError;
+use crate::web::auth::ApiActor;
+
+/// A record in the API. The core names are a public contract: `id`, `id_number`, `name`,
+/// `gender`, `birth_date`, `phone`, `hukou_area`, `hukou_address`, `residence_area`,
+/// `residence_address`, `managing_unit`, `direction`, `moved_on`, `version`.
+#[derive(Debug, Serialize)]
+pub struct PersonJson {
+    pub id: i64,
+    pub id_number: Option<String>,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub phone: Option<String>,
+    pub marital_status: Option<String>,
+    pub hukou_area: String,
+    pub hukou_address: String,
+    pub hukou_type: Option<String>,
+    pub residence_area: String,
+    pub residence_address: String,
+    pub managing_unit: String,
+    pub managing_unit_name: String,
+    pub direction: String,
+    pub moved_on: String,
+    pub move_reason: Option<String>,
+    pub registered_on: String,
+    pub status: String,
+    pub ended_on: Option<String>,
+    pub version: i32,
+}
+
+fn masked_id(id: &str) -> String {
+    domain::id_number::IdNumber::parse_legacy(id, chrono::NaiveDate::MAX)
+        .map(|i| i.masked())
+        .unwrap_or_else(|_| "*".repeat(id.chars().count()))
+}
+
+fn masked_phone(p: &str) -> String {
+    domain::person::Phone::parse(p).map(|p| p.masked()).unwrap_or_else(|_| "*".repeat(p.len()))
+}
+
+impl PersonJson {
+    /// `masked`: ID number and phone masked, as in every list.
+    pub fn new(p: &Person, masked: bool) -> Self {
+        PersonJson {
+            id: p.id,
+            id_number: p.id_number.as_deref().map(|i| if masked { masked_id(i) } else { i.to_owned() }),
+            name: p.name.clone(),
+            gender: p.gender.clone(),
+            birth_date: p.birth_date.to_string(),
+            ethnicity: p.ethnicity.clone(),
+            education: p.education.clone(),
+            phone: p.phone.as_deref().map(|ph| if masked { masked_phone(ph) } else { ph.to_owned() }),
+            marital_status: p.marital_status.clone(),
+            hukou_area: p.hukou_area.clone(),
+            hukou_address: p.hukou_address.clone(),
+            hukou_type: p.hukou_type.clone(),
+            residence_area: p.residence_area.clone(),
+            residence_address: p.residence_address.clone(),
+            managing_unit: p.managing_unit.clone(),
+            managing_unit_name: p.managing_name.clone(),
+            direction: p.direction.clone(),
+            moved_on: p.moved_on.to_string(),
+            move_reason: p.move_reason.clone(),
+            registered_on: p.registered_on.to_string(),
+            status: p.status.clone(),
+            ended_on: p.ended_on.map(|d| d.to_string()),
+            version: p.version,
+        }
+    }
+}
+
+/// The fields a client sends to register or edit (all optional as JSON; the rules decide).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PersonBody {
+    id_number: Option<String>,
+    name: Option<String>,
+    gender: Option<String>,
+    birth_date: Option<String>,
+    ethnicity: Option<String>,
+    education: Option<String>,
+    phone: Option<String>,
+    marital_status: Option<String>,
+    hukou_area: Option<String>,
+    hukou_address: Option<String>,
+    hukou_type: Option<String>,
+    residence_area: Option<String>,
+    residence_address: Option<String>,
+    managing_unit: Option<String>,
+    direction: Option<String>,
+    moved_on: Option<String>,
+    move_reason: Option<String>,
+    version: Option<i32>,
+}
+
+impl PersonBody {
+    fn input(self) -> PersonInput {
+        let s = |v: Option<String>| v.unwrap_or_default();
+        PersonInput {
+            id_number: s(self.id_number),
+            name: s(self.name),
+            gender: s(self.gender),
+            birth_date: s(self.birth_date),
+            ethnicity: s(self.ethnicity),
+            education: s(self.education),
+            phone: s(self.phone),
+            marital_status: s(self.marital_status),
+            hukou_area: s(self.hukou_area),
+            hukou_address: s(self.hukou_address),
+            hukou_type: s(self.hukou_type),
+            residence_area: s(self.residence_area),
+            residence_address: s(self.residence_address),
+            managing_unit: s(self.managing_unit),
+            direction: s(self.direction),
+            moved_on: s(self.moved_on),
+            move_reason: s(self.move_reason),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FieldErrorJson {
+    field: &'static str,
+    rule: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct FieldErrorsJson {
+    errors: Vec<FieldErrorJson>,
+}
+
+/// A refusal as JSON: 422 with one entry per field, or the usual error body.
+fn refusal(r: PersonRefusal) -> Response {
+    match r {
+        PersonRefusal::Fields(errors) => {
+            let t = Locale::En.messages();
+            let errors = errors
+                .into_iter()
+                .map(|e| FieldErrorJson {
+                    field: e.field,
+                    rule: e.rule.strip_prefix("rule.").unwrap_or(e.rule),
+                    message: format!("{}: {}", t.get(&format!("field.{}", e.field)), t.get(e.rule)),
+                })
+                .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(FieldErrorsJson { errors })).into_response()
+        }
+        PersonRefusal::Other(e) => ApiError(e).into_response(),
+    }
+}
+
+pub async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(body): Json<PersonBody>) -> Response {
+    match app.register_person(&actor, &body.input()).await {
+        Ok(id) => match app.view_person(&actor, id).await {
+            Ok(view) => (StatusCode::CREATED, Json(PersonJson::new(&view.person, false))).into_response(),
+            Err(e) => ApiError(e).into_response(),
+        },
+        Err(r) => refusal(r),
+    }
+}
+
+/// The search parameters of the API and the pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    pub q: Option<String>,
+    pub unit: Option<String>,
+    pub direction: Option<String>,
+    pub origin: Option<String>,
+    pub include_ended: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct PersonList {
+    items: Vec<PersonJson>,
+    total: u64,
+    page: u32,
+    per_page: u32,
+}
+
+fn blank(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+impl SearchParams {
+    pub fn to_query(&self) -> Result<PersonQuery, ServiceError> {
+        let unit = blank(&self.unit)
+            .map(|u| OrgCode::parse(&u).map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", u)))
+            .transpose()?;
+        let direction = blank(&self.direction);
+        if let Some(d) = &direction
+            && d != "in"
+            && d != "out"
+        {
+            return Err(ServiceError::invalid("field.direction", "rule.direction", d.clone()));
+        }
+        let flag = |s: &Option<String>| matches!(s.as_deref().map(str::trim), Some("1" | "true" | "on"));
+        let sort = match blank(&self.sort).as_deref() {
+            None | Some("moved_on") => PersonSort::NewestMove,
+            Some("name") => PersonSort::Name,
+            Some("birth_date") => PersonSort::BirthDate,
+            Some(other) => return Err(ServiceError::invalid("field.sort", "rule.sort", other)),
+        };
+        let number = match blank(&self.page) {
+            None => 1,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ServiceError::invalid("field.page", "rule.page", s))?,
+        };
+        let size = match blank(&self.per_page) {
+            None => 50,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=500).contains(n))
+                .ok_or_else(|| ServiceError::invalid("field.per_page", "rule.per_page", s))?,
+        };
+        Ok(PersonQuery {
+            text: blank(&self.q),
+            unit,
+            direction,
+            origin: flag(&self.origin),
+            include_ended: flag(&self.include_ended),
+            sort,
+            page: Page { number, size },
+        })
+    }
+}
+
+pub async fn search(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<PersonList>, ApiError> {
+    let query = p.to_query()?;
+    let listing = app.search_persons(&actor, &query).await?;
+    Ok(Json(PersonList {
+        items: listing.items.iter().map(|p| PersonJson::new(p, true)).collect(),
+        total: listing.total,
+        page: listing.page.number,
+        per_page: listing.page.size,
+    }))
+}
+
+fn parse_id(raw: &str) -> Result<i64, ServiceError> {
+    raw.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "thing.record", key: raw.to_owned() })
+}
+
+#[derive(Serialize)]
+pub struct PersonDetail {
+    #[serde(flatten)]
+    person: PersonJson,
+    /// `manage` (read and write) or `origin` (read only: the household-registration side).
+    access: &'static str,
+    /// Days the registration came after the move (the rule is the same day).
+    days_late: i64,
+}
+
+pub async fn one(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<PersonDetail>, ApiError> {
+    let view = app.view_person(&actor, parse_id(&id)?).await?;
+    let access = if view.access == RecordAccess::Manage { "manage" } else { "origin" };
+    Ok(Json(PersonDetail { person: PersonJson::new(&view.person, false), access, days_late: view.days_late }))
+}
+
+pub async fn update(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(body): Json<PersonBody>,
+) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let version = body.version;
+    match app.edit_person(&actor, id, version, &body.input()).await {
+        Ok(()) => match app.view_person(&actor, id).await {
+            Ok(view) => Json(PersonJson::new(&view.person, false)).into_response(),
+            Err(e) => ApiError(e).into_response(),
+        },
+        Err(r) => refusal(r),
+    }
+}
+
+#[derive(Serialize)]
+pub struct HistoryJson {
+    at: String,
+    actor: String,
+    action: String,
+    changes: serde_json::Value,
+    version: i32,
+}
+
+pub async fn history(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let items: Vec<HistoryJson> = app
+        .person_history(&actor, parse_id(&id)?)
+        .await?
+        .into_iter()
+        .map(|h| HistoryJson {
+            at: h.at.to_rfc3339(),
+            actor: h.actor_name,
+            action: h.action,
+            changes: serde_json::from_str(&h.changes).unwrap_or(serde_json::Value::Null),
+            version: h.version,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EndBody {
+    status: String,
+    #[serde(default)]
+    ended_on: String,
+    #[serde(default)]
+    note: String,
+    version: i32,
+}
+
+/// `POST /api/v1/persons/{id}/moves`: the end of the move (`returned`, `moved_on`) or removal
+/// of a record registered by mistake (`removed`, with the reason in `note`).
+pub async fn end_move(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Json(b): Json<EndBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    app.end_person(&actor, id, b.version, &b.status, &b.ended_on, &b.note).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

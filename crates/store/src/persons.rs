@@ -1,0 +1,384 @@
+//! Personal records: writing them with their history and audit entry in one transaction,
+//! reading one, and searching within a data scope.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::audit::append_audit;
+use crate::{AuditDraft, Context, Page, Store, StoreResult, on_pool};
+
+/// A personal record as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Person {
+    pub id: i64,
+    pub id_number: Option<String>,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: NaiveDate,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub phone: Option<String>,
+    pub marital_status: Option<String>,
+    pub hukou_area: String,
+    pub hukou_address: String,
+    pub hukou_type: Option<String>,
+    pub residence_area: String,
+    pub residence_address: String,
+    pub managing_unit: String,
+    pub managing_name: String,
+    pub direction: String,
+    pub moved_on: NaiveDate,
+    pub move_reason: Option<String>,
+    pub registered_on: NaiveDate,
+    pub status: String,
+    pub ended_on: Option<NaiveDate>,
+    pub end_note: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns a registration or an edit writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFields {
+    pub province_code: String,
+    pub id_number: Option<String>,
+    pub name: String,
+    pub name_pinyin: String,
+    pub name_initials: String,
+    pub gender: String,
+    pub birth_date: NaiveDate,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub phone: Option<String>,
+    pub marital_status: Option<String>,
+    pub hukou_area: String,
+    pub hukou_path: String,
+    pub hukou_address: String,
+    pub hukou_type: Option<String>,
+    pub residence_area: String,
+    pub residence_address: String,
+    pub managing_unit: String,
+    pub managing_path: String,
+    pub direction: String,
+    pub moved_on: NaiveDate,
+    pub move_reason: Option<String>,
+}
+
+/// One entry of a record's history.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PersonChange {
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    /// JSON: `{"field": {"before": …, "after": …}, …}`.
+    pub changes: String,
+    pub version: i32,
+}
+
+/// Who writes, and the audit entry that goes with the write.
+#[derive(Debug, Clone)]
+pub struct PersonWriteMeta<'a> {
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub changes: String,
+    pub now: DateTime<Utc>,
+    pub audit: AuditDraft,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonWriteOutcome {
+    Done(i64),
+    Stale,
+    Missing,
+}
+
+/// Which records a search covers and what it looks for. Path ranges are `[low, high)`.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    /// Records managed in this range…
+    pub managing: Option<(String, String)>,
+    /// …or registered (household) in this one. Both `None`: everything (the console).
+    pub household: Option<(String, String)>,
+    /// Only people registered in `household` but managed outside `managing` (异地查询).
+    pub origin_only: bool,
+    /// Narrow to records managed under this unit.
+    pub unit: Option<(String, String)>,
+    pub direction: Option<String>,
+    /// A name, its pinyin or initials, or digits of the ID number.
+    pub text: Option<String>,
+    pub include_ended: bool,
+}
+
+const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.birth_date, p.ethnicity, p.education, p.phone, \
+     p.marital_status, p.hukou_area, p.hukou_address, p.hukou_type, p.residence_area, p.residence_address, \
+     p.managing_unit, o.name AS managing_name, p.direction, p.moved_on, p.move_reason, p.registered_on, p.status, \
+     p.ended_on, p.end_note, p.version, p.created_at, p.updated_at";
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn person_where(f: &PersonFilter) -> (String, Vec<String>) {
+    let mut conds: Vec<String> = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    let arg = |v: String, args: &mut Vec<String>| {
+        args.push(v);
+        format!("${}", args.len())
+    };
+    let managing = f.managing.as_ref().map(|(l, h)| {
+        let (a, b) = (arg(l.clone(), &mut args), arg(h.clone(), &mut args));
+        format!("(p.managing_path >= {a} AND p.managing_path < {b})")
+    });
+    let household = f.household.as_ref().map(|(l, h)| {
+        let (a, b) = (arg(l.clone(), &mut args), arg(h.clone(), &mut args));
+        format!("(p.hukou_path >= {a} AND p.hukou_path < {b})")
+    });
+    match (managing, household, f.origin_only) {
+        (Some(m), Some(h), true) => conds.push(format!("{h} AND NOT {m}")),
+        (Some(m), Some(h), false) => conds.push(format!("({m} OR {h})")),
+        (Some(m), None, _) => conds.push(m),
+        (None, Some(h), _) => conds.push(h),
+        (None, None, _) => {}
+    }
+    if let Some((l, h)) = &f.unit {
+        let (a, b) = (arg(l.clone(), &mut args), arg(h.clone(), &mut args));
+        conds.push(format!("p.managing_path >= {a} AND p.managing_path < {b}"));
+    }
+    if let Some(d) = &f.direction {
+        let a = arg(d.clone(), &mut args);
+        conds.push(format!("p.direction = {a}"));
+    }
+    if !f.include_ended {
+        conds.push("p.status = 'active'".to_owned());
+    } else {
+        conds.push("p.status <> 'removed'".to_owned());
+    }
+    if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let upper = text.to_uppercase();
+        if upper.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
+            let a = arg(format!("%{}", escape_like(&upper)), &mut args);
+            conds.push(format!("p.id_number LIKE {a} ESCAPE '\\'"));
+        } else if text.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let a = arg(format!("% {}%", escape_like(&text.to_lowercase())), &mut args);
+            conds.push(format!("(p.name_pinyin LIKE {a} ESCAPE '\\' OR p.name_initials LIKE {a} ESCAPE '\\')"));
+        } else {
+            let a = arg(format!("%{}%", escape_like(text)), &mut args);
+            conds.push(format!("p.name LIKE {a} ESCAPE '\\'"));
+        }
+    }
+    let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    (sql, args)
+}
+
+/// Sort orders of a person list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PersonSort {
+    #[default]
+    NewestMove,
+    Name,
+    BirthDate,
+}
+
+impl PersonSort {
+    fn sql(self) -> &'static str {
+        match self {
+            PersonSort::NewestMove => "p.moved_on DESC, p.id DESC",
+            PersonSort::Name => "p.name, p.id",
+            PersonSort::BirthDate => "p.birth_date, p.id",
+        }
+    }
+}
+
+impl Store {
+    /// Registers a person with the first history entry and the audit entry, in one transaction.
+    pub async fn insert_person(
+        &self,
+        f: &PersonFields,
+        registered_on: NaiveDate,
+        meta: &PersonWriteMeta<'_>,
+    ) -> StoreResult<i64> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a registration")?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
+                 ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
+                 residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
+                 registered_on, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24) \
+                 RETURNING id",
+            )
+            .bind(&f.province_code).bind(&f.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
+            .bind(&f.gender).bind(f.birth_date).bind(&f.ethnicity).bind(&f.education).bind(&f.phone)
+            .bind(&f.marital_status).bind(&f.hukou_area).bind(&f.hukou_path).bind(&f.hukou_address).bind(&f.hukou_type)
+            .bind(&f.residence_area).bind(&f.residence_address).bind(&f.managing_unit).bind(&f.managing_path)
+            .bind(&f.direction).bind(f.moved_on).bind(&f.move_reason).bind(registered_on).bind(meta.now)
+            .fetch_one(&mut *tx)
+            .await
+            .context("registering a person")?;
+            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, 1)")
+                .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes)
+                .execute(&mut *tx)
+                .await
+                .context("writing a record's history")?;
+            let mut audit = meta.audit.clone();
+            audit.target = Some(format!("person:{id}"));
+            append_audit!(tx, &audit);
+            tx.commit().await.context("committing a registration")?;
+            Ok(id)
+        })
+    }
+
+    pub async fn person(&self, id: i64) -> StoreResult<Option<Person>> {
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit WHERE p.id = $1"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await).context("loading a person")
+    }
+
+    /// Rewrites a record's fields if it is still at `expected_version`, with history and audit.
+    pub async fn update_person(
+        &self,
+        id: i64,
+        expected_version: i32,
+        f: &PersonFields,
+        meta: &PersonWriteMeta<'_>,
+    ) -> StoreResult<PersonWriteOutcome> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting an edit")?;
+            let n = sqlx::query(
+                "UPDATE persons SET province_code = $3, id_number = $4, name = $5, name_pinyin = $6, name_initials = $7, \
+                 gender = $8, birth_date = $9, ethnicity = $10, education = $11, phone = $12, marital_status = $13, \
+                 hukou_area = $14, hukou_path = $15, hukou_address = $16, hukou_type = $17, residence_area = $18, \
+                 residence_address = $19, managing_unit = $20, managing_path = $21, direction = $22, moved_on = $23, \
+                 move_reason = $24, updated_at = $25, version = version + 1 \
+                 WHERE id = $1 AND version = $2 AND status <> 'removed'",
+            )
+            .bind(id).bind(expected_version)
+            .bind(&f.province_code).bind(&f.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
+            .bind(&f.gender).bind(f.birth_date).bind(&f.ethnicity).bind(&f.education).bind(&f.phone)
+            .bind(&f.marital_status).bind(&f.hukou_area).bind(&f.hukou_path).bind(&f.hukou_address).bind(&f.hukou_type)
+            .bind(&f.residence_area).bind(&f.residence_address).bind(&f.managing_unit).bind(&f.managing_path)
+            .bind(&f.direction).bind(f.moved_on).bind(&f.move_reason).bind(meta.now)
+            .execute(&mut *tx)
+            .await
+            .context("editing a person")?
+            .rows_affected();
+            if n == 0 {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM persons WHERE id = $1 AND status <> 'removed'")
+                    .bind(id).fetch_optional(&mut *tx).await.context("checking a person")?;
+                return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
+            }
+            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes).bind(expected_version + 1)
+                .execute(&mut *tx)
+                .await
+                .context("writing a record's history")?;
+            append_audit!(tx, &meta.audit);
+            tx.commit().await.context("committing an edit")?;
+            Ok(PersonWriteOutcome::Done(id))
+        })
+    }
+
+    /// Ends a move (returned home, moved on) or removes a record registered by mistake: a
+    /// change of state with its reason, never a delete.
+    pub async fn set_person_status(
+        &self,
+        id: i64,
+        expected_version: i32,
+        status: &str,
+        ended_on: Option<NaiveDate>,
+        note: &str,
+        meta: &PersonWriteMeta<'_>,
+    ) -> StoreResult<PersonWriteOutcome> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a status change")?;
+            let n = sqlx::query(
+                "UPDATE persons SET status = $3, ended_on = $4, end_note = $5, updated_at = $6, version = version + 1 \
+                 WHERE id = $1 AND version = $2 AND status = 'active'",
+            )
+            .bind(id).bind(expected_version).bind(status).bind(ended_on).bind(note).bind(meta.now)
+            .execute(&mut *tx)
+            .await
+            .context("changing a record's status")?
+            .rows_affected();
+            if n == 0 {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM persons WHERE id = $1")
+                    .bind(id).fetch_optional(&mut *tx).await.context("checking a person")?;
+                return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
+            }
+            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes).bind(expected_version + 1)
+                .execute(&mut *tx)
+                .await
+                .context("writing a record's history")?;
+            append_audit!(tx, &meta.audit);
+            tx.commit().await.context("committing a status change")?;
+            Ok(PersonWriteOutcome::Done(id))
+        })
+    }
+
+    pub async fn person_history(&self, id: i64) -> StoreResult<Vec<PersonChange>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT at, actor_name, action, changes, version FROM person_history WHERE person_id = $1 ORDER BY id DESC",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await)
+        .context("loading a record's history")
+    }
+
+    /// One page of matching records, and the total.
+    pub async fn search_persons(
+        &self,
+        filter: &PersonFilter,
+        sort: PersonSort,
+        page: Page,
+    ) -> StoreResult<(Vec<Person>, u64)> {
+        let (w, args) = person_where(filter);
+        let count_sql = format!("SELECT COUNT(*) FROM persons p{w}");
+        let list_sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
+            sort.sql(),
+            page.size,
+            u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
+        );
+        let (total, rows): (i64, Vec<Person>) = on_pool!(self, pool => {
+            let mut count = sqlx::query_scalar(&count_sql);
+            let mut list = sqlx::query_as(&list_sql);
+            for a in &args {
+                count = count.bind(a);
+                list = list.bind(a);
+            }
+            match count.fetch_one(pool).await {
+                Ok(total) => list.fetch_all(pool).await.map(|rows| (total, rows)),
+                Err(e) => Err(e),
+            }
+        })
+        .context("searching persons")?;
+        Ok((rows, total.max(0) as u64))
+    }
+
+    /// Active records with this ID number inside a management range (`None`: anywhere).
+    pub async fn persons_with_id_number(
+        &self,
+        id_number: &str,
+        managing: Option<&(String, String)>,
+    ) -> StoreResult<Vec<Person>> {
+        let filter = PersonFilter { managing: managing.cloned(), ..Default::default() };
+        let (w, mut args) = person_where(&filter);
+        args.push(id_number.to_owned());
+        let glue = if w.is_empty() { " WHERE" } else { " AND" };
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w}{glue} p.id_number = ${} ORDER BY p.id",
+            args.len()
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_all(pool).await
+        })
+        .context("looking up an ID number")
+    }
+}
