@@ -184,3 +184,8 @@ pub async fn post_raw(app: &App, path: &str, session: Option<&Session>, body: St
     }
     send(app, req.body(Body::from(body)).unwrap()).await
 }
+
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

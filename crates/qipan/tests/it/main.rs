@@ -12,4 +12,5 @@ mod browser;
 mod catalogue;
 mod cli;
 mod pages;
+mod persons;
 mod store_story;

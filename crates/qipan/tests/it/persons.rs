@@ -1,0 +1,293 @@
+//! Personal records through the API and the pages: registration, validation, duplicates,
+//! search by pinyin, both parts of the scope, stale edits, history, the end of a move.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use qipan::service::App;
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, Session, demo_app, demo_login, get, new_account, post_form, send};
+
+/// 陈静, born 1990-03-07, registered in 平昌县 (Sichuan), living in a Bincheng village.
+const CHEN_JING: &str = "511923199003070027";
+
+async fn api(app: &App, s: &Session, method: Method, path: &str, body: Option<Value>) -> Reply {
+    let mut req =
+        Request::builder().method(method).uri(path).header(header::COOKIE, &s.cookie).header("x-csrf-token", &s.csrf);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    send(app, req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).unwrap()).await
+}
+
+fn chen_jing() -> Value {
+    json!({
+        "id_number": CHEN_JING,
+        "name": "陈静",
+        "phone": "13800138000",
+        "hukou_area": "511923",
+        "hukou_address": "平昌县江口镇某村",
+        "residence_area": "371602001001",
+        "residence_address": "新苑小区3号楼2单元",
+        "managing_unit": "371602001001",
+        "direction": "in",
+        "moved_on": "2026-01-05",
+        "move_reason": "1"
+    })
+}
+
+async fn register(app: &App, s: &Session, body: Value) -> Reply {
+    api(app, s, Method::POST, "/api/v1/persons", Some(body)).await
+}
+
+#[tokio::test]
+async fn a_clerk_registers_an_inflow_and_the_id_number_fills_the_rest() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let reply = register(&app, &clerk, chen_jing()).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let p = reply.json();
+    for key in [
+        "id",
+        "id_number",
+        "name",
+        "gender",
+        "birth_date",
+        "phone",
+        "hukou_area",
+        "hukou_address",
+        "residence_area",
+        "residence_address",
+        "managing_unit",
+        "direction",
+        "moved_on",
+        "version",
+    ] {
+        assert!(p.get(key).is_some(), "the contract field {key} is there");
+    }
+    assert_eq!((p["gender"].as_str(), p["birth_date"].as_str()), (Some("2"), Some("1990-03-07")));
+    assert_eq!(p["id_number"], CHEN_JING, "the full record shows the full number");
+    assert_eq!(p["version"], 1);
+
+    let id = p["id"].as_i64().unwrap();
+    let one = api(&app, &clerk, Method::GET, &format!("/api/v1/persons/{id}"), None).await.json();
+    assert_eq!(one["access"], "manage");
+    assert!(one["days_late"].as_i64().unwrap() > 0, "registered long after the move: late");
+    // The view is in the audit log.
+    let filter =
+        store::AuditFilter { actor: Some("clerk".into()), action_prefix: Some("person.".into()), ..Default::default() };
+    let (log, _) = app.store.search_audit(&filter, store::Page { number: 1, size: 20 }).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
+    assert!(actions.contains(&"person.view") && actions.contains(&"person.register_in"), "{actions:?}");
+
+    // A second record with the same ID number in the same scope is refused.
+    let dup = register(&app, &clerk, chen_jing()).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.body);
+}
+
+#[tokio::test]
+async fn bad_fields_come_back_as_422_one_entry_per_field() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let mut body = chen_jing();
+    body["id_number"] = json!("511923199003070028");
+    body["phone"] = json!("12345");
+    body["moved_on"] = json!("2026-02-30");
+    body["direction"] = json!("sideways");
+    body["ethnicity"] = json!("99");
+    let reply = register(&app, &clerk, body).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    let errors = reply.json()["errors"].as_array().unwrap().clone();
+    let pairs: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["rule"].as_str().unwrap().to_owned()))
+        .collect();
+    for expected in [
+        ("id_number", "id_check_digit"),
+        ("phone", "phone"),
+        ("moved_on", "date"),
+        ("direction", "direction"),
+        ("ethnicity", "code_unknown"),
+    ] {
+        assert!(pairs.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {pairs:?}");
+    }
+    assert!(errors.iter().all(|e| !e["message"].as_str().unwrap().is_empty()));
+    // A managing unit outside the clerk's village: refused as out of scope, not registered.
+    let mut elsewhere = chen_jing();
+    elsewhere["managing_unit"] = json!("371602001002");
+    assert_eq!(register(&app, &clerk, elsewhere).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn search_by_name_pinyin_initials_and_id_digits_with_masked_lists() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    register(&app, &clerk, chen_jing()).await;
+    let mut shan = chen_jing();
+    shan["id_number"] = json!("371602198511120036");
+    shan["name"] = json!("单丽");
+    shan["hukou_area"] = json!("371602");
+    register(&app, &clerk, shan).await;
+    for (q, expected) in
+        [("陈", "陈静"), ("chenjing", "陈静"), ("cj", "陈静"), ("0027", "陈静"), ("shanli", "单丽"), ("sl", "单丽")]
+    {
+        let list =
+            api(&app, &clerk, Method::GET, &format!("/api/v1/persons?q={}", crate::helpers::url_encode(q)), None)
+                .await
+                .json();
+        let names: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert_eq!(names, [expected], "q={q}");
+    }
+    let list = api(&app, &clerk, Method::GET, "/api/v1/persons?sort=name", None).await.json();
+    assert_eq!(list["total"], 2);
+    let first = &list["items"][0];
+    assert!(first["id_number"].as_str().unwrap().contains("********"), "masked in lists: {first}");
+    assert!(first["phone"].as_str().unwrap().contains("****"), "masked in lists: {first}");
+    let bad = api(&app, &clerk, Method::GET, "/api/v1/persons?direction=up", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_origin_reads_its_outflow_population_read_only_and_neighbours_see_nothing() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+
+    // 平昌县, her origin, finds her with the origin search and opens her record read-only.
+    let pingchang = demo_login(&app, "pingchang").await;
+    let found = api(&app, &pingchang, Method::GET, "/api/v1/persons?origin=1", None).await.json();
+    assert_eq!(found["total"], 1);
+    let record = api(&app, &pingchang, Method::GET, &format!("/api/v1/persons/{id}"), None).await.json();
+    assert_eq!(record["access"], "origin");
+    let page = get(&app, &format!("/persons/{id}"), Some(&pingchang)).await.body;
+    assert!(page.contains(r#"id="read-only""#) && !page.contains(r#"id="edit""#), "no edit for the origin");
+    let mut change = chen_jing();
+    change["version"] = json!(1);
+    let put = api(&app, &pingchang, Method::PUT, &format!("/api/v1/persons/{id}"), Some(change)).await;
+    assert_eq!(put.status, StatusCode::NOT_FOUND, "the origin never writes");
+    let filter = store::AuditFilter { actor: Some("pingchang".into()), ..Default::default() };
+    let (log, _) = app.store.search_audit(&filter, store::Page { number: 1, size: 50 }).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
+    assert!(actions.contains(&"person.read_as_origin") && actions.contains(&"person.search_as_origin"), "{actions:?}");
+
+    // The clerk of the next village sees nothing of her.
+    let neighbour = new_account(&app, "neighbour", "village_clerk", "371602001002").await;
+    let list = api(&app, &neighbour, Method::GET, "/api/v1/persons", None).await.json();
+    assert_eq!(list["total"], 0);
+    assert_eq!(
+        api(&app, &neighbour, Method::GET, &format!("/api/v1/persons/{id}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_stale_edit_is_refused_and_history_shows_before_and_after() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let township = demo_login(&app, "township").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/persons/{id}");
+
+    let mut first = chen_jing();
+    first["version"] = json!(1);
+    first["residence_address"] = json!("新苑小区5号楼");
+    assert_eq!(api(&app, &township, Method::PUT, &path, Some(first)).await.status, StatusCode::OK);
+    let mut second = chen_jing();
+    second["version"] = json!(1);
+    second["phone"] = json!("13900139000");
+    let stale = api(&app, &clerk, Method::PUT, &path, Some(second)).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.json()["error"]["code"], "stale");
+    let now = api(&app, &clerk, Method::GET, &path, None).await.json();
+    assert_eq!((now["phone"].as_str(), now["version"].as_i64()), (Some("13800138000"), Some(2)), "not overwritten");
+
+    // The page form with the old version shows the record as it is now, with the conflict.
+    let mut fields: Vec<(String, String)> =
+        chen_jing().as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    fields.push(("version".into(), "1".into()));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = post_form(&app, &format!("/persons/{id}/edit"), Some(&clerk), &refs).await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.body.contains("已被他人修改") && page.body.contains("新苑小区5号楼"), "{}", page.body);
+
+    let history = api(&app, &clerk, Method::GET, &format!("{path}/history"), None).await.json();
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["actor"], "township");
+    assert_eq!(items[0]["changes"]["residence_address"]["before"], "新苑小区3号楼2单元");
+    assert_eq!(items[0]["changes"]["residence_address"]["after"], "新苑小区5号楼");
+}
+
+#[tokio::test]
+async fn a_move_ends_and_a_mistake_is_removed_with_a_reason_never_deleted() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    let moves = format!("/api/v1/persons/{id}/moves");
+    let early = api(
+        &app,
+        &clerk,
+        Method::POST,
+        &moves,
+        Some(json!({"status": "returned", "ended_on": "2025-12-01", "version": 1})),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::BAD_REQUEST, "an end before the move is refused");
+    let done = api(
+        &app,
+        &clerk,
+        Method::POST,
+        &moves,
+        Some(json!({"status": "returned", "ended_on": "2026-06-01", "note": "回平昌", "version": 1})),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    let record = api(&app, &clerk, Method::GET, &format!("/api/v1/persons/{id}"), None).await.json();
+    assert_eq!((record["status"].as_str(), record["ended_on"].as_str()), (Some("returned"), Some("2026-06-01")));
+    assert_eq!(api(&app, &clerk, Method::GET, "/api/v1/persons", None).await.json()["total"], 0, "no longer active");
+
+    let mut other = chen_jing();
+    other["id_number"] = json!("371602198511120036");
+    other["name"] = json!("误登记");
+    let mistake = register(&app, &clerk, other).await.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/persons/{mistake}/moves");
+    let no_reason = api(&app, &clerk, Method::POST, &path, Some(json!({"status": "removed", "version": 1}))).await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    assert_eq!(no_reason.json()["error"]["field"], "note");
+    let removed =
+        api(&app, &clerk, Method::POST, &path, Some(json!({"status": "removed", "note": "重复录入", "version": 1})))
+            .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert!(app.store.person(mistake).await.unwrap().is_some(), "the row is still there");
+    assert_eq!(
+        api(&app, &clerk, Method::GET, &format!("/api/v1/persons/{mistake}"), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.store.person_history(mistake).await.unwrap()[0].action, "person.removed");
+}
+
+#[tokio::test]
+async fn the_registration_form_checks_the_id_number_as_it_is_typed() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let form = get(&app, "/persons/new?direction=in", Some(&clerk)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"value="371602001001""#), "the clerk's village is the default unit");
+    let facts = get(&app, &format!("/persons/check-id?id_number={CHEN_JING}"), Some(&clerk)).await.body;
+    assert!(facts.contains("1990-03-07") && facts.contains("女性"), "{facts}");
+    let wrong = get(&app, "/persons/check-id?id_number=511923199003070028", Some(&clerk)).await.body;
+    assert!(wrong.contains("校验位"), "{wrong}");
+    register(&app, &clerk, chen_jing()).await;
+    let dup = get(&app, &format!("/persons/check-id?id_number={CHEN_JING}"), Some(&clerk)).await.body;
+    assert!(dup.contains("id-duplicate") && dup.contains("陈静"), "{dup}");
+
+    // A form with broken fields comes back with each field's message, as typed.
+    let reply =
+        post_form(&app, "/persons", Some(&clerk), &[("name", "陈2"), ("direction", "in"), ("id_number", "abc")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("姓名只能包含文字")
+            && reply.body.contains("身份证号须为 18 位")
+            && reply.body.contains(r#"value="陈2""#)
+    );
+}
