@@ -39,15 +39,20 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 8] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DemoData {
     /// Loaded now, with these counts, and a department API token (shown this once).
-    Loaded { divisions: ImportCounts, token: String },
+    Loaded { divisions: ImportCounts, people: u64, token: String },
     /// Already there since this time (RFC 3339): nothing was loaded again.
     AlreadyLoaded(String),
 }
 
 impl App {
-    /// Loads the demo jurisdiction and its accounts once; later calls find the mark and load
-    /// nothing.
+    /// Loads the demo jurisdiction and its accounts (no people) once.
     pub async fn ensure_demo_data(&self) -> ServiceResult<DemoData> {
+        self.ensure_demo_data_with(0, 0).await
+    }
+
+    /// Loads the demo jurisdiction, its accounts and `people` synthetic people (from `seed`)
+    /// once; later calls find the mark and load nothing.
+    pub async fn ensure_demo_data_with(&self, people: u32, seed: u64) -> ServiceResult<DemoData> {
         if let Some(at) = self.store.setting(LOADED_KEY).await? {
             return Ok(DemoData::AlreadyLoaded(at));
         }
@@ -66,8 +71,9 @@ impl App {
         }
         let bincheng = OrgCode::parse("371602").expect("static code");
         let (_, token) = self.create_api_token(&console, "滨城区公安分局（演示）", &bincheng).await?;
+        let people = self.generate_demo_people(people, seed).await?;
         let now = self.clock.now();
         self.store.set_setting(LOADED_KEY, &now.to_rfc3339(), now).await?;
-        Ok(DemoData::Loaded { divisions, token })
+        Ok(DemoData::Loaded { divisions, people, token })
     }
 }

@@ -3,13 +3,14 @@
 use super::{GlobalArgs, ServeArgs};
 use crate::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD, DemoData};
 
-pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, args: &ServeArgs, people: u32, seed: u64) -> anyhow::Result<()> {
     global.log_effective(&[("addr", args.addr.to_string())]);
     let app = global.open_app().await?;
-    let token = match app.ensure_demo_data().await.map_err(|e| anyhow::anyhow!(super::english(&e)))? {
-        DemoData::Loaded { divisions, token } => {
+    let loaded = app.ensure_demo_data_with(people, seed).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+    let token = match loaded {
+        DemoData::Loaded { divisions, people, token } => {
             println!(
-                "demo data loaded: {} divisions ({} new) — 滨州市滨城区 and four origin counties",
+                "demo data loaded: {} divisions ({} new) — 滨州市滨城区 and four origin counties — and {people} people",
                 divisions.read, divisions.inserted
             );
             Some(token)

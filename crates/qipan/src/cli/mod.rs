@@ -98,8 +98,9 @@ impl GlobalArgs {
 pub enum Command {
     /// Serve the web interface and the JSON API
     Serve(ServeArgs),
-    /// Serve with a demo jurisdiction of real divisions (loaded on the first run only)
-    Demo(ServeArgs),
+    /// Serve with a demo jurisdiction of real divisions, an account per role and synthetic
+    /// people (all loaded on the first run only)
+    Demo(DemoArgs),
     /// Apply pending database migrations and exit (serve and demo also apply them at start)
     Migrate,
     /// Load data from files
@@ -156,6 +157,18 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, env = "QIPAN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// How many synthetic people to generate on the first run
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    pub people: u32,
+    /// Seed of the people generator: the same seed and size give the same people
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,7 +240,7 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&cli.global, &args).await,
-        Command::Demo(args) => demo::run(&cli.global, &args).await,
+        Command::Demo(args) => demo::run(&cli.global, &args.serve, args.people, args.seed).await,
         Command::Migrate => migrate::run(&cli.global).await,
         Command::Import(ImportCommand::Divisions { path }) => import::divisions(&cli.global, &path).await,
         Command::User(UserCommand::Create { username, name, role, unit }) => {

@@ -100,12 +100,99 @@ async fn sign_out(client: &Client) {
 }
 
 async fn serve_demo() -> (String, tokio::task::JoinHandle<std::io::Result<()>>, crate::helpers::TestDb) {
+    let (base, server, db, _) = serve_demo_app().await;
+    (base, server, db)
+}
+
+async fn serve_demo_app()
+-> (String, tokio::task::JoinHandle<std::io::Result<()>>, crate::helpers::TestDb, qipan::service::App) {
     let (app, db) = demo_app().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let service = qipan::web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let service = qipan::web::router(app.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move { axum::serve(listener, service).await });
-    (base, server, db)
+    (base, server, db, app)
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_registers_an_inflow_finds_it_by_initials_and_meets_a_stale_edit() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db, app) = serve_demo_app().await;
+    let Driver { mut process, client } = start_browser(&driver_path).await;
+    let result = async {
+        sign_in(&client, &base, "clerk", "/persons").await;
+        let started = std::time::Instant::now();
+        client.find(Locator::Css("#register-in")).await.unwrap().click().await.unwrap();
+        fill(&client, "#id_number", "511923199003070027").await;
+        // The ID number is read as it is typed: birth date and gender appear.
+        let facts = text_of(&client, "#id-facts").await;
+        assert!(facts.contains("1990-03-07") && facts.contains("女性"), "{facts}");
+        fill(&client, "#name", "陈静").await;
+        fill(&client, "#hukou_area", "511923").await;
+        fill(&client, "#hukou_address", "平昌县江口镇某村").await;
+        fill(&client, "#residence_address", "新苑小区3号楼").await;
+        client.find(Locator::Css("#save-person")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&client, "#done").await, "已保存。");
+        let elapsed = started.elapsed();
+        eprintln!("registering one person through the form took {elapsed:?} (browser-driven)");
+        assert!(text_of(&client, "h1").await.contains("陈静"));
+        assert_eq!(text_of(&client, "#full-id").await, "511923199003070027");
+        let record_url = client.current_url().await.unwrap();
+
+        // Found again by the initials of her name, without a page load.
+        client.goto(&format!("{base}/persons")).await.unwrap();
+        fill(&client, "#q", "cj").await;
+        client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//table[@id='persons']//a[text()='陈静']"))
+            .await
+            .unwrap();
+        assert!(
+            text_of(&client, "#persons").await.contains("511923********0027"),
+            "the ID number is masked in the list"
+        );
+
+        // She opens the edit form; meanwhile the township officer changes the record.
+        client.goto(&format!("{}/edit", record_url.as_str().split('?').next().unwrap())).await.unwrap();
+        let id: i64 = record_url.path().rsplit('/').next().unwrap().parse().unwrap();
+        let officer = crate::helpers::demo_login(&app, "township").await;
+        let token = officer.cookie.strip_prefix("qipan_session=").unwrap();
+        let actor = app.session_actor(token, None).await.unwrap().unwrap();
+        let mut input = domain::record::PersonInput {
+            id_number: "511923199003070027".into(),
+            name: "陈静".into(),
+            hukou_area: "511923".into(),
+            hukou_address: "平昌县江口镇某村".into(),
+            residence_area: "371602001001".into(),
+            residence_address: "新苑小区5号楼".into(),
+            managing_unit: "371602001001".into(),
+            direction: "in".into(),
+            ..Default::default()
+        };
+        input.moved_on = app.clock.today().to_string();
+        app.edit_person(&actor, id, Some(1), &input).await.unwrap();
+        fill(&client, "#phone", "13800138000").await;
+        client.find(Locator::Css("#save-person")).await.unwrap().click().await.unwrap();
+        let conflict = text_of(&client, "#form-error").await;
+        assert!(conflict.contains("已被他人修改"), "{conflict}");
+        assert!(text_of(&client, "main").await.contains("新苑小区5号楼"), "the page shows the record as it is now");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("person-conflict.png"), png).ok();
+        }
+    }
+    .await;
+    client.close().await.ok();
+    process.kill().await.ok();
+    server.abort();
+    result
 }
 
 async fn nav_texts(client: &Client) -> Vec<String> {
