@@ -404,6 +404,29 @@ impl Store {
         Ok((rows, total.max(0) as u64))
     }
 
+    /// Up to `limit` records after `after_id` (by id) matching the filter: for streaming exports
+    /// and scans in batches without holding them all.
+    pub async fn persons_after(&self, filter: &PersonFilter, after_id: i64, limit: u32) -> StoreResult<Vec<Person>> {
+        let (w, mut args) = person_where(filter);
+        args.push(after_id.to_string());
+        let glue = if w.is_empty() { " WHERE" } else { " AND" };
+        let cast = match self {
+            Store::Sqlite(_) => format!("CAST(${} AS INTEGER)", args.len()),
+            Store::Postgres(_) => format!("CAST(${} AS BIGINT)", args.len()),
+        };
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w}{glue} p.id > {cast} ORDER BY p.id LIMIT {limit}"
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_all(pool).await
+        })
+        .context("reading persons in batches")
+    }
+
     /// Active records with this ID number inside a management range (`None`: anywhere).
     pub async fn persons_with_id_number(
         &self,

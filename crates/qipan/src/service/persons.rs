@@ -282,8 +282,8 @@ impl App {
         }
     }
 
-    /// Records in the actor's scope (managed in its subtree, or registered there), one page.
-    pub async fn search_persons(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<Listing<Person>> {
+    /// The filter of a query within the actor's scope (checked).
+    async fn person_filter(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<PersonFilter> {
         self.guard(actor, Capability::PersonRead).await?;
         let scope = actor.record_scope();
         let unit = match &q.unit {
@@ -296,7 +296,7 @@ impl App {
         if q.text.as_deref().is_some_and(|t| t.chars().count() > 50) {
             return Err(ServiceError::invalid("field.q", "rule.q_length", q.text.clone().unwrap_or_default()));
         }
-        let filter = PersonFilter {
+        Ok(PersonFilter {
             managing: scope.as_ref().map(|s| s.managing.clone()),
             household: scope.as_ref().map(|s| s.household.clone()),
             origin_only: q.origin,
@@ -304,13 +304,40 @@ impl App {
             direction: q.direction.clone(),
             text: q.text.clone(),
             include_ended: q.include_ended,
-        };
+        })
+    }
+
+    /// Records in the actor's scope (managed in its subtree, or registered there), one page.
+    pub async fn search_persons(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<Listing<Person>> {
+        let filter = self.person_filter(actor, q).await?;
         let (items, total) = self.store.search_persons(&filter, q.sort, q.page).await?;
         if q.origin {
             let detail = json!({"q": q.text, "results": total});
             self.audit(actor, "person.search_as_origin", Some(&actor.org), None, detail).await?;
         }
         Ok(Listing { items, total, page: q.page })
+    }
+
+    /// Checks the right to export and audits the export (who, what, in which format) before any
+    /// row leaves; the caller then streams batches with [`App::person_batch`].
+    pub async fn begin_person_export(
+        &self,
+        actor: &Actor,
+        q: &PersonQuery,
+        format: &str,
+    ) -> ServiceResult<PersonFilter> {
+        let filter = self.person_filter(actor, q).await?;
+        let detail = json!({
+            "format": format, "q": q.text, "unit": q.unit.as_ref().map(ToString::to_string),
+            "direction": q.direction, "origin": q.origin, "include_ended": q.include_ended,
+        });
+        self.audit(actor, "person.export", Some(&actor.org), None, detail).await?;
+        Ok(filter)
+    }
+
+    /// The next batch of an export already begun.
+    pub async fn person_batch(&self, filter: &PersonFilter, after_id: i64, limit: u32) -> ServiceResult<Vec<Person>> {
+        Ok(self.store.persons_after(filter, after_id, limit).await?)
     }
 
     /// Records with this ID number in the actor's management scope: shown while typing, before

@@ -114,6 +114,9 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     const WRITERS: &[Who] = &[Clerk, Township, County];
     put(Method::GET, "/persons", Rule { allowed: READERS, global: false });
     put(Method::GET, "/persons/new", Rule { allowed: WRITERS, global: true });
+    put(Method::GET, "/persons/roster", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/persons/roster.csv", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/persons/roster.xlsx", Rule { allowed: READERS, global: false });
     put(Method::POST, "/persons", Rule { allowed: WRITERS, global: false });
     put(Method::GET, "/persons/check-id", Rule { allowed: WRITERS, global: true });
     put(Method::GET, "/persons/{id}", Rule { allowed: READERS, global: false });
@@ -234,7 +237,11 @@ impl World {
             "/orgs/tree" => format!("/orgs/tree?parent={unit}"),
             "/api/v1/org-units" => format!("/api/v1/org-units?parent={unit}"),
             "/audit" | "/audit/export.csv" => format!("{path}?unit={unit}"),
-            "/persons" | "/api/v1/persons" if *method == Method::GET => format!("{path}?unit={unit}"),
+            "/persons" | "/api/v1/persons" | "/persons/roster" | "/persons/roster.csv" | "/persons/roster.xlsx"
+                if *method == Method::GET =>
+            {
+                format!("{path}?unit={unit}")
+            }
             "/persons/check-id" => "/persons/check-id?id_number=11010519491231002X".to_owned(),
             p if p.starts_with("/persons/{id}") || p.starts_with("/api/v1/persons/{id}") => {
                 let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };

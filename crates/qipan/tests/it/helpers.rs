@@ -189,3 +189,14 @@ pub async fn post_raw(app: &App, path: &str, session: Option<&Session>, body: St
 pub fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// A GET whose body is binary (downloads).
+pub async fn get_bytes(app: &App, path: &str, session: Option<&Session>) -> (StatusCode, Vec<u8>) {
+    let mut req = Request::get(path);
+    if let Some(s) = session {
+        req = req.header(header::COOKIE, &s.cookie);
+    }
+    let response = qipan::web::router(app.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+}

@@ -13,4 +13,5 @@ mod catalogue;
 mod cli;
 mod pages;
 mod persons;
+mod roster;
 mod store_story;

@@ -8,6 +8,7 @@ mod lang;
 mod login;
 mod orgs;
 mod persons;
+mod roster;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -31,6 +32,9 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/orgs/{code}", get(orgs::detail)),
         (Method::GET, "/persons", get(persons::search)),
         (Method::GET, "/persons/new", get(persons::new_form)),
+        (Method::GET, "/persons/roster", get(roster::page)),
+        (Method::GET, "/persons/roster.csv", get(roster::csv)),
+        (Method::GET, "/persons/roster.xlsx", get(roster::xlsx)),
         (Method::POST, "/persons", post(persons::create)),
         (Method::GET, "/persons/check-id", get(persons::check_id)),
         (Method::GET, "/persons/{id}", get(persons::record)),
