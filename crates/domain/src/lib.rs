@@ -13,6 +13,7 @@ pub mod id_number;
 pub mod org;
 pub mod person;
 pub mod pinyin_index;
+pub mod quality;
 pub mod record;
 
 pub use clock::{Clock, ClockError};

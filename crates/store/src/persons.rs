@@ -427,6 +427,34 @@ impl Store {
         .context("reading persons in batches")
     }
 
+    /// ID numbers that active records in two or more managing units share (重复管理), with the
+    /// records, for the numbers that appear in `managing` (`None`: anywhere).
+    pub async fn duplicate_managements(
+        &self,
+        managing: Option<&(String, String)>,
+    ) -> StoreResult<Vec<(i64, String, String)>> {
+        let scope = match managing {
+            Some(_) => {
+                "AND d.id_number IN (SELECT s.id_number FROM persons s WHERE s.status = 'active' \
+                        AND s.managing_path >= $1 AND s.managing_path < $2)"
+            }
+            None => "",
+        };
+        let sql = format!(
+            "SELECT p.id, p.id_number, p.managing_unit FROM persons p WHERE p.status = 'active' AND p.id_number IN \
+             (SELECT d.id_number FROM persons d WHERE d.status = 'active' AND d.id_number IS NOT NULL {scope} \
+              GROUP BY d.id_number HAVING COUNT(DISTINCT d.managing_unit) > 1) ORDER BY p.id_number, p.id"
+        );
+        on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            if let Some((low, high)) = managing {
+                q = q.bind(low).bind(high);
+            }
+            q.fetch_all(pool).await
+        })
+        .context("finding duplicate managements")
+    }
+
     /// Active records with this ID number inside a management range (`None`: anywhere).
     pub async fn persons_with_id_number(
         &self,

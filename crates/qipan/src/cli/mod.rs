@@ -5,6 +5,7 @@
 //! names the flag, and exit code 2.
 
 mod audit;
+mod check;
 mod demo;
 mod import;
 mod migrate;
@@ -112,6 +113,16 @@ pub enum Command {
     /// Check or archive the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Data-quality scan (差错校验): records that break a rule, the same ID number managed in two
+    /// units, missing ID numbers, late registrations — each with the unit that must fix it
+    Check {
+        /// Only records managed under this unit
+        #[arg(long)]
+        unit: Option<String>,
+        /// How many findings to list after the counts
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -249,6 +260,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user::create(&cli.global, &args).await
         }
         Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
+        Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
         Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,
     }
 }

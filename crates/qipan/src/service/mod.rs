@@ -10,6 +10,7 @@ mod error;
 mod import;
 mod orgs;
 mod persons;
+mod quality;
 pub mod secrets;
 
 pub mod orgs_limits {
@@ -28,6 +29,7 @@ pub use error::{ServiceError, ServiceResult};
 pub use import::{DIVISION_FILES_HINT, read_division_dir};
 pub use orgs::{Listing, OrgQuery, RawOrgQuery};
 pub use persons::{PersonQuery, PersonRefusal, PersonView};
+pub use quality::{QualityFinding, QualityReport};
 
 /// The application: the store, the clock, and the use cases over them.
 #[derive(Debug, Clone)]

@@ -114,6 +114,7 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     const WRITERS: &[Who] = &[Clerk, Township, County];
     put(Method::GET, "/persons", Rule { allowed: READERS, global: false });
     put(Method::GET, "/persons/new", Rule { allowed: WRITERS, global: true });
+    put(Method::GET, "/quality", Rule { allowed: READERS, global: false });
     put(Method::GET, "/persons/roster", Rule { allowed: READERS, global: false });
     put(Method::GET, "/persons/roster.csv", Rule { allowed: READERS, global: false });
     put(Method::GET, "/persons/roster.xlsx", Rule { allowed: READERS, global: false });
@@ -237,7 +238,12 @@ impl World {
             "/orgs/tree" => format!("/orgs/tree?parent={unit}"),
             "/api/v1/org-units" => format!("/api/v1/org-units?parent={unit}"),
             "/audit" | "/audit/export.csv" => format!("{path}?unit={unit}"),
-            "/persons" | "/api/v1/persons" | "/persons/roster" | "/persons/roster.csv" | "/persons/roster.xlsx"
+            "/persons"
+            | "/api/v1/persons"
+            | "/persons/roster"
+            | "/persons/roster.csv"
+            | "/persons/roster.xlsx"
+            | "/quality"
                 if *method == Method::GET =>
             {
                 format!("{path}?unit={unit}")

@@ -6,9 +6,10 @@ use std::path::Path;
 use qipan::i18n::{Locale, keys};
 
 /// Namespaces of catalogue keys; a quoted `ns.word` in the sources is taken as a key.
-const NAMESPACES: [&str; 23] = [
+const NAMESPACES: [&str; 27] = [
     "app", "nav", "banner", "common", "home", "level", "org", "orgs", "pager", "error", "thing", "field", "rule",
-    "lang", "role", "account", "accounts", "login", "password", "audit", "tokens", "token", "secret",
+    "lang", "role", "account", "accounts", "login", "password", "audit", "tokens", "token", "secret", "person",
+    "persons", "roster", "quality",
 ];
 
 fn quoted_keys(text: &str) -> Vec<String> {
@@ -63,12 +64,13 @@ fn every_key_in_use_is_in_the_catalogue() {
             assert!(known.contains(&key.as_str()), "{} uses `{key}`, which is not in the catalogue", file.display());
         }
     }
-    // The domain names the rules its errors break (`rule.…`); those are shown to users too.
+    // The domain names the rules its errors and findings break (`rule.…`, `quality.…`); those
+    // are shown to users too.
     let mut domain_files = Vec::new();
     files_under(&root.join("../domain/src"), &mut domain_files);
     for file in domain_files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for key in quoted_keys(&text).into_iter().filter(|k| k.starts_with("rule.")) {
+        for key in quoted_keys(&text).into_iter().filter(|k| k.starts_with("rule.") || k.starts_with("quality.")) {
             used += 1;
             assert!(known.contains(&key.as_str()), "{} uses `{key}`, which is not in the catalogue", file.display());
         }

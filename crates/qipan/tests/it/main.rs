@@ -13,5 +13,6 @@ mod catalogue;
 mod cli;
 mod pages;
 mod persons;
+mod quality;
 mod roster;
 mod store_story;

@@ -8,6 +8,7 @@ mod lang;
 mod login;
 mod orgs;
 mod persons;
+mod quality;
 mod roster;
 
 use axum::http::Method;
@@ -41,6 +42,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/persons/{id}/edit", get(persons::edit_form)),
         (Method::POST, "/persons/{id}/edit", post(persons::edit)),
         (Method::POST, "/persons/{id}/end", post(persons::end)),
+        (Method::GET, "/quality", get(quality::page)),
         (Method::GET, "/account", get(account::page)),
         (Method::GET, "/account/password", get(account::password_form)),
         (Method::POST, "/account/password", post(account::password_submit)),
@@ -111,6 +113,9 @@ impl Chrome {
             item("/", "nav.home");
             if actor.can(Capability::PersonRead) {
                 item("/persons", "nav.persons");
+            }
+            if actor.can(Capability::PersonRead) {
+                item("/quality", "nav.quality");
             }
             if actor.can(Capability::OrgRead) {
                 item("/orgs", "nav.orgs");
