@@ -15,6 +15,7 @@ pub mod person;
 pub mod pinyin_index;
 pub mod quality;
 pub mod record;
+pub mod sections;
 
 pub use clock::{Clock, ClockError};
 pub use org::{OrgCode, OrgCodeError, OrgLevel, OrgPath};

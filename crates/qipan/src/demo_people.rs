@@ -3,7 +3,7 @@
 //! origin counties, ages, marriages and moves in and out with realistic dates. Seeded, so the
 //! same seed and size give the same people.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use domain::OrgCode;
 use domain::id_number::check_char;
 use domain::pinyin_index::name_keys;
@@ -225,6 +225,10 @@ impl App {
             self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
             done += n;
         }
+        // Generated women of 15–49 hold no certificate yet: key persons until one is recorded.
+        let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
+        let born_after = today.with_year(today.year() - 50).unwrap_or(today);
+        self.store.mark_missing_certificates(born_after, born_on_or_before, today).await?;
         Ok(done)
     }
 }

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod org_units;
 mod persons;
+mod sections;
 mod settings;
 mod url;
 
@@ -22,6 +23,7 @@ pub use accounts::{Account, AccountChange, AccountFilter, AccountWrite, ApiToken
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
+pub use sections::SectionRow;
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 /// The two engines Qipan runs on.

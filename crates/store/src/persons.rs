@@ -35,6 +35,9 @@ pub struct Person {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub key_person: bool,
+    /// Catalogue keys of the reasons, comma-separated.
+    pub key_reasons: String,
 }
 
 /// The columns a registration or an edit writes.
@@ -107,12 +110,14 @@ pub struct PersonFilter {
     /// A name, its pinyin or initials, or digits of the ID number.
     pub text: Option<String>,
     pub include_ended: bool,
+    /// Only key persons (重点对象).
+    pub key_person: bool,
 }
 
 const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.birth_date, p.ethnicity, p.education, p.phone, \
      p.marital_status, p.hukou_area, p.hukou_address, p.hukou_type, p.residence_area, p.residence_address, \
      p.managing_unit, o.name AS managing_name, p.direction, p.moved_on, p.move_reason, p.registered_on, p.status, \
-     p.ended_on, p.end_note, p.version, p.created_at, p.updated_at";
+     p.ended_on, p.end_note, p.version, p.created_at, p.updated_at, p.key_person, p.key_reasons";
 
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -147,6 +152,9 @@ fn person_where(f: &PersonFilter) -> (String, Vec<String>) {
     if let Some(d) = &f.direction {
         let a = arg(d.clone(), &mut args);
         conds.push(format!("p.direction = {a}"));
+    }
+    if f.key_person {
+        conds.push("p.key_person".to_owned());
     }
     if !f.include_ended {
         conds.push("p.status = 'active'".to_owned());

@@ -12,6 +12,7 @@ mod orgs;
 mod persons;
 mod quality;
 pub mod secrets;
+mod sections;
 
 pub mod orgs_limits {
     //! Paging and search limits, shared with the API description.

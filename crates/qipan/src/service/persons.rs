@@ -48,6 +48,8 @@ pub struct PersonQuery {
     /// 异地查询: people registered in the actor's area but managed elsewhere.
     pub origin: bool,
     pub include_ended: bool,
+    /// Only key persons (重点对象).
+    pub key_person: bool,
     pub sort: PersonSort,
     pub page: Page,
 }
@@ -151,7 +153,21 @@ impl App {
         let audit =
             self.audit_draft(actor, action, Some(&valid.managing_unit), None, json!({"direction": fields.direction}));
         let meta = PersonWriteMeta { actor_name: &actor.name, action, changes, now, audit };
-        Ok(self.store.insert_person(&fields, self.clock.today(), &meta).await?)
+        let id = self.store.insert_person(&fields, self.clock.today(), &meta).await?;
+        if let Some(p) = self.store.person(id).await? {
+            self.classify(&p).await?;
+        }
+        Ok(id)
+    }
+
+    /// A record the actor may reach for `capability` (for the sections).
+    pub(super) async fn reachable_record(
+        &self,
+        actor: &Actor,
+        id: i64,
+        capability: Capability,
+    ) -> ServiceResult<(Person, RecordAccess)> {
+        self.reachable(actor, id, capability).await
     }
 
     /// A record the actor may reach for `capability`; out of reach is "not found" (audited).
@@ -221,7 +237,12 @@ impl App {
             audit,
         };
         match self.store.update_person(id, version, &fields, &meta).await? {
-            PersonWriteOutcome::Done(_) => Ok(()),
+            PersonWriteOutcome::Done(_) => {
+                if let Some(p) = self.store.person(id).await? {
+                    self.classify(&p).await?;
+                }
+                Ok(())
+            }
             PersonWriteOutcome::Stale => Err(ServiceError::Stale { what: "thing.record" }.into()),
             PersonWriteOutcome::Missing => {
                 Err(ServiceError::NotFound { what: "thing.record", key: id.to_string() }.into())
@@ -304,6 +325,7 @@ impl App {
             direction: q.direction.clone(),
             text: q.text.clone(),
             include_ended: q.include_ended,
+            key_person: q.key_person,
         })
     }
 

@@ -130,6 +130,14 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::PUT, "/api/v1/persons/{id}", Rule { allowed: WRITERS, global: false });
     put(Method::GET, "/api/v1/persons/{id}/history", Rule { allowed: READERS, global: false });
     put(Method::POST, "/api/v1/persons/{id}/moves", Rule { allowed: WRITERS, global: false });
+    for section in ["marriages", "children", "pregnancies", "checks", "services", "certificates"] {
+        let path: &'static str = Box::leak(format!("/api/v1/persons/{{id}}/{section}").into_boxed_str());
+        put(Method::GET, path, Rule { allowed: READERS, global: false });
+        put(Method::POST, path, Rule { allowed: WRITERS, global: false });
+    }
+    put(Method::PUT, "/api/v1/persons/{id}/pregnancies/{pregnancy}", Rule { allowed: WRITERS, global: false });
+    put(Method::POST, "/persons/{id}/entries", Rule { allowed: WRITERS, global: false });
+    put(Method::POST, "/persons/{id}/pregnancies/{pregnancy}/close", Rule { allowed: WRITERS, global: false });
     put(Method::GET, "/assets/{name}", PUBLIC);
     put(Method::GET, "/healthz", PUBLIC);
     m
@@ -148,6 +156,8 @@ struct World {
     /// 平昌县 and registered in 临泉县 (outside every demo actor's scope).
     person_inside: i64,
     person_outside: i64,
+    pregnancy_inside: i64,
+    pregnancy_outside: i64,
     creds: HashMap<Who, Credential>,
     counter: u32,
     token_inside: i64,
@@ -212,7 +222,24 @@ impl World {
         };
         let person_inside = app.register_person(&console, &person("371602001001", "430582")).await.unwrap();
         let person_outside = app.register_person(&console, &person("511923", "341221")).await.unwrap();
-        (World { app, person_inside, person_outside, creds, counter: 0, token_inside, token_outside }, db)
+        let pregnancy: std::collections::BTreeMap<String, String> =
+            [("detected_on".to_owned(), "2026-09-01".to_owned())].into();
+        let pregnancy_inside =
+            app.add_entry(&console, person_inside, domain::sections::Section::Pregnancies, &pregnancy).await.unwrap();
+        let pregnancy_outside =
+            app.add_entry(&console, person_outside, domain::sections::Section::Pregnancies, &pregnancy).await.unwrap();
+        let world = World {
+            app,
+            person_inside,
+            person_outside,
+            pregnancy_inside,
+            pregnancy_outside,
+            creds,
+            counter: 0,
+            token_inside,
+            token_outside,
+        };
+        (world, db)
     }
 
     /// A target account for `/admin/accounts/{id}`: one in the actor's unit, or in Sichuan.
@@ -260,8 +287,14 @@ impl World {
                 } else if p.ends_with("/end") {
                     // An unknown status: reaches the use case, changes nothing.
                     form = vec![("status".into(), "bogus".into()), ("version".into(), version.to_string())];
+                } else if p.ends_with("/entries") {
+                    // A check without its date: reaches the use case, is refused field by field.
+                    form = vec![("section".into(), "checks".into()), ("kind".into(), "iud".into())];
+                } else if p.contains("{pregnancy}") {
+                    form = vec![("outcome".into(), "bogus".into()), ("ended_on".into(), "2026-10-01".into())];
                 }
-                p.replace("{id}", &id.to_string())
+                let pregnancy = if scope == Scope::Inside { self.pregnancy_inside } else { self.pregnancy_outside };
+                p.replace("{id}", &id.to_string()).replace("{pregnancy}", &pregnancy.to_string())
             }
             "/persons" | "/api/v1/persons" if *method == Method::POST => {
                 form = self.person_body(unit, 0);
@@ -332,6 +365,14 @@ impl World {
                 form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
             if let Some(v) = body.get("version").and_then(|v| v.as_str()).and_then(|v| v.parse::<i64>().ok()) {
                 body.insert("version".into(), v.into());
+            }
+            if path.contains("{pregnancy}") {
+                body = serde_json::json!({"outcome": "bogus", "ended_on": "2026-10-01"}).as_object().unwrap().clone();
+            } else if ["/marriages", "/children", "/pregnancies", "/checks", "/services", "/certificates"]
+                .iter()
+                .any(|s| path.ends_with(s))
+            {
+                body = serde_json::Map::new();
             }
             if path.ends_with("/moves") {
                 let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };

@@ -6,10 +6,10 @@ use std::path::Path;
 use qipan::i18n::{Locale, keys};
 
 /// Namespaces of catalogue keys; a quoted `ns.word` in the sources is taken as a key.
-const NAMESPACES: [&str; 27] = [
+const NAMESPACES: [&str; 31] = [
     "app", "nav", "banner", "common", "home", "level", "org", "orgs", "pager", "error", "thing", "field", "rule",
     "lang", "role", "account", "accounts", "login", "password", "audit", "tokens", "token", "secret", "person",
-    "persons", "roster", "quality",
+    "persons", "roster", "quality", "section", "entry", "choice", "key",
 ];
 
 fn quoted_keys(text: &str) -> Vec<String> {
@@ -76,4 +76,22 @@ fn every_key_in_use_is_in_the_catalogue() {
         }
     }
     assert!(used > 50, "the scan found the keys in use ({used})");
+}
+
+#[test]
+fn every_section_field_and_choice_is_named() {
+    use domain::sections::{FieldKind, Section};
+    let known = keys(Locale::ZhCn);
+    let mut missing = Vec::new();
+    for section in Section::ALL {
+        let mut wanted = vec![format!("section.{}", section.as_str()), format!("person.{}.add", section.as_str())];
+        for f in section.fields() {
+            wanted.push(format!("entry.{}", f.name));
+            if let FieldKind::Choice(values) = f.kind {
+                wanted.extend(values.iter().map(|v| format!("choice.{v}")));
+            }
+        }
+        missing.extend(wanted.into_iter().filter(|k| !known.contains(&k.as_str())));
+    }
+    assert!(missing.is_empty(), "missing from the catalogue: {missing:?}");
 }

@@ -291,3 +291,75 @@ async fn the_registration_form_checks_the_id_number_as_it_is_typed() {
             && reply.body.contains(r#"value="陈2""#)
     );
 }
+
+#[tokio::test]
+async fn sections_record_children_pregnancies_and_certificates_and_decide_key_persons() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    let path = |s: &str| format!("/api/v1/persons/{id}/{s}");
+    let one = format!("/api/v1/persons/{id}");
+    let record = || api(&app, &clerk, Method::GET, &one, None);
+
+    // A woman of 36 without a certificate is a key person from the start.
+    let r = record().await.json();
+    assert_eq!((r["key_person"].as_bool(), r["key_reasons"].clone()), (Some(true), json!(["no_certificate"])));
+    let cert = json!({"number": "川平婚育2026-001", "issuer": "平昌县江口镇人民政府", "issued_on": "2026-01-02", "valid_until": "2029-01-01"});
+    assert_eq!(api(&app, &clerk, Method::POST, &path("certificates"), Some(cert)).await.status, StatusCode::CREATED);
+    assert_eq!(record().await.json()["key_person"], false, "a valid certificate ends it");
+
+    // A pregnancy makes her a key person again; its birth keeps her one for the year.
+    let preg = api(
+        &app,
+        &clerk,
+        Method::POST,
+        &path("pregnancies"),
+        Some(json!({"detected_on": "2026-03-01", "expected_on": "2026-11-20"})),
+    )
+    .await;
+    assert_eq!(preg.status, StatusCode::CREATED, "{}", preg.body);
+    let preg_id = preg.json()["id"].as_i64().unwrap();
+    assert_eq!(record().await.json()["key_reasons"], json!(["pregnant"]));
+    let pregnant = api(&app, &clerk, Method::GET, "/api/v1/persons?key_person=1", None).await.json();
+    assert_eq!(pregnant["total"], 1, "key persons are searchable");
+    let bad = api(
+        &app,
+        &clerk,
+        Method::PUT,
+        &format!("{}/{preg_id}", path("pregnancies")),
+        Some(json!({"outcome": "birth", "ended_on": "2026-02-01"})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "a birth before the pregnancy was found");
+    let closed = api(
+        &app,
+        &clerk,
+        Method::PUT,
+        &format!("{}/{preg_id}", path("pregnancies")),
+        Some(json!({"outcome": "birth", "ended_on": "2026-11-02"})),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::NO_CONTENT, "{}", closed.body);
+    let child = json!({"name": "陈小宝", "gender": "1", "birth_date": "2026-11-02", "birth_order": 1});
+    assert_eq!(api(&app, &clerk, Method::POST, &path("children"), Some(child)).await.status, StatusCode::CREATED);
+    assert_eq!(record().await.json()["key_reasons"], json!(["birth_this_year"]));
+
+    // Sections list what was recorded; bad entries come back field by field.
+    let children = api(&app, &clerk, Method::GET, &path("children"), None).await.json();
+    assert_eq!(children["items"][0]["name"], "陈小宝");
+    assert_eq!(children["items"][0]["birth_order"], 1);
+    let refused =
+        api(&app, &clerk, Method::POST, &path("checks"), Some(json!({"kind": "xray", "done_on": "2026-13-01"}))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = refused.json()["errors"].clone();
+    assert_eq!(errors.as_array().unwrap().len(), 2, "{errors}");
+    let page = get(&app, &format!("/persons/{id}"), Some(&clerk)).await.body;
+    assert!(
+        page.contains("今年生育") && page.contains("陈小宝") && page.contains("川平婚育2026-001"),
+        "the record page shows the sections"
+    );
+    let history = api(&app, &clerk, Method::GET, &format!("/api/v1/persons/{id}/history"), None).await.json();
+    let actions: Vec<&str> =
+        history["items"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"person.children.add") && actions.contains(&"person.pregnancies.close"), "{actions:?}");
+}

@@ -25,5 +25,18 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::PUT, "/api/v1/persons/{id}", put(persons::update)),
         (Method::GET, "/api/v1/persons/{id}/history", get(persons::history)),
         (Method::POST, "/api/v1/persons/{id}/moves", post(persons::end_move)),
+        (Method::GET, "/api/v1/persons/{id}/marriages", get(persons::list_entries)),
+        (Method::POST, "/api/v1/persons/{id}/marriages", post(persons::add_entry)),
+        (Method::GET, "/api/v1/persons/{id}/children", get(persons::list_entries)),
+        (Method::POST, "/api/v1/persons/{id}/children", post(persons::add_entry)),
+        (Method::GET, "/api/v1/persons/{id}/pregnancies", get(persons::list_entries)),
+        (Method::POST, "/api/v1/persons/{id}/pregnancies", post(persons::add_entry)),
+        (Method::PUT, "/api/v1/persons/{id}/pregnancies/{pregnancy}", put(persons::close_pregnancy)),
+        (Method::GET, "/api/v1/persons/{id}/checks", get(persons::list_entries)),
+        (Method::POST, "/api/v1/persons/{id}/checks", post(persons::add_entry)),
+        (Method::GET, "/api/v1/persons/{id}/services", get(persons::list_entries)),
+        (Method::POST, "/api/v1/persons/{id}/services", post(persons::add_entry)),
+        (Method::GET, "/api/v1/persons/{id}/certificates", get(persons::list_entries)),
+        (Method::POST, "/api/v1/persons/{id}/certificates", post(persons::add_entry)),
     ]
 }

@@ -11,6 +11,71 @@ pub async fn document() -> Json<Value> {
 }
 
 pub fn spec() -> Value {
+    let mut doc = base();
+    add_sections(&mut doc);
+    doc
+}
+
+/// The repeated sections of a record, described from the same field list that validates them.
+fn add_sections(doc: &mut Value) {
+    use domain::sections::{FieldKind, Section};
+    let error = json!({"$ref": "#/components/responses/Error"});
+    for section in Section::ALL {
+        let mut properties = serde_json::Map::new();
+        let mut required = Vec::new();
+        for f in section.fields() {
+            let schema = match f.kind {
+                FieldKind::Date => json!({"type": "string", "format": "date"}),
+                FieldKind::Number { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+                FieldKind::Choice(values) => json!({"type": "string", "enum": values}),
+                FieldKind::Code(table) => {
+                    json!({"type": "string", "description": format!("code of the {} table", table.as_str())})
+                }
+                FieldKind::Text { max } => json!({"type": "string", "maxLength": max}),
+                FieldKind::Name => json!({"type": "string", "maxLength": 30}),
+                FieldKind::IdNumber => json!({"type": "string", "description": "18 characters, GB 11643"}),
+            };
+            properties.insert(f.name.to_owned(), schema);
+            if f.required {
+                required.push(f.name);
+            }
+        }
+        let name = section.as_str();
+        let schema = json!({"type": "object", "required": required, "properties": properties});
+        doc["paths"][format!("/persons/{{id}}/{name}")] = json!({
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "get": {
+                "operationId": format!("list_{name}"),
+                "summary": format!("The {name} of a record"),
+                "responses": {"200": {"description": "{\"items\": [{id, …fields, created_at, created_by}]}"}, "401": error, "404": error}
+            },
+            "post": {
+                "operationId": format!("add_{name}"),
+                "summary": format!("Add to the {name} of a record"),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": schema}}},
+                "responses": {
+                    "201": {"description": "Added: {\"id\"}."},
+                    "401": error, "404": error,
+                    "422": {"description": "Fields break rules.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}
+                }
+            }
+        });
+    }
+    doc["paths"]["/persons/{id}/pregnancies/{pregnancy}"] = json!({
+        "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+            {"name": "pregnancy", "in": "path", "required": true, "schema": {"type": "integer"}}
+        ],
+        "put": {
+            "operationId": "closePregnancy",
+            "summary": "Close an open pregnancy with its outcome",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["outcome", "ended_on"], "properties": {"outcome": {"type": "string", "enum": domain::sections::OUTCOMES}, "ended_on": {"type": "string", "format": "date"}}}}}},
+            "responses": {"204": {"description": "Closed."}, "400": error, "401": error, "404": error, "409": error}
+        }
+    });
+}
+
+fn base() -> Value {
     let error = json!({"$ref": "#/components/responses/Error"});
     json!({
         "openapi": "3.1.0",

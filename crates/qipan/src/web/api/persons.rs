@@ -44,6 +44,10 @@ pub struct PersonJson {
     pub status: String,
     pub ended_on: Option<String>,
     pub version: i32,
+    /// 重点对象: pregnant, gave birth this year, or (a woman aged 15–49) without a valid
+    /// certificate; the reasons say which.
+    pub key_person: bool,
+    pub key_reasons: Vec<String>,
 }
 
 fn masked_id(id: &str) -> String {
@@ -83,6 +87,13 @@ impl PersonJson {
             status: p.status.clone(),
             ended_on: p.ended_on.map(|d| d.to_string()),
             version: p.version,
+            key_person: p.key_person,
+            key_reasons: p
+                .key_reasons
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(|r| r.strip_prefix("key.").unwrap_or(r).to_owned())
+                .collect(),
         }
     }
 }
@@ -185,6 +196,7 @@ pub struct SearchParams {
     pub direction: Option<String>,
     pub origin: Option<String>,
     pub include_ended: Option<String>,
+    pub key_person: Option<String>,
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
@@ -243,6 +255,7 @@ impl SearchParams {
             direction,
             origin: flag(&self.origin),
             include_ended: flag(&self.include_ended),
+            key_person: flag(&self.key_person),
             sort,
             page: Page { number, size },
         })
@@ -357,5 +370,95 @@ pub async fn end_move(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     app.end_person(&actor, id, b.version, &b.status, &b.ended_on, &b.note).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The section named by the last segment of the path (`/api/v1/persons/7/children`).
+fn section_of(uri: &axum::http::Uri) -> Result<domain::sections::Section, ServiceError> {
+    let last = uri.path().rsplit('/').next().unwrap_or("");
+    domain::sections::Section::parse(last)
+        .ok_or_else(|| ServiceError::NotFound { what: "thing.api_route", key: uri.path().to_owned() })
+}
+
+/// An entry of a section in the API.
+pub fn entry_json(e: &store::SectionRow) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    map.insert("id".into(), e.id.into());
+    for (k, v) in &e.values {
+        let value = match v {
+            domain::sections::Value::Number(Some(n)) => serde_json::Value::from(*n),
+            other if other.display().is_empty() => serde_json::Value::Null,
+            other => serde_json::Value::from(other.display()),
+        };
+        map.insert((*k).to_owned(), value);
+    }
+    map.insert("created_at".into(), e.created_at.to_rfc3339().into());
+    map.insert("created_by".into(), e.created_by.clone().into());
+    serde_json::Value::Object(map)
+}
+
+/// `GET /api/v1/persons/{id}/{children|pregnancies|checks|services|certificates|marriages}`.
+pub async fn list_entries(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let section = section_of(&uri)?;
+    let entries = app.entries(&actor, parse_id(&id)?, section).await?;
+    Ok(Json(serde_json::json!({ "items": entries.iter().map(entry_json).collect::<Vec<_>>() })))
+}
+
+/// `POST` to a section: adds an entry (201 with its id, or 422 field by field).
+pub async fn add_entry(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Response {
+    let result = async {
+        let section = section_of(&uri)?;
+        Ok::<_, ServiceError>((section, parse_id(&id)?))
+    }
+    .await;
+    let (section, id) = match result {
+        Ok(v) => v,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let input: std::collections::BTreeMap<String, String> = body
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, text)
+        })
+        .collect();
+    match app.add_entry(&actor, id, section, &input).await {
+        Ok(entry) => (StatusCode::CREATED, Json(serde_json::json!({ "id": entry }))).into_response(),
+        Err(r) => refusal(r),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseBody {
+    outcome: String,
+    ended_on: String,
+}
+
+/// `PUT /api/v1/persons/{id}/pregnancies/{pregnancy}`: closes a pregnancy with its outcome.
+pub async fn close_pregnancy(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path((id, pregnancy)): Path<(String, String)>,
+    Json(b): Json<CloseBody>,
+) -> Result<Response, ApiError> {
+    let pregnancy = pregnancy
+        .parse::<i64>()
+        .map_err(|_| ServiceError::NotFound { what: "thing.pregnancy", key: pregnancy.clone() })?;
+    app.close_pregnancy(&actor, parse_id(&id)?, pregnancy, &b.outcome, &b.ended_on).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

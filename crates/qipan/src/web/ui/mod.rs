@@ -42,6 +42,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/persons/{id}/edit", get(persons::edit_form)),
         (Method::POST, "/persons/{id}/edit", post(persons::edit)),
         (Method::POST, "/persons/{id}/end", post(persons::end)),
+        (Method::POST, "/persons/{id}/entries", post(persons::add_entry)),
+        (Method::POST, "/persons/{id}/pregnancies/{pregnancy}/close", post(persons::close_pregnancy)),
         (Method::GET, "/quality", get(quality::page)),
         (Method::GET, "/account", get(account::page)),
         (Method::GET, "/account/password", get(account::password_form)),

@@ -356,6 +356,85 @@ struct RecordPage {
     done: bool,
     error: Option<String>,
     today: String,
+    sections: Vec<SectionView>,
+    key_reasons: Vec<&'static str>,
+}
+
+/// A section of the record page: its entries and the form that adds one.
+pub struct SectionView {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub headers: Vec<&'static str>,
+    /// Entry id, its values for display, and whether it is an open pregnancy.
+    pub rows: Vec<(i64, Vec<String>, bool)>,
+    pub inputs: Vec<InputView>,
+}
+
+pub struct InputView {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// `date`, `number`, `select` or `text`.
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<(String, &'static str)>,
+}
+
+fn section_view(t: &Messages, section: domain::sections::Section, rows: &[store::SectionRow]) -> SectionView {
+    use domain::sections::FieldKind;
+    let fields = section.fields();
+    let choice_label = |v: &str| t.get(&format!("choice.{v}"));
+    let shown = |kind: FieldKind, raw: String| -> String {
+        match kind {
+            FieldKind::Code(table) => table.label(&raw, t.lang() == "en").map(str::to_owned).unwrap_or(raw),
+            FieldKind::Choice(_) if !raw.is_empty() => choice_label(&raw).to_owned(),
+            _ => raw,
+        }
+    };
+    SectionView {
+        key: section.as_str(),
+        title: t.get(&format!("section.{}", section.as_str())),
+        headers: fields.iter().map(|f| t.get(&format!("entry.{}", f.name))).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let values = fields
+                    .iter()
+                    .map(|f| shown(f.kind, r.values.get(f.name).map(|v| v.display()).unwrap_or_default()))
+                    .collect();
+                let open = section == domain::sections::Section::Pregnancies
+                    && r.values.get("outcome").is_some_and(|o| o.display().is_empty());
+                (r.id, values, open)
+            })
+            .collect(),
+        inputs: fields
+            .iter()
+            .map(|f| {
+                let (kind, options) = match f.kind {
+                    FieldKind::Date => ("date", Vec::new()),
+                    FieldKind::Number { .. } => ("number", Vec::new()),
+                    FieldKind::Code(table) => (
+                        "select",
+                        table
+                            .entries()
+                            .into_iter()
+                            .map(|(c, zh, en)| (c.to_owned(), if t.lang() == "en" { en } else { zh }))
+                            .collect(),
+                    ),
+                    FieldKind::Choice(values) => {
+                        ("select", values.iter().map(|v| ((*v).to_owned(), choice_label(v))).collect())
+                    }
+                    _ => ("text", Vec::new()),
+                };
+                InputView {
+                    name: f.name,
+                    label: t.get(&format!("entry.{}", f.name)),
+                    kind,
+                    required: f.required,
+                    options,
+                }
+            })
+            .collect(),
+    }
 }
 
 pub struct HistoryRow {
@@ -405,10 +484,15 @@ async fn record_page(
     error: Option<String>,
 ) -> Response {
     let t = lang.0;
-    let result =
-        async { Ok::<_, ServiceError>((app.view_person(actor, id).await?, app.person_history(actor, id).await?)) }
-            .await;
-    let (view, history) = match result {
+    let result = async {
+        Ok::<_, ServiceError>((
+            app.view_person(actor, id).await?,
+            app.person_history(actor, id).await?,
+            app.record_sections(actor, id).await?,
+        ))
+    }
+    .await;
+    let (view, history, sections) = match result {
         Ok(v) => v,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
@@ -430,6 +514,8 @@ async fn record_page(
         done,
         error,
         today: app.clock.today().to_string(),
+        sections: sections.iter().map(|(s, rows)| section_view(&t, *s, rows)).collect(),
+        key_reasons: p.key_reasons.split(',').filter(|r| !r.is_empty()).map(|r| t.get(r)).collect(),
         p,
     };
     render(&page, t)
@@ -550,6 +636,72 @@ pub async fn end(
     match app.end_person(&actor, id, version_of(&body), &field("status"), &field("ended_on"), &field("note")).await {
         Ok(()) if field("status") == "removed" => Redirect::to("/persons").into_response(),
         Ok(()) => Redirect::to(&format!("/persons/{id}?done=1")).into_response(),
+        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Stale { .. })) => {
+            let (status, message) = message_of(&e, &lang.0);
+            let mut response = record_page(&app, lang, &actor, &uri, id, false, Some(message)).await;
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => PageError::new(lang, e).into_response(),
+    }
+}
+
+/// `POST /persons/{id}/entries`: adds an entry to the section the form names.
+pub async fn add_entry(
+    State(app): State<App>,
+    lang: Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
+    let input: std::collections::BTreeMap<String, String> =
+        url::form_urlencoded::parse(&body).into_owned().filter(|(k, _)| k != "_csrf").collect();
+    let Some(section) = input.get("section").and_then(|s| domain::sections::Section::parse(s)) else {
+        return PageError::new(lang, ServiceError::invalid("field.section", "rule.choice", "")).into_response();
+    };
+    match app.add_entry(&actor, id, section, &input).await {
+        Ok(_) => Redirect::to(&format!("/persons/{id}?done=1#{}", section.as_str())).into_response(),
+        Err(PersonRefusal::Fields(errors)) => {
+            let t = lang.0;
+            let message = errors
+                .iter()
+                .map(|e| format!("{}：{}", t.get(&format!("entry.{}", e.field)), t.get(e.rule)))
+                .collect::<Vec<_>>()
+                .join("；");
+            let mut response = record_page(&app, lang, &actor, &uri, id, false, Some(message)).await;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(PersonRefusal::Other(e)) => PageError::new(lang, e).into_response(),
+    }
+}
+
+/// `POST /persons/{id}/pregnancies/{pregnancy}/close`.
+pub async fn close_pregnancy(
+    State(app): State<App>,
+    lang: Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    Path((id, pregnancy)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (id, pregnancy) = match (parse_id(&id), pregnancy.parse::<i64>()) {
+        (Ok(id), Ok(p)) => (id, p),
+        _ => {
+            return PageError::new(lang, ServiceError::NotFound { what: "thing.pregnancy", key: pregnancy })
+                .into_response();
+        }
+    };
+    let field = |name: &str| {
+        url::form_urlencoded::parse(&body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default()
+    };
+    match app.close_pregnancy(&actor, id, pregnancy, &field("outcome"), &field("ended_on")).await {
+        Ok(()) => Redirect::to(&format!("/persons/{id}?done=1#pregnancies")).into_response(),
         Err(e @ (ServiceError::Invalid { .. } | ServiceError::Stale { .. })) => {
             let (status, message) = message_of(&e, &lang.0);
             let mut response = record_page(&app, lang, &actor, &uri, id, false, Some(message)).await;

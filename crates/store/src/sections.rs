@@ -1,0 +1,180 @@
+//! The repeated sections of a personal record, stored one table each; the tables and columns
+//! come from `domain::sections` (fixed names, never from input).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::sections::{Entry, FieldKind, Section, Value};
+use sqlx::Row;
+
+use crate::audit::append_audit;
+use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
+
+/// One stored entry of a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionRow {
+    pub id: i64,
+    pub values: BTreeMap<&'static str, Value>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+fn columns(section: Section) -> String {
+    section.fields().iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    /// Adds an entry, its history line and its audit entry, in one transaction.
+    #[expect(clippy::too_many_arguments, reason = "the entry, and its history and audit")]
+    pub async fn add_entry(
+        &self,
+        section: Section,
+        person_id: i64,
+        entry: &Entry,
+        actor_name: &str,
+        now: DateTime<Utc>,
+        changes: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<i64> {
+        let fields = section.fields();
+        let placeholders: Vec<String> = (3..3 + fields.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} (person_id, created_at, {}, created_by) VALUES ($1, $2, {}, ${}) RETURNING id",
+            section.table(),
+            columns(section),
+            placeholders.join(", "),
+            3 + fields.len()
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a section entry")?;
+            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(person_id).bind(now);
+            for f in fields {
+                q = match entry.get(f.name) {
+                    Some(Value::Text(v)) => q.bind(v.clone()),
+                    Some(Value::Date(v)) => q.bind(*v),
+                    Some(Value::Number(v)) => q.bind(*v),
+                    None => q.bind(Option::<String>::None),
+                };
+            }
+            let id = q.bind(actor_name).fetch_one(&mut *tx).await.context("adding a section entry")?;
+            let version: i32 = sqlx::query_scalar("SELECT version FROM persons WHERE id = $1")
+                .bind(person_id)
+                .fetch_one(&mut *tx)
+                .await
+                .context("reading a record's version")?;
+            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(person_id).bind(now).bind(actor_name).bind(format!("person.{}.add", section.as_str())).bind(changes).bind(version)
+                .execute(&mut *tx)
+                .await
+                .context("writing a record's history")?;
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a section entry")?;
+            Ok(id)
+        })
+    }
+
+    /// A person's entries of one section, oldest first.
+    pub async fn entries(&self, section: Section, person_id: i64) -> StoreResult<Vec<SectionRow>> {
+        let sql = format!(
+            "SELECT id, created_at, created_by, {} FROM {} WHERE person_id = $1 ORDER BY id",
+            columns(section),
+            section.table()
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql).bind(person_id).fetch_all(pool).await.context("reading section entries")?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut values = BTreeMap::new();
+                for f in section.fields() {
+                    let v = match f.kind {
+                        FieldKind::Date => Value::Date(row.try_get::<Option<NaiveDate>, _>(f.name).context("reading a date")?),
+                        FieldKind::Number { .. } => Value::Number(row.try_get::<Option<i64>, _>(f.name).context("reading a number")?),
+                        _ => Value::Text(row.try_get::<Option<String>, _>(f.name).context("reading a text")?),
+                    };
+                    values.insert(f.name, v);
+                }
+                out.push(SectionRow {
+                    id: row.try_get("id").context("reading an id")?,
+                    values,
+                    created_at: row.try_get("created_at").context("reading a time")?,
+                    created_by: row.try_get("created_by").context("reading a name")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Closes an open pregnancy with its outcome. False when it is not open (or not hers).
+    #[expect(clippy::too_many_arguments, reason = "the fields of a closing, and its history and audit")]
+    pub async fn close_pregnancy(
+        &self,
+        person_id: i64,
+        pregnancy_id: i64,
+        outcome: &str,
+        ended_on: NaiveDate,
+        actor_name: &str,
+        now: DateTime<Utc>,
+        changes: &str,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a pregnancy closing")?;
+            let n = sqlx::query(
+                "UPDATE person_pregnancies SET outcome = $1, ended_on = $2 WHERE id = $3 AND person_id = $4 AND outcome IS NULL",
+            )
+            .bind(outcome).bind(ended_on).bind(pregnancy_id).bind(person_id)
+            .execute(&mut *tx)
+            .await
+            .context("closing a pregnancy")?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            let version: i32 = sqlx::query_scalar("SELECT version FROM persons WHERE id = $1")
+                .bind(person_id).fetch_one(&mut *tx).await.context("reading a record's version")?;
+            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(person_id).bind(now).bind(actor_name).bind("person.pregnancies.close").bind(changes).bind(version)
+                .execute(&mut *tx)
+                .await
+                .context("writing a record's history")?;
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a pregnancy closing")?;
+            Ok(true)
+        })
+    }
+
+    /// Marks as key persons the active women born in `(born_after, born_on_or_before]` (aged
+    /// 15–49) who have no classification yet and no certificate valid on `today`: the whole
+    /// classification for records that have no sections (generated or imported in bulk).
+    pub async fn mark_missing_certificates(
+        &self,
+        born_after: NaiveDate,
+        born_on_or_before: NaiveDate,
+        today: NaiveDate,
+    ) -> StoreResult<u64> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE persons SET key_person = TRUE, key_reasons = 'key.no_certificate' \
+             WHERE status = 'active' AND gender = '2' AND key_reasons = '' AND birth_date > $1 AND birth_date <= $2 \
+             AND id NOT IN (SELECT person_id FROM person_certificates WHERE valid_until IS NULL OR valid_until >= $3)",
+        )
+        .bind(born_after)
+        .bind(born_on_or_before)
+        .bind(today)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .context("classifying key persons in bulk")
+    }
+
+    /// Stores the key-person classification computed by the service.
+    pub async fn set_key_person(&self, person_id: i64, key: bool, reasons: &str) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE persons SET key_person = $1, key_reasons = $2 WHERE id = $3")
+            .bind(key)
+            .bind(reasons)
+            .bind(person_id)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .context("classifying a key person")
+    }
+}
