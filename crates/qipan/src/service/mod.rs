@@ -47,6 +47,10 @@ impl App {
         if applied > 0 {
             tracing::info!(applied, engine = store.engine().as_str(), "applied database migrations");
         }
+        let filled = store.fill_org_pinyin().await?;
+        if filled > 0 {
+            tracing::info!(filled, "indexed the pinyin of org unit names");
+        }
         Ok(App { store, clock })
     }
 

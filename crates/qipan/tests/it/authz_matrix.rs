@@ -81,6 +81,7 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::GET, "/orgs", ALL_ACCOUNTS);
     put(Method::GET, "/orgs/search", ALL_ACCOUNTS);
     put(Method::GET, "/orgs/tree", ALL_ACCOUNTS);
+    put(Method::GET, "/orgs/suggest", ALL_ACCOUNTS);
     put(Method::GET, "/orgs/{code}", ALL_ACCOUNTS);
     put(Method::GET, "/account", ALL_ACCOUNTS);
     put(Method::GET, "/account/password", ALL_ACCOUNTS);
@@ -263,6 +264,7 @@ impl World {
         let concrete = match path {
             "/orgs/{code}" | "/api/v1/org-units/{code}" => path.replace("{code}", unit),
             "/orgs/tree" => format!("/orgs/tree?parent={unit}"),
+            "/orgs/suggest" => format!("/orgs/suggest?q={unit}"),
             "/api/v1/org-units" => format!("/api/v1/org-units?parent={unit}"),
             "/audit" | "/audit/export.csv" => format!("{path}?unit={unit}"),
             "/persons"

@@ -177,3 +177,20 @@ async fn assets_are_served_from_the_binary_and_nothing_comes_from_elsewhere() {
         assert_eq!(html.matches("<script").count(), html.matches("<script src=\"/assets/").count(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn an_area_field_finds_a_unit_by_name_pinyin_initials_or_code() {
+    let (app, _db) = demo_app().await;
+    let s = county(&app).await;
+    for typed in ["%E6%BB%A8%E5%9F%8E", "bc", "bincheng", "371602"] {
+        let html = get(&app, &format!("/orgs/suggest?q={typed}"), Some(&s)).await.body;
+        assert!(html.contains(r#"<option value="371602">滨城区"#), "{typed}: {html}");
+    }
+    // As htmx sends it: the field's own name and value.
+    let html = get(&app, "/orgs/suggest?field=hukou_area&hukou_area=pingchang", Some(&s)).await.body;
+    assert!(html.contains(r#"value="511923""#), "{html}");
+    assert!(get(&app, "/orgs/suggest?q=", Some(&s)).await.body.trim().is_empty());
+    // The org browser's search understands pinyin too.
+    let html = get(&app, "/orgs?q=shizhong", Some(&s)).await.body;
+    assert!(html.contains("市中街道"), "{html}");
+}

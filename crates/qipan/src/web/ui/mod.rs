@@ -30,6 +30,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/orgs", get(orgs::browser)),
         (Method::GET, "/orgs/search", get(orgs::search_fragment)),
         (Method::GET, "/orgs/tree", get(orgs::tree_fragment)),
+        (Method::GET, "/orgs/suggest", get(orgs::suggest)),
         (Method::GET, "/orgs/{code}", get(orgs::detail)),
         (Method::GET, "/persons", get(persons::search)),
         (Method::GET, "/persons/new", get(persons::new_form)),

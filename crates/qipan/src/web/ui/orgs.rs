@@ -256,3 +256,46 @@ pub async fn detail(
         Err(e) => PageError::new(lang, e).into_response(),
     }
 }
+
+#[derive(Template)]
+#[template(path = "org_suggest.html")]
+struct Suggestions {
+    units: Vec<OrgRow>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SuggestParams {
+    /// The text typed: part of a name, its pinyin or initials, or the start of a code.
+    q: Option<String>,
+    /// The field being typed into (the page may pass its value under that name instead).
+    field: Option<String>,
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
+}
+
+/// `GET /orgs/suggest?q=滨城` (or `bc`, or `371602`): up to 20 matching units as `<option>`s
+/// for the datalist of an area field, so that a clerk types a few characters, not a code.
+pub async fn suggest(
+    State(app): State<App>,
+    lang: Lang,
+    SignedIn(actor): SignedIn,
+    Query(p): Query<SuggestParams>,
+) -> Response {
+    let t = lang.0;
+    let typed = p.q.clone().or_else(|| p.field.as_ref().and_then(|f| p.rest.get(f).cloned())).unwrap_or_default();
+    let typed = typed.trim().to_owned();
+    if typed.is_empty() {
+        return render(&Suggestions { units: Vec::new() }, t);
+    }
+    let result = async {
+        let query = OrgQuery::parse(RawOrgQuery { q: Some(&typed), per_page: Some("20"), ..Default::default() })?;
+        app.list_org_units(&actor, &query).await
+    }
+    .await;
+    match result {
+        Ok(listing) => {
+            render(&Suggestions { units: listing.items.iter().map(|u| OrgRow::from_unit(u, &t)).collect() }, t)
+        }
+        Err(e) => PageError::new(lang, e).into_response(),
+    }
+}
