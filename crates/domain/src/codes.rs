@@ -76,9 +76,79 @@ impl CodeTable {
     }
 }
 
+impl CodeTable {
+    pub fn parse(s: &str) -> Option<CodeTable> {
+        CodeTable::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// One code of a table as maintained by the system administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeItem {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+    pub active: bool,
+}
+
+/// The code tables in force: the shipped codes plus the administrator's additions, renames
+/// and deactivations. Only active codes are accepted in new entries; every code, active or
+/// not, still names itself in records that hold it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeBook {
+    items: std::collections::HashMap<CodeTable, Vec<CodeItem>>,
+}
+
+impl CodeBook {
+    /// The codes shipped with the binary, all active.
+    pub fn shipped() -> CodeBook {
+        let mut book = CodeBook::default();
+        for table in CodeTable::ALL {
+            for (code, zh, en) in table.entries() {
+                book.insert(table, CodeItem { code: code.into(), zh: zh.into(), en: en.into(), active: true });
+            }
+        }
+        book
+    }
+
+    pub fn insert(&mut self, table: CodeTable, item: CodeItem) {
+        self.items.entry(table).or_default().push(item);
+    }
+
+    /// Whether `code` is an active code of `table`.
+    pub fn contains(&self, table: CodeTable, code: &str) -> bool {
+        self.items.get(&table).is_some_and(|v| v.iter().any(|i| i.active && i.code == code))
+    }
+
+    /// The label of a code, active or not.
+    pub fn label(&self, table: CodeTable, code: &str, english: bool) -> Option<&str> {
+        self.items
+            .get(&table)
+            .and_then(|v| v.iter().find(|i| i.code == code))
+            .map(|i| if english { i.en.as_str() } else { i.zh.as_str() })
+    }
+
+    /// Every code of a table, in order, active or not.
+    pub fn items(&self, table: CodeTable) -> &[CodeItem] {
+        self.items.get(&table).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deactivated_code_is_refused_but_still_named() {
+        let mut book = CodeBook::default();
+        book.insert(
+            CodeTable::MoveReason,
+            CodeItem { code: "7".into(), zh: "投亲".into(), en: "joining family".into(), active: false },
+        );
+        assert!(!book.contains(CodeTable::MoveReason, "7"));
+        assert_eq!(book.label(CodeTable::MoveReason, "7", false), Some("投亲"));
+        assert!(CodeBook::shipped().contains(CodeTable::Gender, "2"));
+    }
 
     #[test]
     fn the_shipped_tables_hold_the_standard_codes() {

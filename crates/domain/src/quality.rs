@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use crate::codes::CodeTable;
+use crate::codes::{CodeBook, CodeTable};
 use crate::id_number::{IdNumber, IdNumberError};
 
 /// Days allowed between an event and its registration (seed 000): a move in or out the same
@@ -42,7 +42,7 @@ fn finding(rule: &'static str, detail: impl Into<String>) -> Finding {
 }
 
 /// Every rule the record breaks on `today`.
-pub fn check(r: &RecordFacts<'_>, today: NaiveDate) -> Vec<Finding> {
+pub fn check(r: &RecordFacts<'_>, today: NaiveDate, codes: &CodeBook) -> Vec<Finding> {
     let mut out = Vec::new();
     match r.id_number {
         None => out.push(finding("quality.no_id_number", "")),
@@ -67,7 +67,7 @@ pub fn check(r: &RecordFacts<'_>, today: NaiveDate) -> Vec<Finding> {
         ("marital_status", CodeTable::MaritalStatus, r.marital_status),
     ] {
         if let Some(v) = value
-            && !table.contains(v)
+            && !codes.contains(table, v)
         {
             out.push(finding("quality.unknown_code", format!("{field}={v}")));
         }
@@ -115,7 +115,7 @@ mod tests {
     }
 
     fn rules(r: &RecordFacts<'_>) -> Vec<&'static str> {
-        check(r, d("2026-11-23")).into_iter().map(|f| f.rule).collect()
+        check(r, d("2026-11-23"), &CodeBook::shipped()).into_iter().map(|f| f.rule).collect()
     }
 
     #[test]
@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(rules(&r), ["quality.unknown_code"]);
         let mut r = good();
         r.registered_on = d("2026-11-22");
-        assert_eq!(check(&r, d("2026-11-23"))[0], Finding { rule: "quality.late_registration", detail: "2".into() });
+        assert_eq!(
+            check(&r, d("2026-11-23"), &CodeBook::shipped())[0],
+            Finding { rule: "quality.late_registration", detail: "2".into() }
+        );
     }
 
     #[test]

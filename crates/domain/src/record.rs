@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::OrgCode;
-use crate::codes::CodeTable;
+use crate::codes::{CodeBook, CodeTable};
 use crate::id_number::IdNumber;
 use crate::person::{PersonName, Phone};
 
@@ -95,7 +95,7 @@ fn date(s: &str) -> Option<NaiveDate> {
 }
 
 /// Checks a record as a new entry on `today` (business date, China time).
-pub fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson, Vec<FieldError>> {
+pub fn validate(input: &PersonInput, today: NaiveDate, codes: &CodeBook) -> Result<ValidPerson, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut fail = |field: &'static str, rule: &'static str| errors.push(FieldError { field, rule });
 
@@ -122,7 +122,7 @@ pub fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson, Ve
             }
             None
         }
-        (Some(g), _) if !CodeTable::Gender.contains(g) => {
+        (Some(g), _) if !codes.contains(CodeTable::Gender, g) => {
             fail("gender", "rule.code_unknown");
             None
         }
@@ -159,7 +159,7 @@ pub fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson, Ve
 
     let mut code = |field: &'static str, table: CodeTable, raw: &str| -> Option<String> {
         let v = blank(raw)?;
-        if table.contains(v) {
+        if codes.contains(table, v) {
             Some(v.to_owned())
         } else {
             fail(field, "rule.code_unknown");
@@ -315,12 +315,17 @@ mod tests {
     }
 
     fn rules(input: &PersonInput) -> Vec<(&'static str, &'static str)> {
-        validate(input, today()).err().unwrap_or_default().into_iter().map(|e| (e.field, e.rule)).collect()
+        validate(input, today(), &CodeBook::shipped())
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field, e.rule))
+            .collect()
     }
 
     #[test]
     fn the_id_number_fills_gender_and_birth_date() {
-        let p = validate(&good(), today()).unwrap();
+        let p = validate(&good(), today(), &CodeBook::shipped()).unwrap();
         assert_eq!(p.gender, "2");
         assert_eq!(p.birth_date, NaiveDate::from_ymd_opt(1990, 3, 7).unwrap());
         assert_eq!(p.direction, Direction::In);
@@ -375,7 +380,7 @@ mod tests {
         );
         input.gender = "2".into();
         input.birth_date = "1990-03-07".into();
-        assert!(validate(&input, today()).unwrap().id_number.is_none());
+        assert!(validate(&input, today(), &CodeBook::shipped()).unwrap().id_number.is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::codes::CodeTable;
+use crate::codes::{CodeBook, CodeTable};
 use crate::id_number::IdNumber;
 use crate::person::PersonName;
 use crate::record::FieldError;
@@ -180,6 +180,7 @@ pub fn validate_entry(
     input: &BTreeMap<String, String>,
     born: NaiveDate,
     today: NaiveDate,
+    codes: &CodeBook,
 ) -> Result<Entry, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut entry = Entry::new();
@@ -220,7 +221,7 @@ pub fn validate_entry(
                 }
             },
             (Some(v), FieldKind::Code(table)) => {
-                if !table.contains(v) {
+                if !codes.contains(table, v) {
                     fail("rule.code_unknown");
                     continue;
                 }
@@ -324,7 +325,7 @@ mod tests {
     }
 
     fn rules(section: Section, pairs: &[(&str, &str)]) -> Vec<(&'static str, &'static str)> {
-        validate_entry(section, &input(pairs), d("1990-03-07"), d("2026-11-23"))
+        validate_entry(section, &input(pairs), d("1990-03-07"), d("2026-11-23"), &CodeBook::shipped())
             .err()
             .unwrap_or_default()
             .into_iter()

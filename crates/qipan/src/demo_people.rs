@@ -217,10 +217,17 @@ impl App {
         let origins: Vec<(&str, Vec<(String, String)>)> = ORIGINS.iter().map(|(c, _)| (*c, villages_of(c))).collect();
         let console = Actor::console(OrgCode::parse("00").expect("static code"));
         let mut done = 0u64;
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         while done < u64::from(count) {
             let n = (u64::from(count) - done).min(10_000);
-            let rows: Vec<(PersonFields, NaiveDate)> =
-                (0..n).map(|_| person(&mut rng, today, &bincheng, &origins)).collect();
+            // Two people drawn with the same ID number would be one person twice: draw again.
+            let mut rows: Vec<(PersonFields, NaiveDate)> = Vec::with_capacity(n as usize);
+            while (rows.len() as u64) < n {
+                let p = person(&mut rng, today, &bincheng, &origins);
+                if seen.insert(p.0.id_number.clone().unwrap_or_default()) {
+                    rows.push(p);
+                }
+            }
             let audit = self.audit_draft(&console, "demo.generate", None, None, json!({"count": n, "seed": seed}));
             self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
             done += n;

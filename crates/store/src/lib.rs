@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod codes;
 mod org_units;
 mod persons;
 mod sections;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use accounts::{Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, SessionRow};
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
+pub use codes::{CodeChange, CodeOutcome};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 pub use sections::SectionRow;

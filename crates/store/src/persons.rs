@@ -93,6 +93,12 @@ pub enum PersonWriteOutcome {
     Done(i64),
     Stale,
     Missing,
+    /// Another active record of the unit has this ID number.
+    Duplicate,
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 /// Which records a search covers and what it looks for. Path ranges are `[low, high)`.
@@ -204,10 +210,10 @@ impl Store {
         f: &PersonFields,
         registered_on: NaiveDate,
         meta: &PersonWriteMeta<'_>,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<PersonWriteOutcome> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a registration")?;
-            let id: i64 = sqlx::query_scalar(
+            let id: Result<i64, sqlx::Error> = sqlx::query_scalar(
                 "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
                  ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
                  residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
@@ -221,8 +227,12 @@ impl Store {
             .bind(&f.residence_area).bind(&f.residence_address).bind(&f.managing_unit).bind(&f.managing_path)
             .bind(&f.direction).bind(f.moved_on).bind(&f.move_reason).bind(registered_on).bind(meta.now)
             .fetch_one(&mut *tx)
-            .await
-            .context("registering a person")?;
+            .await;
+            let id = match id {
+                Ok(id) => id,
+                Err(e) if is_unique_violation(&e) => return Ok(PersonWriteOutcome::Duplicate),
+                Err(e) => return Err(crate::StoreError::Query { context: "registering a person", source: e }),
+            };
             sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, 1)")
                 .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes)
                 .execute(&mut *tx)
@@ -232,7 +242,7 @@ impl Store {
             audit.target = Some(format!("person:{id}"));
             append_audit!(tx, &audit);
             tx.commit().await.context("committing a registration")?;
-            Ok(id)
+            Ok(PersonWriteOutcome::Done(id))
         })
     }
 
@@ -305,7 +315,7 @@ impl Store {
                  hukou_area = $14, hukou_path = $15, hukou_address = $16, hukou_type = $17, residence_area = $18, \
                  residence_address = $19, managing_unit = $20, managing_path = $21, direction = $22, moved_on = $23, \
                  move_reason = $24, updated_at = $25, version = version + 1 \
-                 WHERE id = $1 AND version = $2 AND status <> 'removed'",
+                 WHERE id = $1 AND version = $2 AND status = 'active'",
             )
             .bind(id).bind(expected_version)
             .bind(&f.province_code).bind(&f.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
@@ -314,9 +324,12 @@ impl Store {
             .bind(&f.residence_area).bind(&f.residence_address).bind(&f.managing_unit).bind(&f.managing_path)
             .bind(&f.direction).bind(f.moved_on).bind(&f.move_reason).bind(meta.now)
             .execute(&mut *tx)
-            .await
-            .context("editing a person")?
-            .rows_affected();
+            .await;
+            let n = match n {
+                Ok(r) => r.rows_affected(),
+                Err(e) if is_unique_violation(&e) => return Ok(PersonWriteOutcome::Duplicate),
+                Err(e) => return Err(crate::StoreError::Query { context: "editing a person", source: e }),
+            };
             if n == 0 {
                 let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM persons WHERE id = $1 AND status <> 'removed'")
                     .bind(id).fetch_optional(&mut *tx).await.context("checking a person")?;

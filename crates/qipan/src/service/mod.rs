@@ -6,6 +6,7 @@ mod accounts;
 mod actor;
 mod audit;
 mod auth;
+mod codes;
 mod error;
 mod import;
 mod orgs;
@@ -26,10 +27,11 @@ pub use accounts::{AccountAction, AccountForm, ActionDone, parse_roles};
 pub use actor::{Actor, RecordScope, Via};
 pub use audit::{ChainReport, MIN_RETENTION_DAYS};
 pub use auth::{ABSOLUTE_TIMEOUT_HOURS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES, MAX_FAILED_LOGINS, NewSession};
+pub use codes::CodeRequest;
 pub use error::{ServiceError, ServiceResult};
 pub use import::{DIVISION_FILES_HINT, read_division_dir};
 pub use orgs::{Listing, OrgQuery, RawOrgQuery};
-pub use persons::{PersonQuery, PersonRefusal, PersonView};
+pub use persons::{PersonQuery, PersonRefusal, PersonView, mask_id, mask_phone};
 pub use quality::{QualityFinding, QualityReport};
 
 /// The application: the store, the clock, and the use cases over them.
@@ -47,6 +49,7 @@ impl App {
         if applied > 0 {
             tracing::info!(applied, engine = store.engine().as_str(), "applied database migrations");
         }
+        store.seed_codes(clock.now()).await?;
         let filled = store.fill_org_pinyin().await?;
         if filled > 0 {
             tracing::info!(filled, "indexed the pinyin of org unit names");

@@ -119,20 +119,44 @@ fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(out)
 }
 
+/// `510***********0027`: the province and the last four only, so that nothing shown beside it
+/// (a birth date, an area) rebuilds the number.
+pub fn mask_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+}
+
+/// `138****8000`.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
 fn code(raw: &str) -> Option<OrgCode> {
     OrgCode::parse(raw).ok()
 }
 
 impl App {
-    fn validate_person(&self, input: &PersonInput) -> Result<ValidPerson, PersonRefusal> {
-        validate(input, self.clock.today()).map_err(PersonRefusal::Fields)
+    async fn validate_person(&self, input: &PersonInput) -> Result<ValidPerson, PersonRefusal> {
+        let codes = self.codes().await?;
+        validate(input, self.clock.today(), &codes).map_err(PersonRefusal::Fields)
     }
 
     /// Registers a person who moved in or out. The managing unit must be in the actor's scope;
     /// an active record with the same ID number in that scope is refused as a duplicate.
     pub async fn register_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64, PersonRefusal> {
         self.guard(actor, Capability::PersonWrite).await?;
-        let valid = self.validate_person(input)?;
+        let valid = self.validate_person(input).await?;
         self.guard_on(actor, Capability::PersonWrite, &valid.managing_unit).await?;
         self.existing_org_unit(&valid.managing_unit).await?;
         if let Some(id) = &valid.id_number {
@@ -153,10 +177,14 @@ impl App {
         let audit =
             self.audit_draft(actor, action, Some(&valid.managing_unit), None, json!({"direction": fields.direction}));
         let meta = PersonWriteMeta { actor_name: &actor.name, action, changes, now, audit };
-        let id = self.store.insert_person(&fields, self.clock.today(), &meta).await?;
-        if let Some(p) = self.store.person(id).await? {
-            self.classify(&p).await?;
-        }
+        let id = match self.store.insert_person(&fields, self.clock.today(), &meta).await? {
+            PersonWriteOutcome::Done(id) => id,
+            _ => {
+                let masked = fields.id_number.as_deref().map(mask_id).unwrap_or_default();
+                return Err(ServiceError::Duplicate { field: "field.id_number", value: masked }.into());
+            }
+        };
+        self.classify_logged(id).await;
         Ok(id)
     }
 
@@ -183,10 +211,12 @@ impl App {
 
     /// The full record; the view is audited.
     pub async fn view_person(&self, actor: &Actor, id: i64) -> ServiceResult<PersonView> {
-        let (person, access) = self.reachable(actor, id, Capability::PersonRead).await?;
-        if access == RecordAccess::Manage {
-            let unit = code(&person.managing_unit);
-            self.audit(actor, "person.view", unit.as_ref(), Some(format!("person:{id}")), json!({})).await?;
+        let (mut person, access) = self.reachable(actor, id, Capability::PersonRead).await?;
+        self.audit_view(actor, &person, access).await?;
+        // Supervisors read, rank and order; they see ID numbers and phones masked.
+        if !actor.can(Capability::PersonWrite) {
+            person.id_number = person.id_number.as_deref().map(mask_id);
+            person.phone = person.phone.as_deref().map(mask_phone);
         }
         let days_late = domain::record::days_late(person.moved_on, person.registered_on);
         Ok(PersonView { person, access, days_late })
@@ -194,12 +224,26 @@ impl App {
 
     /// The record to edit: the actor must be able to write it.
     pub async fn person_for_edit(&self, actor: &Actor, id: i64) -> ServiceResult<Person> {
-        Ok(self.reachable(actor, id, Capability::PersonWrite).await?.0)
+        let (person, access) = self.reachable(actor, id, Capability::PersonWrite).await?;
+        self.audit_view(actor, &person, access).await?;
+        Ok(person)
     }
 
+    /// A record's history (it holds full values: the read is audited as a view).
     pub async fn person_history(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PersonChange>> {
-        self.reachable(actor, id, Capability::PersonRead).await?;
+        let (person, access) = self.reachable(actor, id, Capability::PersonRead).await?;
+        self.audit_view(actor, &person, access).await?;
         Ok(self.store.person_history(id).await?)
+    }
+
+    /// Audits a full view by the managing side (the origin side's reads are audited by the
+    /// guard itself).
+    pub(super) async fn audit_view(&self, actor: &Actor, person: &Person, access: RecordAccess) -> ServiceResult<()> {
+        if access == RecordAccess::Manage {
+            let unit = code(&person.managing_unit);
+            self.audit(actor, "person.view", unit.as_ref(), Some(format!("person:{}", person.id)), json!({})).await?;
+        }
+        Ok(())
     }
 
     /// Rewrites a record last read at `version`; a stale version is refused with what changed.
@@ -211,8 +255,11 @@ impl App {
         input: &PersonInput,
     ) -> Result<(), PersonRefusal> {
         let (person, _) = self.reachable(actor, id, Capability::PersonWrite).await?;
+        if person.status != "active" {
+            return Err(ServiceError::invalid("field.status", "rule.not_active", person.status.clone()).into());
+        }
         let version = version.ok_or_else(|| ServiceError::invalid("field.version", "rule.required", ""))?;
-        let valid = self.validate_person(input)?;
+        let valid = self.validate_person(input).await?;
         if valid.managing_unit.to_string() != person.managing_unit {
             self.guard_on(actor, Capability::PersonWrite, &valid.managing_unit).await?;
             self.existing_org_unit(&valid.managing_unit).await?;
@@ -222,12 +269,15 @@ impl App {
         }
         let fields = fields_of(&valid);
         let changes = diff(&snapshot_of(&person), &snapshot(&fields));
+        // The audit log names the fields changed; the values stay in the record's own history,
+        // which only those who may read the record see.
+        let fields_changed: Vec<&String> = changes.as_object().map(|o| o.keys().collect()).unwrap_or_default();
         let audit = self.audit_draft(
             actor,
             "person.edit",
             Some(&valid.managing_unit),
             Some(format!("person:{id}")),
-            changes.clone(),
+            json!({ "fields": fields_changed }),
         );
         let meta = PersonWriteMeta {
             actor_name: &actor.name,
@@ -238,14 +288,16 @@ impl App {
         };
         match self.store.update_person(id, version, &fields, &meta).await? {
             PersonWriteOutcome::Done(_) => {
-                if let Some(p) = self.store.person(id).await? {
-                    self.classify(&p).await?;
-                }
+                self.classify_logged(id).await;
                 Ok(())
             }
             PersonWriteOutcome::Stale => Err(ServiceError::Stale { what: "thing.record" }.into()),
             PersonWriteOutcome::Missing => {
                 Err(ServiceError::NotFound { what: "thing.record", key: id.to_string() }.into())
+            }
+            PersonWriteOutcome::Duplicate => {
+                let masked = fields.id_number.as_deref().map(mask_id).unwrap_or_default();
+                Err(ServiceError::Duplicate { field: "field.id_number", value: masked }.into())
             }
         }
     }
@@ -288,7 +340,8 @@ impl App {
         let action = format!("person.{status}");
         let changes = json!({"status": {"before": person.status, "after": status}, "ended_on": ended.map(|d| d.to_string()), "note": note});
         let unit = code(&person.managing_unit);
-        let audit = self.audit_draft(actor, &action, unit.as_ref(), Some(format!("person:{id}")), changes.clone());
+        let audit =
+            self.audit_draft(actor, &action, unit.as_ref(), Some(format!("person:{id}")), json!({"status": status}));
         let meta = PersonWriteMeta {
             actor_name: &actor.name,
             action: &action,
@@ -298,7 +351,9 @@ impl App {
         };
         match self.store.set_person_status(id, version, status, ended, note, &meta).await? {
             PersonWriteOutcome::Done(_) => Ok(()),
-            PersonWriteOutcome::Stale => Err(ServiceError::Stale { what: "thing.record" }),
+            PersonWriteOutcome::Stale | PersonWriteOutcome::Duplicate => {
+                Err(ServiceError::Stale { what: "thing.record" })
+            }
             PersonWriteOutcome::Missing => Err(ServiceError::NotFound { what: "thing.record", key: id.to_string() }),
         }
     }
@@ -317,9 +372,15 @@ impl App {
         if q.text.as_deref().is_some_and(|t| t.chars().count() > 50) {
             return Err(ServiceError::invalid("field.q", "rule.q_length", q.text.clone().unwrap_or_default()));
         }
+        // The household-registration part of the scope is searched only when asked for (异地查询),
+        // and that search is audited; an ordinary search covers the records the actor manages.
+        let household = if q.origin { scope.as_ref().map(|s| s.household.clone()) } else { None };
+        if q.origin && scope.is_none() {
+            return Err(ServiceError::invalid("field.origin", "rule.origin_console", ""));
+        }
         Ok(PersonFilter {
             managing: scope.as_ref().map(|s| s.managing.clone()),
-            household: scope.as_ref().map(|s| s.household.clone()),
+            household,
             origin_only: q.origin,
             unit,
             direction: q.direction.clone(),
@@ -347,14 +408,14 @@ impl App {
         actor: &Actor,
         q: &PersonQuery,
         format: &str,
-    ) -> ServiceResult<PersonFilter> {
+    ) -> ServiceResult<(PersonFilter, bool)> {
         let filter = self.person_filter(actor, q).await?;
         let detail = json!({
             "format": format, "q": q.text, "unit": q.unit.as_ref().map(ToString::to_string),
             "direction": q.direction, "origin": q.origin, "include_ended": q.include_ended,
         });
         self.audit(actor, "person.export", Some(&actor.org), None, detail).await?;
-        Ok(filter)
+        Ok((filter, actor.can(Capability::PersonWrite)))
     }
 
     /// The next batch of an export already begun.

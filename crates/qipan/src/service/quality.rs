@@ -47,6 +47,7 @@ impl App {
             }
         };
         let today = self.clock.today();
+        let codes = self.codes().await?;
         let filter = PersonFilter { managing: range.clone(), include_ended: true, ..Default::default() };
         let mut report = QualityReport::default();
         let mut after = 0i64;
@@ -69,7 +70,7 @@ impl App {
                     ended_on: p.ended_on,
                     ended_recorded_on: p.ended_on.map(|_| domain::clock::china_date(p.updated_at)),
                 };
-                for f in check(&facts, today) {
+                for f in check(&facts, today, &codes) {
                     report.findings.push(QualityFinding {
                         rule: f.rule,
                         detail: f.detail,

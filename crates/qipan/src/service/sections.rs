@@ -27,25 +27,49 @@ impl App {
         input: &BTreeMap<String, String>,
     ) -> Result<i64, PersonRefusal> {
         let (person, _) = self.reachable_record(actor, person_id, Capability::PersonWrite).await?;
-        let entry =
-            validate_entry(section, input, person.birth_date, self.clock.today()).map_err(PersonRefusal::Fields)?;
+        if person.status != "active" {
+            return Err(ServiceError::invalid("field.status", "rule.not_active", person.status.clone()).into());
+        }
+        if section == Section::Pregnancies && person.gender != "2" {
+            return Err(ServiceError::invalid("field.section", "rule.pregnancy_gender", "").into());
+        }
+        let codes = self.codes().await?;
+        let entry = validate_entry(section, input, person.birth_date, self.clock.today(), &codes)
+            .map_err(PersonRefusal::Fields)?;
         let changes = json!({ section.as_str(): {"before": null, "after": entry_json(&entry)} });
         let action = format!("person.{}.add", section.as_str());
         let unit = domain::OrgCode::parse(&person.managing_unit).ok();
-        let audit =
-            self.audit_draft(actor, &action, unit.as_ref(), Some(format!("person:{person_id}")), changes.clone());
+        // The audit log names the section; the values stay in the record's history.
+        let target = Some(format!("person:{person_id}"));
+        let audit = self.audit_draft(actor, &action, unit.as_ref(), target, json!({"section": section.as_str()}));
         let id = self
             .store
             .add_entry(section, person_id, &entry, &actor.name, self.clock.now(), &changes.to_string(), &audit)
             .await?;
-        self.classify(&person).await?;
+        self.classify_logged(person_id).await;
         Ok(id)
     }
 
-    /// A section's entries of a record the actor may read.
+    /// A section's entries of a record the actor may read (the read is audited as a view).
     pub async fn entries(&self, actor: &Actor, person_id: i64, section: Section) -> ServiceResult<Vec<SectionRow>> {
-        self.reachable_record(actor, person_id, Capability::PersonRead).await?;
+        let (person, access) = self.reachable_record(actor, person_id, Capability::PersonRead).await?;
+        self.audit_view(actor, &person, access).await?;
         Ok(self.store.entries(section, person_id).await?)
+    }
+
+    /// The whole record for its page: fields, history and sections, checked and audited once.
+    pub async fn full_record(
+        &self,
+        actor: &Actor,
+        person_id: i64,
+    ) -> ServiceResult<(super::PersonView, Vec<store::PersonChange>, Vec<(Section, Vec<SectionRow>)>)> {
+        let view = self.view_person(actor, person_id).await?;
+        let history = self.store.person_history(person_id).await?;
+        let mut sections = Vec::with_capacity(Section::ALL.len());
+        for section in Section::ALL {
+            sections.push((section, self.store.entries(section, person_id).await?));
+        }
+        Ok((view, history, sections))
     }
 
     /// Every section of a record the actor may read (the record itself is checked once).
@@ -112,13 +136,30 @@ impl App {
         if !closed {
             return Err(ServiceError::Stale { what: "thing.pregnancy" });
         }
-        self.classify(&person).await
+        self.classify_logged(person.id).await;
+        Ok(())
+    }
+
+    /// Reclassifies after a write that has committed: a failure is logged (the next change
+    /// reclassifies), never reported as a failure of the write that succeeded.
+    pub(super) async fn classify_logged(&self, person_id: i64) {
+        let result = async {
+            if let Some(p) = self.store.person(person_id).await? {
+                self.classify(&p).await?;
+            }
+            Ok::<_, ServiceError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, person_id, "cannot classify a key person");
+        }
     }
 
     /// Recomputes whether the person is a key person, and why, from the record's sections.
     pub(super) async fn classify(&self, person: &Person) -> ServiceResult<()> {
         let today = self.clock.today();
-        let age = today.year() - person.birth_date.year() - i32::from(today.ordinal() < person.birth_date.ordinal());
+        let birthday_passed = (today.month(), today.day()) >= (person.birth_date.month(), person.birth_date.day());
+        let age = today.year() - person.birth_date.year() - i32::from(!birthday_passed);
         let woman = person.gender == "2" && (15..=49).contains(&age);
         let pregnancies = self.store.entries(Section::Pregnancies, person.id).await?;
         let children = self.store.entries(Section::Children, person.id).await?;

@@ -363,3 +363,73 @@ async fn sections_record_children_pregnancies_and_certificates_and_decide_key_pe
         history["items"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"person.children.add") && actions.contains(&"person.pregnancies.close"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn the_review_rules_hold_masking_scope_audit_and_states() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    let one = format!("/api/v1/persons/{id}");
+
+    // Supervisors read with ID numbers and phones masked, also in exports.
+    let supervisor = demo_login(&app, "supervisor").await;
+    let seen = api(&app, &supervisor, Method::GET, &one, None).await.json();
+    assert_eq!(seen["id_number"], "511***********0027");
+    assert_eq!(seen["phone"], "138****8000");
+    let csv = get(&app, "/persons/roster.csv?col=id_number", Some(&supervisor)).await.body;
+    assert!(csv.contains("511***********0027") && !csv.contains(CHEN_JING), "{csv}");
+
+    // An ordinary search by the origin covers only what it manages; the origin search is explicit.
+    let pingchang = demo_login(&app, "pingchang").await;
+    assert_eq!(api(&app, &pingchang, Method::GET, "/api/v1/persons", None).await.json()["total"], 0);
+    assert_eq!(api(&app, &pingchang, Method::GET, "/api/v1/persons?origin=1", None).await.json()["total"], 1);
+
+    // The audit log names changed fields, never their values.
+    let mut change = chen_jing();
+    change["version"] = json!(1);
+    change["phone"] = json!("13900139000");
+    assert_eq!(api(&app, &clerk, Method::PUT, &one, Some(change)).await.status, StatusCode::OK);
+    let filter = store::AuditFilter { action_prefix: Some("person.edit".into()), ..Default::default() };
+    let (log, _) = app.store.search_audit(&filter, store::Page { number: 1, size: 5 }).await.unwrap();
+    assert!(
+        log[0].entry.detail.contains("phone") && !log[0].entry.detail.contains("13900139000"),
+        "{}",
+        log[0].entry.detail
+    );
+
+    // The same ID number twice in one unit is refused, also by an edit.
+    let mut other = chen_jing();
+    other["id_number"] = json!("371602198511120036");
+    other["name"] = json!("另一人");
+    let other_id = register(&app, &clerk, other).await.json()["id"].as_i64().unwrap();
+    let mut clash = chen_jing();
+    clash["version"] = json!(1);
+    let reply = api(&app, &clerk, Method::PUT, &format!("/api/v1/persons/{other_id}"), Some(clash)).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+
+    // Men are not recorded as pregnant; an ended record is not edited any more.
+    let mut man = chen_jing();
+    man["id_number"] = json!("511923199003070019");
+    man["name"] = json!("陈强");
+    let man_id = register(&app, &clerk, man).await.json()["id"].as_i64().unwrap();
+    let preg = api(
+        &app,
+        &clerk,
+        Method::POST,
+        &format!("/api/v1/persons/{man_id}/pregnancies"),
+        Some(json!({"detected_on": "2026-09-01"})),
+    )
+    .await;
+    assert_eq!(preg.status, StatusCode::BAD_REQUEST);
+    let end = json!({"status": "returned", "ended_on": "2026-06-01", "version": 1});
+    assert_eq!(
+        api(&app, &clerk, Method::POST, &format!("/api/v1/persons/{man_id}/moves"), Some(end)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let mut late_edit = chen_jing();
+    late_edit["id_number"] = json!("511923199003070019");
+    late_edit["name"] = json!("陈强");
+    late_edit["version"] = json!(2);
+    let refused = api(&app, &clerk, Method::PUT, &format!("/api/v1/persons/{man_id}"), Some(late_edit)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+}

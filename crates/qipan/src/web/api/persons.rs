@@ -50,15 +50,7 @@ pub struct PersonJson {
     pub key_reasons: Vec<String>,
 }
 
-fn masked_id(id: &str) -> String {
-    domain::id_number::IdNumber::parse_legacy(id, chrono::NaiveDate::MAX)
-        .map(|i| i.masked())
-        .unwrap_or_else(|_| "*".repeat(id.chars().count()))
-}
-
-fn masked_phone(p: &str) -> String {
-    domain::person::Phone::parse(p).map(|p| p.masked()).unwrap_or_else(|_| "*".repeat(p.len()))
-}
+use crate::service::{mask_id as masked_id, mask_phone as masked_phone};
 
 impl PersonJson {
     /// `masked`: ID number and phone masked, as in every list.

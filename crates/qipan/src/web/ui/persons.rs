@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::codes::CodeTable;
+use domain::codes::{CodeBook, CodeTable};
 use domain::record::PersonInput;
 use serde::Deserialize;
 use store::Person;
@@ -25,7 +25,7 @@ pub struct PersonRow {
     pub id: i64,
     pub name: String,
     pub id_number: String,
-    pub gender: &'static str,
+    pub gender: String,
     pub birth_date: String,
     pub direction: &'static str,
     pub moved_on: String,
@@ -34,8 +34,8 @@ pub struct PersonRow {
     pub status: &'static str,
 }
 
-fn label(t: &Messages, table: CodeTable, code: &str) -> &'static str {
-    table.label(code, t.lang() == "en").unwrap_or("")
+fn label(codes: &CodeBook, t: &Messages, table: CodeTable, code: &str) -> String {
+    codes.label(table, code, t.lang() == "en").unwrap_or(code).to_owned()
 }
 
 fn status_label(t: &Messages, status: &str) -> &'static str {
@@ -52,19 +52,16 @@ fn direction_label(t: &Messages, d: &str) -> &'static str {
 }
 
 impl PersonRow {
-    fn new(p: &Person, t: &Messages) -> Self {
-        let masked = p
-            .id_number
-            .as_deref()
-            .and_then(|i| domain::id_number::IdNumber::parse_legacy(i, chrono::NaiveDate::MAX).ok())
-            .map(|i| i.masked())
-            .unwrap_or_else(|| t.get("person.no_id").to_owned());
+    fn new(p: &Person, t: &Messages, codes: &CodeBook) -> Self {
+        let masked =
+            p.id_number.as_deref().map(crate::service::mask_id).unwrap_or_else(|| t.get("person.no_id").to_owned());
         PersonRow {
             id: p.id,
             name: p.name.clone(),
             id_number: masked,
-            gender: label(t, CodeTable::Gender, &p.gender),
-            birth_date: p.birth_date.to_string(),
+            gender: label(codes, t, CodeTable::Gender, &p.gender),
+            // The year only: with the full date beside it a masked number could be rebuilt.
+            birth_date: p.birth_date.format("%Y").to_string(),
             direction: direction_label(t, &p.direction),
             moved_on: p.moved_on.to_string(),
             unit: p.managing_name.clone(),
@@ -96,10 +93,10 @@ pub async fn search(
     let t = lang.0;
     let result = async {
         let query = p.to_query()?;
-        app.search_persons(&actor, &query).await
+        Ok::<_, ServiceError>((app.search_persons(&actor, &query).await?, app.codes().await?))
     }
     .await;
-    let listing = match result {
+    let (listing, codes) = match result {
         Ok(l) => l,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
@@ -116,7 +113,7 @@ pub async fn search(
         q: p.q.clone().unwrap_or_default(),
         direction: p.direction.clone().unwrap_or_default(),
         origin: matches!(p.origin.as_deref(), Some("1" | "on" | "true")),
-        rows: listing.items.iter().map(|r| PersonRow::new(r, &t)).collect(),
+        rows: listing.items.iter().map(|r| PersonRow::new(r, &t, &codes)).collect(),
         pager: Pager::new(&listing, "/persons", &pairs),
     };
     render(&page, t)
@@ -136,10 +133,16 @@ impl FormState {
     }
 }
 
-/// The options of a code-table select: `(code, label, selected)`.
-fn options(t: &Messages, table: CodeTable, selected: &str) -> Vec<(&'static str, &'static str, bool)> {
+/// The options of a code-table select: active codes, plus the selected one even if it was
+/// deactivated since (so that editing an old record does not lose its value).
+fn options(codes: &CodeBook, t: &Messages, table: CodeTable, selected: &str) -> Vec<(String, String, bool)> {
     let en = t.lang() == "en";
-    table.entries().into_iter().map(|(c, zh, e)| (c, if en { e } else { zh }, c == selected)).collect()
+    codes
+        .items(table)
+        .iter()
+        .filter(|i| i.active || i.code == selected)
+        .map(|i| (i.code.clone(), if en { i.en.clone() } else { i.zh.clone() }, i.code == selected))
+        .collect()
 }
 
 #[derive(Template)]
@@ -150,12 +153,12 @@ struct FormPage {
     title: &'static str,
     action: String,
     f: FormState,
-    genders: Vec<(&'static str, &'static str, bool)>,
-    ethnicities: Vec<(&'static str, &'static str, bool)>,
-    educations: Vec<(&'static str, &'static str, bool)>,
-    maritals: Vec<(&'static str, &'static str, bool)>,
-    hukou_types: Vec<(&'static str, &'static str, bool)>,
-    reasons: Vec<(&'static str, &'static str, bool)>,
+    genders: Vec<(String, String, bool)>,
+    ethnicities: Vec<(String, String, bool)>,
+    educations: Vec<(String, String, bool)>,
+    maritals: Vec<(String, String, bool)>,
+    hukou_types: Vec<(String, String, bool)>,
+    reasons: Vec<(String, String, bool)>,
     general_error: Option<String>,
 }
 
@@ -164,7 +167,7 @@ type Target = (&'static str, String);
 
 fn form_page(
     app: &App,
-    t: Messages,
+    (t, codes): (Messages, &CodeBook),
     actor: &Actor,
     uri: &Uri,
     (title, action): Target,
@@ -176,12 +179,12 @@ fn form_page(
         chrome: Chrome::for_request(app, &t, Some(actor), "/persons", uri),
         title,
         action,
-        genders: options(&t, CodeTable::Gender, &f.v.gender),
-        ethnicities: options(&t, CodeTable::Ethnicity, &f.v.ethnicity),
-        educations: options(&t, CodeTable::Education, &f.v.education),
-        maritals: options(&t, CodeTable::MaritalStatus, &f.v.marital_status),
-        hukou_types: options(&t, CodeTable::HukouType, &f.v.hukou_type),
-        reasons: options(&t, CodeTable::MoveReason, &f.v.move_reason),
+        genders: options(codes, &t, CodeTable::Gender, &f.v.gender),
+        ethnicities: options(codes, &t, CodeTable::Ethnicity, &f.v.ethnicity),
+        educations: options(codes, &t, CodeTable::Education, &f.v.education),
+        maritals: options(codes, &t, CodeTable::MaritalStatus, &f.v.marital_status),
+        hukou_types: options(codes, &t, CodeTable::HukouType, &f.v.hukou_type),
+        reasons: options(codes, &t, CodeTable::MoveReason, &f.v.move_reason),
         f,
         general_error,
     }
@@ -214,7 +217,11 @@ pub async fn new_form(
         f.v.hukou_area = actor.org.to_string();
     }
     let title = t.get(if direction == "out" { "person.new_out" } else { "person.new_in" });
-    render(&form_page(&app, t, &actor, &uri, (title, "/persons".to_owned()), f, None), t)
+    let codes = match app.codes().await {
+        Ok(c) => c,
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
+    render(&form_page(&app, (t, &codes), &actor, &uri, (title, "/persons".to_owned()), f, None), t)
 }
 
 fn input_of(body: &Bytes) -> PersonInput {
@@ -250,7 +257,7 @@ fn version_of(body: &Bytes) -> i32 {
 }
 
 /// Re-shows a refused form with each field's error, or the error page for anything else.
-fn refused(
+async fn refused(
     app: &App,
     lang: Lang,
     actor: &Actor,
@@ -260,11 +267,17 @@ fn refused(
     r: PersonRefusal,
 ) -> Response {
     let t = lang.0;
+    let codes = match app.codes().await {
+        Ok(c) => c,
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
     match r {
         PersonRefusal::Fields(errors) => {
             f.errors = errors.iter().map(|e| (e.field, t.get(e.rule).to_owned())).collect();
-            let mut response =
-                render(&form_page(app, t, actor, uri, target, f, Some(t.get("person.fix_fields").to_owned())), t);
+            let mut response = render(
+                &form_page(app, (t, &codes), actor, uri, target, f, Some(t.get("person.fix_fields").to_owned())),
+                t,
+            );
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             response
         }
@@ -272,7 +285,7 @@ fn refused(
             e @ (ServiceError::Duplicate { .. } | ServiceError::Stale { .. } | ServiceError::Invalid { .. }),
         ) => {
             let (status, message) = message_of(&e, &t);
-            let mut response = render(&form_page(app, t, actor, uri, target, f, Some(message)), t);
+            let mut response = render(&form_page(app, (t, &codes), actor, uri, target, f, Some(message)), t);
             *response.status_mut() = status;
             response
         }
@@ -287,7 +300,7 @@ pub async fn create(State(app): State<App>, lang: Lang, uri: Uri, SignedIn(actor
         Err(r) => {
             let title = lang.0.get(if input.direction == "out" { "person.new_out" } else { "person.new_in" });
             let f = FormState { v: input, ..Default::default() };
-            refused(&app, lang, &actor, &uri, (title, "/persons".to_owned()), f, r)
+            refused(&app, lang, &actor, &uri, (title, "/persons".to_owned()), f, r).await
         }
     }
 }
@@ -323,7 +336,9 @@ pub async fn check_id(
     }
     match domain::id_number::IdNumber::parse(raw, app.clock.today()) {
         Ok(id) => {
-            page.facts = Some(format!("{} · {}", id.birth_date(), label(&t, CodeTable::Gender, id.gender().code())));
+            let codes = app.codes().await.unwrap_or_else(|_| CodeBook::shipped());
+            page.facts =
+                Some(format!("{} · {}", id.birth_date(), label(&codes, &t, CodeTable::Gender, id.gender().code())));
             match app.find_id_number(&actor, id.as_str()).await {
                 Ok(found) => {
                     page.existing = found.iter().map(|p| (p.id, p.name.clone(), p.managing_name.clone())).collect()
@@ -344,12 +359,12 @@ struct RecordPage {
     p: Person,
     read_only: bool,
     days_late: i64,
-    gender: &'static str,
-    ethnicity: &'static str,
-    education: &'static str,
-    marital: &'static str,
-    hukou_type: &'static str,
-    reason: &'static str,
+    gender: String,
+    ethnicity: String,
+    education: String,
+    marital: String,
+    hukou_type: String,
+    reason: String,
     direction: &'static str,
     status: &'static str,
     history: Vec<HistoryRow>,
@@ -376,16 +391,21 @@ pub struct InputView {
     /// `date`, `number`, `select` or `text`.
     pub kind: &'static str,
     pub required: bool,
-    pub options: Vec<(String, &'static str)>,
+    pub options: Vec<(String, String)>,
 }
 
-fn section_view(t: &Messages, section: domain::sections::Section, rows: &[store::SectionRow]) -> SectionView {
+fn section_view(
+    t: &Messages,
+    codes: &CodeBook,
+    section: domain::sections::Section,
+    rows: &[store::SectionRow],
+) -> SectionView {
     use domain::sections::FieldKind;
     let fields = section.fields();
     let choice_label = |v: &str| t.get(&format!("choice.{v}"));
     let shown = |kind: FieldKind, raw: String| -> String {
         match kind {
-            FieldKind::Code(table) => table.label(&raw, t.lang() == "en").map(str::to_owned).unwrap_or(raw),
+            FieldKind::Code(table) => codes.label(table, &raw, t.lang() == "en").map(str::to_owned).unwrap_or(raw),
             FieldKind::Choice(_) if !raw.is_empty() => choice_label(&raw).to_owned(),
             _ => raw,
         }
@@ -414,14 +434,15 @@ fn section_view(t: &Messages, section: domain::sections::Section, rows: &[store:
                     FieldKind::Number { .. } => ("number", Vec::new()),
                     FieldKind::Code(table) => (
                         "select",
-                        table
-                            .entries()
-                            .into_iter()
-                            .map(|(c, zh, en)| (c.to_owned(), if t.lang() == "en" { en } else { zh }))
+                        codes
+                            .items(table)
+                            .iter()
+                            .filter(|i| i.active)
+                            .map(|i| (i.code.clone(), if t.lang() == "en" { i.en.clone() } else { i.zh.clone() }))
                             .collect(),
                     ),
                     FieldKind::Choice(values) => {
-                        ("select", values.iter().map(|v| ((*v).to_owned(), choice_label(v))).collect())
+                        ("select", values.iter().map(|v| ((*v).to_owned(), choice_label(v).to_owned())).collect())
                     }
                     _ => ("text", Vec::new()),
                 };
@@ -484,15 +505,8 @@ async fn record_page(
     error: Option<String>,
 ) -> Response {
     let t = lang.0;
-    let result = async {
-        Ok::<_, ServiceError>((
-            app.view_person(actor, id).await?,
-            app.person_history(actor, id).await?,
-            app.record_sections(actor, id).await?,
-        ))
-    }
-    .await;
-    let (view, history, sections) = match result {
+    let result = async { Ok::<_, ServiceError>((app.full_record(actor, id).await?, app.codes().await?)) }.await;
+    let ((view, history, sections), codes) = match result {
         Ok(v) => v,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
@@ -502,19 +516,19 @@ async fn record_page(
         chrome: Chrome::for_request(app, &t, Some(actor), "/persons", uri),
         read_only: view.access == domain::authz::RecordAccess::ReadAsOrigin,
         days_late: view.days_late,
-        gender: label(&t, CodeTable::Gender, &p.gender),
-        ethnicity: label(&t, CodeTable::Ethnicity, p.ethnicity.as_deref().unwrap_or("")),
-        education: label(&t, CodeTable::Education, p.education.as_deref().unwrap_or("")),
-        marital: label(&t, CodeTable::MaritalStatus, p.marital_status.as_deref().unwrap_or("")),
-        hukou_type: label(&t, CodeTable::HukouType, p.hukou_type.as_deref().unwrap_or("")),
-        reason: label(&t, CodeTable::MoveReason, p.move_reason.as_deref().unwrap_or("")),
+        gender: label(&codes, &t, CodeTable::Gender, &p.gender),
+        ethnicity: label(&codes, &t, CodeTable::Ethnicity, p.ethnicity.as_deref().unwrap_or("")),
+        education: label(&codes, &t, CodeTable::Education, p.education.as_deref().unwrap_or("")),
+        marital: label(&codes, &t, CodeTable::MaritalStatus, p.marital_status.as_deref().unwrap_or("")),
+        hukou_type: label(&codes, &t, CodeTable::HukouType, p.hukou_type.as_deref().unwrap_or("")),
+        reason: label(&codes, &t, CodeTable::MoveReason, p.move_reason.as_deref().unwrap_or("")),
         direction: direction_label(&t, &p.direction),
         status: status_label(&t, &p.status),
         history: history_rows(&history),
         done,
         error,
         today: app.clock.today().to_string(),
-        sections: sections.iter().map(|(s, rows)| section_view(&t, *s, rows)).collect(),
+        sections: sections.iter().map(|(s, rows)| section_view(&t, &codes, *s, rows)).collect(),
         key_reasons: p.key_reasons.split(',').filter(|r| !r.is_empty()).map(|r| t.get(r)).collect(),
         p,
     };
@@ -575,12 +589,21 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Response {
     let t = lang.0;
-    let result = async { app.person_for_edit(&actor, parse_id(&id)?).await }.await;
+    let result =
+        async { Ok::<_, ServiceError>((app.person_for_edit(&actor, parse_id(&id)?).await?, app.codes().await?)) }.await;
     match result {
-        Ok(p) => {
+        Ok((p, codes)) => {
             let f = FormState { v: input_from(&p), errors: Vec::new(), version: p.version };
             render(
-                &form_page(&app, t, &actor, &uri, (t.get("person.edit"), format!("/persons/{}/edit", p.id)), f, None),
+                &form_page(
+                    &app,
+                    (t, &codes),
+                    &actor,
+                    &uri,
+                    (t.get("person.edit"), format!("/persons/{}/edit", p.id)),
+                    f,
+                    None,
+                ),
                 t,
             )
         }
@@ -613,7 +636,7 @@ pub async fn edit(
         }
         Err(r) => {
             let f = FormState { v: input, errors: Vec::new(), version };
-            refused(&app, lang, &actor, &uri, (lang.0.get("person.edit"), format!("/persons/{id}/edit")), f, r)
+            refused(&app, lang, &actor, &uri, (lang.0.get("person.edit"), format!("/persons/{id}/edit")), f, r).await
         }
     }
 }

@@ -33,13 +33,7 @@ fn code(table: CodeTable, v: &Option<String>, t: &Messages) -> String {
 }
 
 fn masked_id(id: &Option<String>) -> String {
-    id.as_deref()
-        .map(|i| {
-            domain::id_number::IdNumber::parse_legacy(i, chrono::NaiveDate::MAX)
-                .map(|n| n.masked())
-                .unwrap_or_else(|_| "*".repeat(i.chars().count()))
-        })
-        .unwrap_or_default()
+    id.as_deref().map(crate::service::mask_id).unwrap_or_default()
 }
 
 const COLUMNS: [Column; 18] = [
@@ -54,7 +48,12 @@ const COLUMNS: [Column; 18] = [
         header: "person.gender",
         value: |p, t, _| code(CodeTable::Gender, &Some(p.gender.clone()), t),
     },
-    Column { id: "birth_date", header: "person.birth_date", value: |p, _, _| p.birth_date.to_string() },
+    Column {
+        id: "birth_date",
+        header: "person.birth_date",
+        // Masked lists show the year only, so that the date cannot help rebuild an ID number.
+        value: |p, _, full| if full { p.birth_date.to_string() } else { p.birth_date.format("%Y").to_string() },
+    },
     Column {
         id: "ethnicity",
         header: "person.ethnicity",
@@ -75,7 +74,7 @@ const COLUMNS: [Column; 18] = [
         header: "person.phone",
         value: |p, _, full| {
             let ph = p.phone.clone().unwrap_or_default();
-            if full || ph.len() < 8 { ph } else { format!("{}****{}", &ph[..3], &ph[ph.len() - 4..]) }
+            if full { ph } else { crate::service::mask_phone(&ph) }
         },
     },
     Column { id: "hukou_area", header: "person.hukou_area", value: |p, _, _| p.hukou_area.clone() },
@@ -232,7 +231,7 @@ async fn begin(
     actor: &crate::service::Actor,
     pairs: Vec<(String, String)>,
     format: &str,
-) -> Result<(RosterParams, PersonFilter), Response> {
+) -> Result<(RosterParams, (PersonFilter, bool)), Response> {
     let result = async {
         let p = parse(pairs)?;
         let filter = app.begin_person_export(actor, &p.search.to_query()?, format).await?;
@@ -254,7 +253,7 @@ pub async fn csv(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = lang.0;
-    let (p, filter) = match begin(&app, lang, &actor, pairs, "csv").await {
+    let (p, (filter, full)) = match begin(&app, lang, &actor, pairs, "csv").await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -276,7 +275,7 @@ pub async fn csv(
                     let mut chunk = String::new();
                     for person in &batch {
                         let line: Vec<String> =
-                            columns.iter().map(|c| csv_field(&(c.value)(person, &t, true))).collect();
+                            columns.iter().map(|c| csv_field(&(c.value)(person, &t, full))).collect();
                         chunk.push_str(&line.join(","));
                         chunk.push_str("\r\n");
                     }
@@ -308,7 +307,7 @@ pub async fn xlsx(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = lang.0;
-    let (p, filter) = match begin(&app, lang, &actor, pairs, "xlsx").await {
+    let (p, (filter, full)) = match begin(&app, lang, &actor, pairs, "xlsx").await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -332,7 +331,7 @@ pub async fn xlsx(
             after = last.id;
             for person in &batch {
                 for (i, c) in columns.iter().enumerate() {
-                    sheet.write_string(row, i as u16, (c.value)(person, &t, true)).map_err(|e| e.to_string())?;
+                    sheet.write_string(row, i as u16, (c.value)(person, &t, full)).map_err(|e| e.to_string())?;
                 }
                 row += 1;
             }
