@@ -92,6 +92,8 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::GET, "/admin/accounts/{id}", Rule { allowed: &[SysAdmin, SecAdmin], global: false });
     put(Method::POST, "/admin/accounts/{id}", Rule { allowed: &[SysAdmin], global: false });
     put(Method::GET, "/admin/tokens", Rule { allowed: &[SecAdmin], global: true });
+    put(Method::GET, "/admin/codes", Rule { allowed: &[SysAdmin], global: true });
+    put(Method::POST, "/admin/codes", Rule { allowed: &[SysAdmin], global: true });
     put(Method::POST, "/admin/tokens", Rule { allowed: &[SecAdmin], global: false });
     put(Method::POST, "/admin/tokens/{id}/revoke", Rule { allowed: &[SecAdmin], global: false });
     put(Method::GET, "/audit", Rule { allowed: &[Auditor], global: false });
@@ -318,6 +320,15 @@ impl World {
                     ("username".into(), format!("matrix{}", self.counter)),
                     ("unit".into(), unit.into()),
                     ("role".into(), "village_clerk".into()),
+                ];
+                path.to_owned()
+            }
+            "/admin/codes" if *method == Method::POST => {
+                let active = if self.counter.is_multiple_of(2) { "activate" } else { "deactivate" };
+                form = vec![
+                    ("action".into(), active.into()),
+                    ("table".into(), "relationship".into()),
+                    ("code".into(), "01".into()),
                 ];
                 path.to_owned()
             }

@@ -433,3 +433,57 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
     let refused = api(&app, &clerk, Method::PUT, &format!("/api/v1/persons/{man_id}"), Some(late_edit)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
 }
+
+#[tokio::test]
+async fn the_administrator_maintains_code_tables_and_entry_follows_them() {
+    let (app, _db) = demo_app().await;
+    let admin = demo_login(&app, "sysadmin").await;
+    let clerk = demo_login(&app, "clerk").await;
+    let add = post_form(
+        &app,
+        "/admin/codes",
+        Some(&admin),
+        &[("action", "add"), ("table", "move_reason"), ("code", "7"), ("zh", "投亲靠友"), ("en", "joining family")],
+    )
+    .await;
+    assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.body);
+    let mut body = chen_jing();
+    body["move_reason"] = json!("7");
+    let id = register(&app, &clerk, body.clone()).await.json()["id"].as_i64().unwrap();
+    assert!(get(&app, &format!("/persons/{id}"), Some(&clerk)).await.body.contains("投亲靠友"));
+
+    // Deactivated: no longer accepted, still named on the record; in use: never deleted.
+    post_form(&app, "/admin/codes", Some(&admin), &[("action", "deactivate"), ("table", "move_reason"), ("code", "7")])
+        .await;
+    body["id_number"] = json!("371602198511120036");
+    let refused = register(&app, &clerk, body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("move_reason"));
+    assert!(get(&app, &format!("/persons/{id}"), Some(&clerk)).await.body.contains("投亲靠友"));
+    let delete =
+        post_form(&app, "/admin/codes", Some(&admin), &[("action", "delete"), ("table", "move_reason"), ("code", "7")])
+            .await;
+    assert_eq!(delete.status, StatusCode::BAD_REQUEST);
+    assert!(delete.body.contains("不能删除"));
+    let shipped =
+        post_form(&app, "/admin/codes", Some(&admin), &[("action", "delete"), ("table", "gender"), ("code", "9")])
+            .await;
+    assert_eq!(shipped.status, StatusCode::BAD_REQUEST, "shipped codes stay");
+    let dup = post_form(
+        &app,
+        "/admin/codes",
+        Some(&admin),
+        &[("action", "add"), ("table", "gender"), ("code", "1"), ("zh", "男"), ("en", "m")],
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    // Clerks may not touch the tables.
+    let denied = post_form(
+        &app,
+        "/admin/codes",
+        Some(&clerk),
+        &[("action", "add"), ("table", "gender"), ("code", "8"), ("zh", "x"), ("en", "x")],
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}

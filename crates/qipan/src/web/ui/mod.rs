@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod audit;
+mod codes;
 mod home;
 mod lang;
 mod login;
@@ -57,6 +58,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/admin/tokens", get(admin::tokens)),
         (Method::POST, "/admin/tokens", post(admin::create_token)),
         (Method::POST, "/admin/tokens/{id}/revoke", post(admin::revoke_token)),
+        (Method::GET, "/admin/codes", get(codes::page)),
+        (Method::POST, "/admin/codes", post(codes::change)),
         (Method::GET, "/audit", get(audit::search)),
         (Method::GET, "/audit/export.csv", get(audit::export)),
     ]
@@ -125,6 +128,9 @@ impl Chrome {
             }
             if actor.can(Capability::AccountAdmin) || actor.can(Capability::SecurityAdmin) {
                 item("/admin/accounts", "nav.accounts");
+            }
+            if actor.can(Capability::OrgAdmin) {
+                item("/admin/codes", "nav.codes");
             }
             if actor.can(Capability::SecurityAdmin) {
                 item("/admin/tokens", "nav.tokens");
