@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
-use domain::codes::CodeTable;
+use domain::codes::{CodeBook, CodeTable};
 use store::{Person, PersonFilter};
 
 use super::Chrome;
@@ -21,15 +21,23 @@ use crate::web::{Lang, PageError};
 
 const BATCH: u32 = 2000;
 
+/// What a column's value depends on besides the record.
+struct Ctx<'a> {
+    t: &'a Messages,
+    codes: &'a CodeBook,
+    /// Full ID numbers and phones (exports by those who may write records), or masked.
+    full: bool,
+}
+
 /// A roster column: its parameter name, its header's catalogue key, and its value.
 struct Column {
     id: &'static str,
     header: &'static str,
-    value: fn(&Person, &Messages, bool) -> String,
+    value: fn(&Person, &Ctx) -> String,
 }
 
-fn code(table: CodeTable, v: &Option<String>, t: &Messages) -> String {
-    v.as_deref().and_then(|c| table.label(c, t.lang() == "en")).unwrap_or("").to_owned()
+fn code(table: CodeTable, v: &Option<String>, c: &Ctx) -> String {
+    v.as_deref().map(|v| c.codes.label(table, v, c.t.lang() == "en").unwrap_or(v)).unwrap_or("").to_owned()
 }
 
 fn masked_id(id: &Option<String>) -> String {
@@ -37,77 +45,61 @@ fn masked_id(id: &Option<String>) -> String {
 }
 
 const COLUMNS: [Column; 18] = [
-    Column { id: "name", header: "person.name", value: |p, _, _| p.name.clone() },
+    Column { id: "name", header: "person.name", value: |p, _| p.name.clone() },
     Column {
         id: "id_number",
         header: "person.id_number",
-        value: |p, _, full| if full { p.id_number.clone().unwrap_or_default() } else { masked_id(&p.id_number) },
+        value: |p, c| if c.full { p.id_number.clone().unwrap_or_default() } else { masked_id(&p.id_number) },
     },
-    Column {
-        id: "gender",
-        header: "person.gender",
-        value: |p, t, _| code(CodeTable::Gender, &Some(p.gender.clone()), t),
-    },
+    Column { id: "gender", header: "person.gender", value: |p, c| code(CodeTable::Gender, &Some(p.gender.clone()), c) },
     Column {
         id: "birth_date",
         header: "person.birth_date",
         // Masked lists show the year only, so that the date cannot help rebuild an ID number.
-        value: |p, _, full| if full { p.birth_date.to_string() } else { p.birth_date.format("%Y").to_string() },
+        value: |p, c| if c.full { p.birth_date.to_string() } else { p.birth_date.format("%Y").to_string() },
     },
-    Column {
-        id: "ethnicity",
-        header: "person.ethnicity",
-        value: |p, t, _| code(CodeTable::Ethnicity, &p.ethnicity, t),
-    },
-    Column {
-        id: "education",
-        header: "person.education",
-        value: |p, t, _| code(CodeTable::Education, &p.education, t),
-    },
+    Column { id: "ethnicity", header: "person.ethnicity", value: |p, c| code(CodeTable::Ethnicity, &p.ethnicity, c) },
+    Column { id: "education", header: "person.education", value: |p, c| code(CodeTable::Education, &p.education, c) },
     Column {
         id: "marital_status",
         header: "person.marital_status",
-        value: |p, t, _| code(CodeTable::MaritalStatus, &p.marital_status, t),
+        value: |p, c| code(CodeTable::MaritalStatus, &p.marital_status, c),
     },
     Column {
         id: "phone",
         header: "person.phone",
-        value: |p, _, full| {
+        value: |p, c| {
             let ph = p.phone.clone().unwrap_or_default();
-            if full { ph } else { crate::service::mask_phone(&ph) }
+            if c.full { ph } else { crate::service::mask_phone(&ph) }
         },
     },
-    Column { id: "hukou_area", header: "person.hukou_area", value: |p, _, _| p.hukou_area.clone() },
-    Column { id: "hukou_address", header: "person.hukou_address", value: |p, _, _| p.hukou_address.clone() },
+    Column { id: "hukou_area", header: "person.hukou_area", value: |p, _| p.hukou_area.clone() },
+    Column { id: "hukou_address", header: "person.hukou_address", value: |p, _| p.hukou_address.clone() },
     Column {
         id: "hukou_type",
         header: "person.hukou_type",
-        value: |p, t, _| code(CodeTable::HukouType, &p.hukou_type, t),
+        value: |p, c| code(CodeTable::HukouType, &p.hukou_type, c),
     },
-    Column {
-        id: "residence_address",
-        header: "person.residence_address",
-        value: |p, _, _| p.residence_address.clone(),
-    },
-    Column { id: "managing_unit", header: "roster.unit_name", value: |p, _, _| p.managing_name.clone() },
+    Column { id: "residence_address", header: "person.residence_address", value: |p, _| p.residence_address.clone() },
+    Column { id: "managing_unit", header: "roster.unit_name", value: |p, _| p.managing_name.clone() },
     Column {
         id: "direction",
         header: "person.direction",
-        value: |p, t, _| {
-            t.get(if p.direction == "out" { "person.direction_out" } else { "person.direction_in" }).to_owned()
+        value: |p, c| {
+            c.t.get(if p.direction == "out" { "person.direction_out" } else { "person.direction_in" }).to_owned()
         },
     },
-    Column { id: "moved_on", header: "person.moved_on", value: |p, _, _| p.moved_on.to_string() },
+    Column { id: "moved_on", header: "person.moved_on", value: |p, _| p.moved_on.to_string() },
     Column {
         id: "move_reason",
         header: "person.move_reason",
-        value: |p, t, _| code(CodeTable::MoveReason, &p.move_reason, t),
+        value: |p, c| code(CodeTable::MoveReason, &p.move_reason, c),
     },
-    Column { id: "registered_on", header: "person.registered_on", value: |p, _, _| p.registered_on.to_string() },
+    Column { id: "registered_on", header: "person.registered_on", value: |p, _| p.registered_on.to_string() },
     Column {
         id: "days_late",
         header: "roster.days_late",
-        value: |p, _, _| domain::record::days_late(p.moved_on, p.registered_on).to_string(),
+        value: |p, _| domain::record::days_late(p.moved_on, p.registered_on).to_string(),
     },
 ];
 
@@ -181,10 +173,10 @@ pub async fn page(
     let result = async {
         let p = parse(pairs)?;
         let listing = app.search_persons(&actor, &p.search.to_query()?).await?;
-        Ok::<_, ServiceError>((p, listing))
+        Ok::<_, ServiceError>((p, listing, app.codes().await?))
     }
     .await;
-    let (p, listing) = match result {
+    let (p, listing, codes) = match result {
         Ok(v) => v,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
@@ -205,7 +197,10 @@ pub async fn page(
         chrome: Chrome::for_request(&app, &t, Some(&actor), "/persons", &uri),
         choices: COLUMNS.iter().map(|c| (c.id, t.get(c.header), p.columns.iter().any(|x| x.id == c.id))).collect(),
         headers: p.columns.iter().map(|c| t.get(c.header)).collect(),
-        rows: listing.items.iter().map(|r| p.columns.iter().map(|c| (c.value)(r, &t, false)).collect()).collect(),
+        rows: {
+            let ctx = Ctx { t: &t, codes: &codes, full: false };
+            listing.items.iter().map(|r| p.columns.iter().map(|c| (c.value)(r, &ctx)).collect()).collect()
+        },
         pager,
         direction: p.search.direction.clone().unwrap_or_default(),
         unit: p.search.unit.clone().unwrap_or_default(),
@@ -257,12 +252,17 @@ pub async fn csv(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let codes = match app.codes().await {
+        Ok(c) => std::sync::Arc::new(c),
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
     let columns = p.columns;
     let header: String =
         format!("\u{feff}{}\r\n", columns.iter().map(|c| csv_field(t.get(c.header))).collect::<Vec<_>>().join(","));
     let state = Some((app, filter, 0i64, Some(header)));
     let stream = futures_util::stream::unfold(state, move |state| {
         let columns = columns.clone();
+        let codes = codes.clone();
         async move {
             let (app, filter, after, header) = state?;
             if let Some(h) = header {
@@ -274,8 +274,10 @@ pub async fn csv(
                     let last = batch.last().map(|p| p.id).unwrap_or(after);
                     let mut chunk = String::new();
                     for person in &batch {
-                        let line: Vec<String> =
-                            columns.iter().map(|c| csv_field(&(c.value)(person, &t, full))).collect();
+                        let line: Vec<String> = columns
+                            .iter()
+                            .map(|c| csv_field(&(c.value)(person, &Ctx { t: &t, codes: &codes, full })))
+                            .collect();
                         chunk.push_str(&line.join(","));
                         chunk.push_str("\r\n");
                     }
@@ -311,6 +313,10 @@ pub async fn xlsx(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let codes = match app.codes().await {
+        Ok(c) => c,
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
     let columns = p.columns;
     let runtime = tokio::runtime::Handle::current();
     let built = tokio::task::spawn_blocking(move || -> Result<tempfile::NamedTempFile, String> {
@@ -331,7 +337,9 @@ pub async fn xlsx(
             after = last.id;
             for person in &batch {
                 for (i, c) in columns.iter().enumerate() {
-                    sheet.write_string(row, i as u16, (c.value)(person, &t, full)).map_err(|e| e.to_string())?;
+                    sheet
+                        .write_string(row, i as u16, (c.value)(person, &Ctx { t: &t, codes: &codes, full }))
+                        .map_err(|e| e.to_string())?;
                 }
                 row += 1;
             }
