@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::append_audit;
-use crate::{AuditDraft, Context, Page, Store, StoreResult, on_pool};
+use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, on_pool};
 
 /// A personal record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -118,6 +118,12 @@ pub struct PersonFilter {
     pub include_ended: bool,
     /// Only key persons (重点对象).
     pub key_person: bool,
+    /// Moves on or after this date…
+    pub moved_from: Option<NaiveDate>,
+    /// …and on or before this one.
+    pub moved_to: Option<NaiveDate>,
+    /// Part of the current residence address.
+    pub residence: Option<String>,
 }
 
 const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.birth_date, p.ethnicity, p.education, p.phone, \
@@ -129,7 +135,15 @@ fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-fn person_where(f: &PersonFilter) -> (String, Vec<String>) {
+/// A date bound as text: SQLite stores and compares ISO dates as text; PostgreSQL needs a cast.
+fn date_arg(engine: Engine, placeholder: &str) -> String {
+    match engine {
+        Engine::Sqlite => placeholder.to_owned(),
+        Engine::Postgres => format!("CAST({placeholder} AS DATE)"),
+    }
+}
+
+fn person_where(engine: Engine, f: &PersonFilter) -> (String, Vec<String>) {
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let arg = |v: String, args: &mut Vec<String>| {
@@ -161,6 +175,19 @@ fn person_where(f: &PersonFilter) -> (String, Vec<String>) {
     }
     if f.key_person {
         conds.push("p.key_person".to_owned());
+    }
+    // Dates are compared as ISO text on both engines: bound as text, cast on PostgreSQL.
+    if let Some(d) = f.moved_from {
+        let a = arg(d.to_string(), &mut args);
+        conds.push(format!("p.moved_on >= {}", date_arg(engine, &a)));
+    }
+    if let Some(d) = f.moved_to {
+        let a = arg(d.to_string(), &mut args);
+        conds.push(format!("p.moved_on <= {}", date_arg(engine, &a)));
+    }
+    if let Some(r) = f.residence.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        let a = arg(format!("%{}%", escape_like(r)), &mut args);
+        conds.push(format!("p.residence_address LIKE {a} ESCAPE '\\'"));
     }
     if !f.include_ended {
         conds.push("p.status = 'active'".to_owned());
@@ -401,7 +428,7 @@ impl Store {
         sort: PersonSort,
         page: Page,
     ) -> StoreResult<(Vec<Person>, u64)> {
-        let (w, args) = person_where(filter);
+        let (w, args) = person_where(self.engine(), filter);
         let count_sql = format!("SELECT COUNT(*) FROM persons p{w}");
         let list_sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
@@ -428,7 +455,7 @@ impl Store {
     /// Up to `limit` records after `after_id` (by id) matching the filter: for streaming exports
     /// and scans in batches without holding them all.
     pub async fn persons_after(&self, filter: &PersonFilter, after_id: i64, limit: u32) -> StoreResult<Vec<Person>> {
-        let (w, mut args) = person_where(filter);
+        let (w, mut args) = person_where(self.engine(), filter);
         args.push(after_id.to_string());
         let glue = if w.is_empty() { " WHERE" } else { " AND" };
         let cast = match self {
@@ -483,7 +510,7 @@ impl Store {
         managing: Option<&(String, String)>,
     ) -> StoreResult<Vec<Person>> {
         let filter = PersonFilter { managing: managing.cloned(), ..Default::default() };
-        let (w, mut args) = person_where(&filter);
+        let (w, mut args) = person_where(self.engine(), &filter);
         args.push(id_number.to_owned());
         let glue = if w.is_empty() { " WHERE" } else { " AND" };
         let sql = format!(

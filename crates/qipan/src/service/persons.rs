@@ -50,6 +50,10 @@ pub struct PersonQuery {
     pub include_ended: bool,
     /// Only key persons (重点对象).
     pub key_person: bool,
+    pub moved_from: Option<NaiveDate>,
+    pub moved_to: Option<NaiveDate>,
+    /// Part of the current residence address.
+    pub residence: Option<String>,
     pub sort: PersonSort,
     pub page: Page,
 }
@@ -387,6 +391,9 @@ impl App {
             text: q.text.clone(),
             include_ended: q.include_ended,
             key_person: q.key_person,
+            moved_from: q.moved_from,
+            moved_to: q.moved_to,
+            residence: q.residence.clone(),
         })
     }
 

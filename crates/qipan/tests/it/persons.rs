@@ -145,6 +145,21 @@ async fn search_by_name_pinyin_initials_and_id_digits_with_masked_lists() {
     assert!(first["phone"].as_str().unwrap().contains("****"), "masked in lists: {first}");
     let bad = api(&app, &clerk, Method::GET, "/api/v1/persons?direction=up", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // Date ranges and the residence narrow the list, on both engines.
+    let count = |q: &'static str| {
+        let (app, clerk) = (&app, &clerk);
+        async move {
+            api(app, clerk, Method::GET, &format!("/api/v1/persons?{q}"), None).await.json()["total"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(count("moved_from=2026-01-05&moved_to=2026-01-05").await, 2);
+    assert_eq!(count("moved_from=2026-01-06").await, 0);
+    assert_eq!(count("moved_to=2026-01-04").await, 0);
+    assert_eq!(count(&"residence=%E6%96%B0%E8%8B%91").await, 2); // 新苑
+    assert_eq!(count("residence=elsewhere").await, 0);
+    let backwards =
+        api(&app, &clerk, Method::GET, "/api/v1/persons?moved_from=2026-02-01&moved_to=2026-01-01", None).await;
+    assert_eq!(backwards.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -189,6 +189,9 @@ pub struct SearchParams {
     pub origin: Option<String>,
     pub include_ended: Option<String>,
     pub key_person: Option<String>,
+    pub moved_from: Option<String>,
+    pub moved_to: Option<String>,
+    pub residence: Option<String>,
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
@@ -241,7 +244,25 @@ impl SearchParams {
                 .filter(|n| (1..=500).contains(n))
                 .ok_or_else(|| ServiceError::invalid("field.per_page", "rule.per_page", s))?,
         };
+        let date = |field: &'static str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>, ServiceError> {
+            blank(v)
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                        .map_err(|_| ServiceError::invalid(field, "rule.date", d))
+                })
+                .transpose()
+        };
+        let moved_from = date("field.moved_from", &self.moved_from)?;
+        let moved_to = date("field.moved_to", &self.moved_to)?;
+        if let (Some(a), Some(b)) = (moved_from, moved_to)
+            && b < a
+        {
+            return Err(ServiceError::invalid("field.moved_to", "rule.date_order", b.to_string()));
+        }
         Ok(PersonQuery {
+            moved_from,
+            moved_to,
+            residence: blank(&self.residence),
             text: blank(&self.q),
             unit,
             direction,

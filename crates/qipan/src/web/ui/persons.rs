@@ -79,6 +79,11 @@ struct SearchPage {
     q: String,
     direction: String,
     origin: bool,
+    key_person: bool,
+    moved_from: String,
+    moved_to: String,
+    residence: String,
+    sort: String,
     rows: Vec<PersonRow>,
     pager: Pager,
 }
@@ -106,6 +111,10 @@ pub async fn search(
         ("origin", p.origin.as_deref()),
         ("unit", p.unit.as_deref()),
         ("sort", p.sort.as_deref()),
+        ("key_person", p.key_person.as_deref()),
+        ("moved_from", p.moved_from.as_deref()),
+        ("moved_to", p.moved_to.as_deref()),
+        ("residence", p.residence.as_deref()),
     ];
     let page = SearchPage {
         t,
@@ -113,6 +122,11 @@ pub async fn search(
         q: p.q.clone().unwrap_or_default(),
         direction: p.direction.clone().unwrap_or_default(),
         origin: matches!(p.origin.as_deref(), Some("1" | "on" | "true")),
+        key_person: matches!(p.key_person.as_deref(), Some("1" | "on" | "true")),
+        moved_from: p.moved_from.clone().unwrap_or_default(),
+        moved_to: p.moved_to.clone().unwrap_or_default(),
+        residence: p.residence.clone().unwrap_or_default(),
+        sort: p.sort.clone().unwrap_or_default(),
         rows: listing.items.iter().map(|r| PersonRow::new(r, &t, &codes)).collect(),
         pager: Pager::new(&listing, "/persons", &pairs),
     };

@@ -123,6 +123,10 @@ fn parse(pairs: Vec<(String, String)>) -> Result<RosterParams, ServiceError> {
             "direction" => search.direction = Some(v.clone()),
             "origin" => search.origin = Some(v.clone()),
             "include_ended" => search.include_ended = Some(v.clone()),
+            "key_person" => search.key_person = Some(v.clone()),
+            "moved_from" => search.moved_from = Some(v.clone()),
+            "moved_to" => search.moved_to = Some(v.clone()),
+            "residence" => search.residence = Some(v.clone()),
             "page" => search.page = Some(v.clone()),
             "col" => wanted.push(v.clone()),
             _ => {}
