@@ -155,7 +155,7 @@ async fn search_by_name_pinyin_initials_and_id_digits_with_masked_lists() {
     assert_eq!(count("moved_from=2026-01-05&moved_to=2026-01-05").await, 2);
     assert_eq!(count("moved_from=2026-01-06").await, 0);
     assert_eq!(count("moved_to=2026-01-04").await, 0);
-    assert_eq!(count(&"residence=%E6%96%B0%E8%8B%91").await, 2); // 新苑
+    assert_eq!(count("residence=%E6%96%B0%E8%8B%91").await, 2); // 新苑
     assert_eq!(count("residence=elsewhere").await, 0);
     let backwards =
         api(&app, &clerk, Method::GET, "/api/v1/persons?moved_from=2026-02-01&moved_to=2026-01-01", None).await;
