@@ -236,6 +236,7 @@ impl App {
         let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
         let born_after = today.with_year(today.year() - 50).unwrap_or(today);
         self.store.mark_missing_certificates(born_after, born_on_or_before, today).await?;
+        self.store.analyze_persons().await?;
         Ok(done)
     }
 }

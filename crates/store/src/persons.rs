@@ -319,6 +319,13 @@ impl Store {
         })
     }
 
+    /// Refreshes the planner's statistics after a bulk load, so that a search over a whole
+    /// county scans the table instead of walking an index row by row.
+    pub async fn analyze_persons(&self) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query("ANALYZE persons").execute(pool).await.map(|_| ()))
+            .context("refreshing statistics")
+    }
+
     pub async fn person(&self, id: i64) -> StoreResult<Option<Person>> {
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit WHERE p.id = $1"

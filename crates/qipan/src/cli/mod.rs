@@ -5,6 +5,7 @@
 //! names the flag, and exit code 2.
 
 mod audit;
+mod bench;
 mod check;
 mod demo;
 mod import;
@@ -113,6 +114,15 @@ pub enum Command {
     /// Check or archive the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Measure the record paths on a fresh demo database (or DATABASE_URL) and print a table
+    Bench {
+        /// How many synthetic people to load first
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        people: u32,
+        /// Samples per latency figure
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// Data-quality scan (差错校验): records that break a rule, the same ID number managed in two
     /// units, missing ID numbers, late registrations — each with the unit that must fix it
     Check {
@@ -260,6 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user::create(&cli.global, &args).await
         }
         Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
+        Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
         Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,
     }

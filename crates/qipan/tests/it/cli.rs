@@ -259,3 +259,20 @@ async fn user_create_reads_the_password_from_stdin_or_generates_one() {
     assert!(app.store.account_by_username("op.two").await.unwrap().is_none());
     app.store.close().await;
 }
+
+#[test]
+fn bench_prints_its_table() {
+    let (code, stdout, stderr) = run(qipan().args(["--log", "warn", "bench", "--people", "300", "--runs", "5"]));
+    assert_eq!(code, 0, "{stderr}");
+    for row in [
+        "bulk load",
+        "baseline: one record by primary key",
+        "exact ID number lookup",
+        "name search",
+        "export read path",
+        "data-quality scan",
+    ] {
+        assert!(stdout.contains(row), "{row}: {stdout}");
+    }
+    assert!(stdout.contains("300 people"), "{stdout}");
+}

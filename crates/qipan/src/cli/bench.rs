@@ -1,0 +1,140 @@
+//! `qipan bench`: measures the record paths on a fresh database and prints a table. Targets
+//! live here, never in timed tests (DESIGN §14): the machines are shared and noisy, so each
+//! figure is given with the baseline measured in the same run where one exists.
+
+use std::time::{Duration, Instant};
+
+use domain::OrgCode;
+use store::{DatabaseUrl, Page, PersonFilter, PersonSort};
+
+use super::GlobalArgs;
+use crate::service::{Actor, App};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Times `runs` calls of `f`, returning p50 and p99.
+async fn time<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<(Duration, Duration)>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let start = Instant::now();
+        f(i).await?;
+        samples.push(start.elapsed());
+    }
+    samples.sort();
+    Ok((percentile(&samples, 0.5), percentile(&samples, 0.99)))
+}
+
+pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Result<()> {
+    // A database of its own: a fresh SQLite file unless DATABASE_URL names one to use.
+    let dir = tempfile::tempdir()?;
+    let url = global.database_url.clone().unwrap_or_else(|| DatabaseUrl::sqlite_in(dir.path()));
+    let app = App::open(&url, global.clock()).await?;
+    let english = |e: crate::service::ServiceError| anyhow::anyhow!(super::english(&e));
+    app.ensure_demo_data().await.map_err(english)?;
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    let start = Instant::now();
+    app.generate_demo_people(people, 1).await.map_err(english)?;
+    let load = start.elapsed();
+    let rate = f64::from(people) / load.as_secs_f64();
+    rows.push((
+        "bulk load (generator → multi-row INSERT)".into(),
+        format!("{people} people in {:.2} s", load.as_secs_f64()),
+        format!("{rate:.0} records/s"),
+    ));
+
+    let console = Actor::console(OrgCode::parse("00").expect("static code"));
+    let sample = app.store.persons_after(&PersonFilter::default(), 0, runs as u32).await?;
+    let ids: Vec<String> = sample.iter().filter_map(|p| p.id_number.clone()).collect();
+    let names: Vec<String> = sample.iter().map(|p| p.name.clone()).collect();
+    anyhow::ensure!(!ids.is_empty(), "no people to measure with: use --people");
+
+    // The baseline: a primary-key read of one row, the cheapest query there is.
+    let (p50, p99) = time(runs, |i| {
+        let (app, id) = (&app, sample[i % sample.len()].id);
+        async move { app.store.person(id).await.map(|_| ()).map_err(Into::into) }
+    })
+    .await?;
+    let baseline = p50;
+    rows.push(("baseline: one record by primary key".into(), ms(p50), ms(p99)));
+
+    let scope = Some(OrgCode::parse("371602").expect("static code").path().subtree_range());
+    let (p50, p99) = time(runs, |i| {
+        let (app, id, scope) = (&app, ids[i % ids.len()].clone(), scope.clone());
+        async move { app.store.persons_with_id_number(&id, scope.as_ref()).await.map(|_| ()).map_err(Into::into) }
+    })
+    .await?;
+    rows.push((
+        "exact ID number lookup".into(),
+        ms(p50),
+        format!("{} (×{:.1} baseline p50)", ms(p99), p50.as_secs_f64() / baseline.as_secs_f64()),
+    ));
+
+    let (p50, p99) = time(runs, |i| {
+        let (app, name, scope) = (&app, names[i % names.len()].clone(), scope.clone());
+        async move {
+            let filter = PersonFilter { managing: scope, text: Some(name), ..Default::default() };
+            app.store
+                .search_persons(&filter, PersonSort::Name, Page { number: 1, size: 50 })
+                .await
+                .map(|_| ())
+                .map_err(Into::into)
+        }
+    })
+    .await?;
+    rows.push((
+        "name search, first page of 50".into(),
+        ms(p50),
+        format!("{} (×{:.1} baseline p50)", ms(p99), p50.as_secs_f64() / baseline.as_secs_f64()),
+    ));
+
+    let start = Instant::now();
+    let filter = PersonFilter { managing: scope.clone(), include_ended: true, ..Default::default() };
+    let (mut after, mut streamed) = (0i64, 0u64);
+    loop {
+        let batch = app.person_batch(&filter, after, 2000).await.map_err(english)?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        streamed += batch.len() as u64;
+    }
+    let took = start.elapsed();
+    rows.push((
+        "export read path (batches of 2,000)".into(),
+        format!("{streamed} rows in {:.2} s", took.as_secs_f64()),
+        format!("{:.0} rows/s", streamed as f64 / took.as_secs_f64()),
+    ));
+
+    let start = Instant::now();
+    let report = app.scan_quality(&console, None).await.map_err(english)?;
+    rows.push((
+        "data-quality scan".into(),
+        format!("{} records in {:.2} s", report.scanned, start.elapsed().as_secs_f64()),
+        format!("{} findings", report.findings.len()),
+    ));
+    app.store.close().await;
+
+    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(10);
+    println!(
+        "qipan bench — {} on {}, {people} people, {runs} runs per latency",
+        env!("CARGO_PKG_VERSION"),
+        url.redacted()
+    );
+    for (what, a, b) in rows {
+        println!("{what:<width$}  {a:>26}  {b}");
+    }
+    Ok(())
+}
