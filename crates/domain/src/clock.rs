@@ -49,10 +49,6 @@ impl Clock {
     pub fn today(&self) -> NaiveDate {
         china_date(self.now())
     }
-
-    pub fn is_fixed(&self) -> bool {
-        matches!(self, Clock::Fixed(_))
-    }
 }
 
 #[cfg(test)]

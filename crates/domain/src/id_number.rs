@@ -130,9 +130,9 @@ impl IdNumber {
         &self.0[..6]
     }
 
-    /// `110105********002X`: the area and the last four, for lists.
+    /// The number as lists show it: see [`crate::person::mask_id`].
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.0[..6], &self.0[14..])
+        crate::person::mask_id(&self.0)
     }
 }
 
@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.gender(), IdGender::Female);
         assert_eq!(id.area_code(), "110105");
-        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(id.masked(), "110***********002X");
         // A lowercase x is the same number.
         assert_eq!(IdNumber::parse("11010519491231002x", today()).unwrap(), id);
     }

@@ -84,9 +84,32 @@ impl Phone {
 
     /// `138****5678`: for lists.
     pub fn masked(&self) -> String {
-        let n = self.0.len();
-        format!("{}****{}", &self.0[..3], &self.0[n - 4..])
+        mask_phone(&self.0)
     }
+}
+
+/// `511***********0027`: the province and the last four characters of an ID number (also of a
+/// malformed legacy one), so that nothing shown beside it — a birth date, an area — rebuilds it.
+pub fn mask_id(id: &str) -> String {
+    keep_ends(id, 3, 4, None)
+}
+
+/// `138****8000`.
+pub fn mask_phone(phone: &str) -> String {
+    keep_ends(phone, 3, 4, Some(4))
+}
+
+/// Keeps `head` and `tail` characters and stars the rest (`stars` of them, or as many as
+/// replaced); a value too short to keep both is starred whole.
+fn keep_ends(s: &str, head: usize, tail: usize, stars: Option<usize>) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= head + tail {
+        return "*".repeat(chars.len());
+    }
+    let middle = stars.unwrap_or(chars.len() - head - tail);
+    let front: String = chars[..head].iter().collect();
+    let back: String = chars[chars.len() - tail..].iter().collect();
+    format!("{front}{}{back}", "*".repeat(middle))
 }
 
 #[cfg(test)]
@@ -109,6 +132,10 @@ mod tests {
         assert_eq!(Phone::parse("+86 13800138000").unwrap().as_str(), "13800138000");
         assert_eq!(Phone::parse("0543-3161234").unwrap().as_str(), "05433161234");
         assert_eq!(Phone::parse("13800138000").unwrap().masked(), "138****8000");
+        assert_eq!(mask_phone("05433161234"), "054****1234");
+        assert_eq!(mask_id("11010519491231002X"), "110***********002X");
+        assert_eq!(mask_id("51192319900307"), "511*******0307", "malformed legacy numbers are masked too");
+        assert_eq!(mask_id("1234567"), "*******");
         for bad in ["1380013800", "12800138000", "23800138000", "0543", "abc", "138001380001"] {
             assert!(Phone::parse(bad).is_err(), "{bad}");
         }

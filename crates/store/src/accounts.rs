@@ -5,7 +5,7 @@ use domain::OrgCode;
 use domain::authz::Role;
 
 use crate::audit::append_audit;
-use crate::{AuditDraft, Context, Page, Store, StoreError, StoreResult, on_pool};
+use crate::{AuditDraft, Context, Page, Store, StoreError, StoreResult, count_and_list, on_pool};
 
 /// An account as the store hands it out (the password hash included: only the service layer
 /// sees this type, and it never renders it).
@@ -180,12 +180,6 @@ impl Store {
         row.map(Account::try_from).transpose()
     }
 
-    pub async fn count_accounts(&self) -> StoreResult<u64> {
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(pool).await)
-            .context("counting accounts")?;
-        Ok(n.max(0) as u64)
-    }
-
     /// One page of accounts in scope, by username, and the total.
     pub async fn list_accounts(&self, filter: &AccountFilter, page: Page) -> StoreResult<(Vec<Account>, u64)> {
         let mut conds = Vec::new();
@@ -211,19 +205,8 @@ impl Store {
             page.size,
             u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
         );
-        let (total, rows): (i64, Vec<AccountRow>) = on_pool!(self, pool => {
-            let mut count = sqlx::query_scalar(&count_sql);
-            let mut list = sqlx::query_as(&list_sql);
-            for a in &args {
-                count = count.bind(a);
-                list = list.bind(a);
-            }
-            match count.fetch_one(pool).await {
-                Ok(total) => list.fetch_all(pool).await.map(|rows| (total, rows)),
-                Err(e) => Err(e),
-            }
-        })
-        .context("listing accounts")?;
+        let (total, rows): (i64, Vec<AccountRow>) =
+            on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args)).context("listing accounts")?;
         let accounts = rows.into_iter().map(Account::try_from).collect::<StoreResult<_>>()?;
         Ok((accounts, total.max(0) as u64))
     }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::audit::AuditEntry;
 
-use crate::{Context, Page, Store, StoreResult, on_pool};
+use crate::{Context, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// An entry to append: everything but its sequence number and hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,23 +189,9 @@ impl Store {
             page.size,
             u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
         );
-        let (total, rows): (i64, Vec<AuditRow>) = on_pool!(self, pool => {
-            let mut count = sqlx::query_scalar(&count_sql);
-            let mut list = sqlx::query_as(&list_sql);
-            for t in &texts {
-                count = count.bind(t);
-                list = list.bind(t);
-            }
-            for t in &times {
-                count = count.bind(t);
-                list = list.bind(t);
-            }
-            match count.fetch_one(pool).await {
-                Ok(total) => list.fetch_all(pool).await.map(|rows| (total, rows)),
-                Err(e) => Err(e),
-            }
-        })
-        .context("searching the audit log")?;
+        let (total, rows): (i64, Vec<AuditRow>) =
+            on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &texts, &times))
+                .context("searching the audit log")?;
         Ok((rows.into_iter().map(StoredAudit::from).collect(), total.max(0) as u64))
     }
 

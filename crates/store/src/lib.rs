@@ -81,6 +81,26 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Counts the rows a filter matches and fetches one page of them, binding the same arguments
+/// (one or more lists, in placeholder order) to both statements. Used inside an `on_pool!` body.
+macro_rules! count_and_list {
+    ($pool:expr, $count_sql:expr, $list_sql:expr, $($args:expr),+) => {{
+        let mut count = sqlx::query_scalar($count_sql);
+        let mut list = sqlx::query_as($list_sql);
+        $(
+            for a in $args {
+                count = count.bind(a);
+                list = list.bind(a);
+            }
+        )+
+        match count.fetch_one($pool).await {
+            Ok(total) => list.fetch_all($pool).await.map(|rows| (total, rows)),
+            Err(e) => Err(e),
+        }
+    }};
+}
+pub(crate) use count_and_list;
+
 /// A handle on the database; cheap to clone (the pools are reference-counted).
 #[derive(Debug, Clone)]
 pub enum Store {

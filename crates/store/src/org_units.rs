@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::divisions::Division;
 use domain::{OrgCode, OrgLevel};
 
-use crate::{Context, Store, StoreError, StoreResult, on_pool};
+use crate::{Context, Store, StoreError, StoreResult, count_and_list, on_pool};
 
 /// An org unit as the store hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,19 +195,9 @@ impl Store {
         let w = filter_clause(filter);
         let count_sql = format!("SELECT COUNT(*) FROM org_units o{}", w.sql);
         let list_sql = format!("{SELECT_UNIT}{} ORDER BY o.code LIMIT {} OFFSET {}", w.sql, page.size, page.offset());
-        let (total, rows): (i64, Vec<OrgUnitRow>) = on_pool!(self, pool => {
-            let mut count = sqlx::query_scalar(&count_sql);
-            let mut list = sqlx::query_as(&list_sql);
-            for a in &w.args {
-                count = count.bind(a);
-                list = list.bind(a);
-            }
-            match count.fetch_one(pool).await {
-                Ok(total) => list.fetch_all(pool).await.map(|rows| (total, rows)),
-                Err(e) => Err(e),
-            }
-        })
-        .context("listing org units")?;
+        let (total, rows): (i64, Vec<OrgUnitRow>) =
+            on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &w.args))
+                .context("listing org units")?;
         let units = rows.into_iter().map(OrgUnit::try_from).collect::<StoreResult<_>>()?;
         Ok((units, total.max(0) as u64))
     }

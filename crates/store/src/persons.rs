@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::append_audit;
-use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, on_pool};
+use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// A personal record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -100,6 +100,26 @@ pub enum PersonWriteOutcome {
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+/// Appends a line to a record's history inside an open transaction (`$tx`), stamped with the
+/// record's version as it stands after the write the line describes.
+macro_rules! write_history {
+    ($tx:expr, $person_id:expr, $at:expr, $actor:expr, $action:expr, $changes:expr) => {
+        sqlx::query(
+            "INSERT INTO person_history (person_id, at, actor_name, action, changes, version) \
+             SELECT id, $2, $3, $4, $5, version FROM persons WHERE id = $1",
+        )
+        .bind($person_id)
+        .bind($at)
+        .bind($actor)
+        .bind($action)
+        .bind($changes)
+        .execute(&mut *$tx)
+        .await
+        .context("writing a record's history")?
+    };
+}
+pub(crate) use write_history;
 
 /// Which records a search covers and what it looks for. Path ranges are `[low, high)`.
 #[derive(Debug, Clone, Default)]
@@ -260,11 +280,7 @@ impl Store {
                 Err(e) if is_unique_violation(&e) => return Ok(PersonWriteOutcome::Duplicate),
                 Err(e) => return Err(crate::StoreError::Query { context: "registering a person", source: e }),
             };
-            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, 1)")
-                .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes)
-                .execute(&mut *tx)
-                .await
-                .context("writing a record's history")?;
+            write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             let mut audit = meta.audit.clone();
             audit.target = Some(format!("person:{id}"));
             append_audit!(tx, &audit);
@@ -369,11 +385,7 @@ impl Store {
                     .bind(id).fetch_optional(&mut *tx).await.context("checking a person")?;
                 return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
             }
-            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes).bind(expected_version + 1)
-                .execute(&mut *tx)
-                .await
-                .context("writing a record's history")?;
+            write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             append_audit!(tx, &meta.audit);
             tx.commit().await.context("committing an edit")?;
             Ok(PersonWriteOutcome::Done(id))
@@ -407,11 +419,7 @@ impl Store {
                     .bind(id).fetch_optional(&mut *tx).await.context("checking a person")?;
                 return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
             }
-            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id).bind(meta.now).bind(meta.actor_name).bind(meta.action).bind(&meta.changes).bind(expected_version + 1)
-                .execute(&mut *tx)
-                .await
-                .context("writing a record's history")?;
+            write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             append_audit!(tx, &meta.audit);
             tx.commit().await.context("committing a status change")?;
             Ok(PersonWriteOutcome::Done(id))
@@ -443,19 +451,8 @@ impl Store {
             page.size,
             u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
         );
-        let (total, rows): (i64, Vec<Person>) = on_pool!(self, pool => {
-            let mut count = sqlx::query_scalar(&count_sql);
-            let mut list = sqlx::query_as(&list_sql);
-            for a in &args {
-                count = count.bind(a);
-                list = list.bind(a);
-            }
-            match count.fetch_one(pool).await {
-                Ok(total) => list.fetch_all(pool).await.map(|rows| (total, rows)),
-                Err(e) => Err(e),
-            }
-        })
-        .context("searching persons")?;
+        let (total, rows): (i64, Vec<Person>) =
+            on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args)).context("searching persons")?;
         Ok((rows, total.max(0) as u64))
     }
 
@@ -484,10 +481,11 @@ impl Store {
 
     /// ID numbers that active records in two or more managing units share (重复管理), with the
     /// records, for the numbers that appear in `managing` (`None`: anywhere).
+    /// Each row: record id, ID number, managing unit, name, managing unit's name.
     pub async fn duplicate_managements(
         &self,
         managing: Option<&(String, String)>,
-    ) -> StoreResult<Vec<(i64, String, String)>> {
+    ) -> StoreResult<Vec<(i64, String, String, String, String)>> {
         let scope = match managing {
             Some(_) => {
                 "AND d.id_number IN (SELECT s.id_number FROM persons s WHERE s.status = 'active' \
@@ -496,7 +494,8 @@ impl Store {
             None => "",
         };
         let sql = format!(
-            "SELECT p.id, p.id_number, p.managing_unit FROM persons p WHERE p.status = 'active' AND p.id_number IN \
+            "SELECT p.id, p.id_number, p.managing_unit, p.name, o.name FROM persons p JOIN org_units o ON o.code = p.managing_unit \
+             WHERE p.status = 'active' AND p.id_number IN \
              (SELECT d.id_number FROM persons d WHERE d.status = 'active' AND d.id_number IS NOT NULL {scope} \
               GROUP BY d.id_number HAVING COUNT(DISTINCT d.managing_unit) > 1) ORDER BY p.id_number, p.id"
         );

@@ -8,6 +8,7 @@ use domain::sections::{Entry, FieldKind, Section, Value};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::persons::write_history;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 /// One stored entry of a section.
@@ -57,16 +58,7 @@ impl Store {
                 };
             }
             let id = q.bind(actor_name).fetch_one(&mut *tx).await.context("adding a section entry")?;
-            let version: i32 = sqlx::query_scalar("SELECT version FROM persons WHERE id = $1")
-                .bind(person_id)
-                .fetch_one(&mut *tx)
-                .await
-                .context("reading a record's version")?;
-            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(person_id).bind(now).bind(actor_name).bind(format!("person.{}.add", section.as_str())).bind(changes).bind(version)
-                .execute(&mut *tx)
-                .await
-                .context("writing a record's history")?;
+            write_history!(tx, person_id, now, actor_name, format!("person.{}.add", section.as_str()), changes);
             append_audit!(tx, audit);
             tx.commit().await.context("committing a section entry")?;
             Ok(id)
@@ -130,13 +122,7 @@ impl Store {
             if n == 0 {
                 return Ok(false);
             }
-            let version: i32 = sqlx::query_scalar("SELECT version FROM persons WHERE id = $1")
-                .bind(person_id).fetch_one(&mut *tx).await.context("reading a record's version")?;
-            sqlx::query("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(person_id).bind(now).bind(actor_name).bind("person.pregnancies.close").bind(changes).bind(version)
-                .execute(&mut *tx)
-                .await
-                .context("writing a record's history")?;
+            write_history!(tx, person_id, now, actor_name, "person.pregnancies.close", changes);
             append_audit!(tx, audit);
             tx.commit().await.context("committing a pregnancy closing")?;
             Ok(true)

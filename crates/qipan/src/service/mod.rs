@@ -31,7 +31,7 @@ pub use codes::CodeRequest;
 pub use error::{ServiceError, ServiceResult};
 pub use import::{DIVISION_FILES_HINT, read_division_dir};
 pub use orgs::{Listing, OrgQuery, RawOrgQuery};
-pub use persons::{PersonQuery, PersonRefusal, PersonView, mask_id, mask_phone};
+pub use persons::{PersonQuery, PersonRefusal, PersonView};
 pub use quality::{QualityFinding, QualityReport};
 
 /// The application: the store, the clock, and the use cases over them.

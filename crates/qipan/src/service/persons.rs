@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use domain::OrgCode;
 use domain::authz::{Capability, RecordAccess};
+use domain::person::{mask_id, mask_phone};
 use domain::pinyin_index::name_keys;
 use domain::record::{FieldError, PersonInput, ValidPerson, validate};
 use serde_json::{Value, json};
@@ -121,29 +122,6 @@ fn diff(before: &Value, after: &Value) -> Value {
         }
     }
     Value::Object(out)
-}
-
-/// `510***********0027`: the province and the last four only, so that nothing shown beside it
-/// (a birth date, an area) rebuilds the number.
-pub fn mask_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() < 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
-}
-
-/// `138****8000`.
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() < 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}****{tail}")
 }
 
 fn code(raw: &str) -> Option<OrgCode> {

@@ -91,22 +91,20 @@ impl App {
             _ => false,
         };
         let duplicates = self.store.duplicate_managements(range.as_ref()).await?;
-        for (id, number, unit) in &duplicates {
+        for (id, number, unit, name, unit_name) in &duplicates {
             if !in_scope(unit) {
                 continue;
             }
             let others: Vec<&str> =
-                duplicates.iter().filter(|(i, n, _)| n == number && i != id).map(|(_, _, u)| u.as_str()).collect();
-            if let Some(p) = self.store.person(*id).await? {
-                report.findings.push(QualityFinding {
-                    rule: "quality.duplicate_management",
-                    detail: others.join(", "),
-                    person_id: *id,
-                    name: p.name,
-                    unit: unit.clone(),
-                    unit_name: p.managing_name,
-                });
-            }
+                duplicates.iter().filter(|(i, n, ..)| n == number && i != id).map(|(_, _, u, ..)| u.as_str()).collect();
+            report.findings.push(QualityFinding {
+                rule: "quality.duplicate_management",
+                detail: others.join(", "),
+                person_id: *id,
+                name: name.clone(),
+                unit: unit.clone(),
+                unit_name: unit_name.clone(),
+            });
         }
         for f in &report.findings {
             *report.per_rule.entry(f.rule).or_default() += 1;

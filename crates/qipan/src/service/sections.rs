@@ -72,20 +72,6 @@ impl App {
         Ok((view, history, sections))
     }
 
-    /// Every section of a record the actor may read (the record itself is checked once).
-    pub async fn record_sections(
-        &self,
-        actor: &Actor,
-        person_id: i64,
-    ) -> ServiceResult<Vec<(Section, Vec<SectionRow>)>> {
-        self.reachable_record(actor, person_id, Capability::PersonRead).await?;
-        let mut out = Vec::with_capacity(Section::ALL.len());
-        for section in Section::ALL {
-            out.push((section, self.store.entries(section, person_id).await?));
-        }
-        Ok(out)
-    }
-
     /// Closes an open pregnancy: birth, miscarriage, terminated or other, on a date.
     pub async fn close_pregnancy(
         &self,

@@ -50,7 +50,7 @@ pub struct PersonJson {
     pub key_reasons: Vec<String>,
 }
 
-use crate::service::{mask_id as masked_id, mask_phone as masked_phone};
+use domain::person::{mask_id as masked_id, mask_phone as masked_phone};
 
 impl PersonJson {
     /// `masked`: ID number and phone masked, as in every list.

@@ -54,7 +54,7 @@ fn direction_label(t: &Messages, d: &str) -> &'static str {
 impl PersonRow {
     fn new(p: &Person, t: &Messages, codes: &CodeBook) -> Self {
         let masked =
-            p.id_number.as_deref().map(crate::service::mask_id).unwrap_or_else(|| t.get("person.no_id").to_owned());
+            p.id_number.as_deref().map(domain::person::mask_id).unwrap_or_else(|| t.get("person.no_id").to_owned());
         PersonRow {
             id: p.id,
             name: p.name.clone(),

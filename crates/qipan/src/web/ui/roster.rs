@@ -41,7 +41,7 @@ fn code(table: CodeTable, v: &Option<String>, c: &Ctx) -> String {
 }
 
 fn masked_id(id: &Option<String>) -> String {
-    id.as_deref().map(crate::service::mask_id).unwrap_or_default()
+    id.as_deref().map(domain::person::mask_id).unwrap_or_default()
 }
 
 const COLUMNS: [Column; 18] = [
@@ -70,7 +70,7 @@ const COLUMNS: [Column; 18] = [
         header: "person.phone",
         value: |p, c| {
             let ph = p.phone.clone().unwrap_or_default();
-            if c.full { ph } else { crate::service::mask_phone(&ph) }
+            if c.full { ph } else { domain::person::mask_phone(&ph) }
         },
     },
     Column { id: "hukou_area", header: "person.hukou_area", value: |p, _| p.hukou_area.clone() },
