@@ -6,9 +6,11 @@
 pub mod account;
 pub mod audit;
 pub mod authz;
+pub mod calendar;
 pub mod clock;
 pub mod codes;
 pub mod divisions;
+pub mod exchange;
 pub mod id_number;
 pub mod org;
 pub mod person;
