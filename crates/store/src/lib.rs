@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod codes;
+mod exchange;
 mod org_units;
 mod persons;
 mod sections;
@@ -23,6 +24,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use accounts::{Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, SessionRow};
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
 pub use codes::{CodeChange, CodeOutcome};
+pub use exchange::{
+    Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Submission,
+};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 pub use sections::SectionRow;

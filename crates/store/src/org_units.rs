@@ -74,7 +74,7 @@ impl Default for Page {
 }
 
 impl Page {
-    fn offset(self) -> u64 {
+    pub(crate) fn offset(self) -> u64 {
         u64::from(self.number.saturating_sub(1)) * u64::from(self.size)
     }
 }

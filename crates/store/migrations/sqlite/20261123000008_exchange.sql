@@ -1,0 +1,93 @@
+-- Information exchange (信息交换): the working-day calendar, items and their timeline, the
+-- notification (SMS) outbox, and the runs of scheduled jobs. Nothing here is ever deleted: every
+-- state change is a timeline row with its time and actor.
+CREATE TABLE calendar_days (
+    day        TEXT PRIMARY KEY NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('off', 'workday')),
+    holiday    TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+
+CREATE TABLE exchange_items (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind             TEXT NOT NULL CHECK (kind IN ('verification', 'notification', 'service_info')),
+    categories       TEXT NOT NULL,
+    reason           TEXT,
+    urgency          TEXT NOT NULL CHECK (urgency IN ('urgent', 'normal')),
+    status           TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'received', 'answered')),
+    person_id        INTEGER NOT NULL REFERENCES persons (id),
+    person_name      TEXT NOT NULL,
+    person_id_number TEXT,
+    origin_area      TEXT NOT NULL,
+    origin_address   TEXT NOT NULL,
+    from_unit        TEXT NOT NULL,
+    from_path        TEXT NOT NULL,
+    to_unit          TEXT NOT NULL,
+    to_path          TEXT NOT NULL,
+    remarks          TEXT NOT NULL DEFAULT '',
+    source           TEXT NOT NULL DEFAULT 'manual' CHECK (source IN ('manual', 'suggested')),
+    event_on         TEXT,
+    send_due_on      TEXT,
+    answer_required  BOOLEAN NOT NULL,
+    created_at       TEXT NOT NULL,
+    created_by       TEXT NOT NULL,
+    submitted_at     TEXT,
+    cycle            TEXT,
+    receipt_due_on   TEXT,
+    due_on           TEXT,
+    calendar_assumed BOOLEAN NOT NULL DEFAULT FALSE,
+    received_at      TEXT,
+    answered_at      TEXT,
+    found            BOOLEAN,
+    answer_remarks   TEXT,
+    search_steps     TEXT,
+    facts            TEXT,
+    answered_on_time BOOLEAN,
+    overdue_at       TEXT,
+    send_overdue_at  TEXT
+);
+CREATE INDEX exchange_items_to ON exchange_items (to_unit, status, due_on);
+CREATE INDEX exchange_items_from ON exchange_items (from_unit, status);
+CREATE INDEX exchange_items_to_path ON exchange_items (to_path);
+CREATE INDEX exchange_items_from_path ON exchange_items (from_path);
+CREATE INDEX exchange_items_person ON exchange_items (person_id);
+CREATE INDEX exchange_items_cycle ON exchange_items (cycle);
+
+CREATE TABLE exchange_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id    INTEGER NOT NULL REFERENCES exchange_items (id),
+    at         TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    actor_unit TEXT NOT NULL,
+    event      TEXT NOT NULL,
+    note       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX exchange_events_item ON exchange_events (item_id, id);
+
+CREATE TABLE notifications (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_id         INTEGER REFERENCES exchange_items (id),
+    channel         TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    recipient_name  TEXT NOT NULL,
+    unit            TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT
+);
+CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
+CREATE INDEX notifications_item ON notifications (item_id);
+
+CREATE TABLE job_runs (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    job     TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    marked  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX job_runs_job ON job_runs (job, id);

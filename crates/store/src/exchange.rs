@@ -1,0 +1,680 @@
+//! Information exchange: the working-day calendar, exchange items and their timeline, the
+//! notification outbox and the runs of scheduled jobs. A state change is one conditional UPDATE
+//! (so a second answer, or a receipt of a draft, changes nothing) plus its timeline row and
+//! audit entry, in one transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::calendar::{CalendarDay, DayKind};
+use domain::exchange::Counts;
+
+use crate::audit::append_audit;
+use crate::{AuditDraft, Context, Page, Store, StoreResult, count_and_list, on_pool};
+
+/// One stored exchange item.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Item {
+    pub id: i64,
+    pub kind: String,
+    pub categories: String,
+    pub reason: Option<String>,
+    pub urgency: String,
+    pub status: String,
+    pub person_id: i64,
+    pub person_name: String,
+    pub person_id_number: Option<String>,
+    pub origin_area: String,
+    pub origin_address: String,
+    pub from_unit: String,
+    pub from_path: String,
+    pub to_unit: String,
+    pub to_path: String,
+    pub remarks: String,
+    pub source: String,
+    pub event_on: Option<NaiveDate>,
+    pub send_due_on: Option<NaiveDate>,
+    pub answer_required: bool,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub cycle: Option<String>,
+    pub receipt_due_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub calendar_assumed: bool,
+    pub received_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub found: Option<bool>,
+    pub answer_remarks: Option<String>,
+    pub search_steps: Option<String>,
+    pub facts: Option<String>,
+    pub answered_on_time: Option<bool>,
+    pub overdue_at: Option<DateTime<Utc>>,
+    pub send_overdue_at: Option<DateTime<Utc>>,
+}
+
+const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, person_id, person_name, person_id_number, \
+    origin_area, origin_address, from_unit, from_path, to_unit, to_path, remarks, source, event_on, send_due_on, \
+    answer_required, created_at, created_by, submitted_at, cycle, receipt_due_on, due_on, calendar_assumed, \
+    received_at, answered_at, found, answer_remarks, search_steps, facts, answered_on_time, overdue_at, send_overdue_at";
+
+/// A new item, as a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewItem {
+    pub kind: String,
+    pub categories: String,
+    pub reason: Option<String>,
+    pub urgency: String,
+    pub person_id: i64,
+    pub person_name: String,
+    pub person_id_number: Option<String>,
+    pub origin_area: String,
+    pub origin_address: String,
+    pub from_unit: String,
+    pub from_path: String,
+    pub to_unit: String,
+    pub to_path: String,
+    pub remarks: String,
+    pub source: String,
+    pub event_on: Option<NaiveDate>,
+    pub send_due_on: Option<NaiveDate>,
+    pub answer_required: bool,
+}
+
+/// What submitting fixes: the terms the rules give the item on its submission day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub urgency: String,
+    pub answer_required: bool,
+    pub cycle: String,
+    pub receipt_due_on: NaiveDate,
+    /// The answer's last day when known at submission (a notification's follows its receipt).
+    pub due_on: NaiveDate,
+    pub calendar_assumed: bool,
+}
+
+/// An answer (反馈).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub found: bool,
+    pub remarks: String,
+    pub search_steps: String,
+    pub facts: String,
+}
+
+/// Who did something, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventActor {
+    pub name: String,
+    pub unit: String,
+}
+
+/// One row of an item's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ItemEvent {
+    pub id: i64,
+    pub item_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub actor_unit: String,
+    pub event: String,
+    pub note: String,
+}
+
+/// A message waiting in (or gone through) the notification outbox.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Notification {
+    pub id: i64,
+    pub item_id: Option<i64>,
+    pub channel: String,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub unit: String,
+    pub message: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A message to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub channel: String,
+    pub recipient: String,
+    pub recipient_name: String,
+    pub unit: String,
+    pub message: String,
+}
+
+/// Which items a list shows. Path ranges are `[low, high)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemFilter {
+    /// Items whose receiving side lies in this range (the inbox).
+    pub to_within: Option<(String, String)>,
+    /// Items whose sending side lies in this range (the outbox).
+    pub from_within: Option<(String, String)>,
+    /// Items on either side of this range.
+    pub either_within: Option<(String, String)>,
+    pub statuses: Vec<String>,
+    pub kind: Option<String>,
+    pub cycle: Option<String>,
+    pub overdue: Option<bool>,
+    pub person_id: Option<i64>,
+}
+
+fn timeline<'a>(
+    item_id: i64,
+    at: DateTime<Utc>,
+    actor: &'a EventActor,
+    event: &'a str,
+    note: &'a str,
+) -> (i64, DateTime<Utc>, &'a str, &'a str, &'a str, &'a str) {
+    (item_id, at, actor.name.as_str(), actor.unit.as_str(), event, note)
+}
+
+/// Appends a timeline row inside an open transaction.
+macro_rules! add_event {
+    ($tx:expr, $row:expr) => {{
+        let (item_id, at, name, unit, event, note) = $row;
+        sqlx::query(
+            "INSERT INTO exchange_events (item_id, at, actor_name, actor_unit, event, note) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(item_id)
+        .bind(at)
+        .bind(name)
+        .bind(unit)
+        .bind(event)
+        .bind(note)
+        .execute(&mut *$tx)
+        .await
+        .context("adding a timeline row")?;
+    }};
+}
+
+/// Queues notifications inside an open transaction.
+macro_rules! queue_notifications {
+    ($tx:expr, $item_id:expr, $now:expr, $list:expr) => {{
+        for n in $list {
+            sqlx::query(
+                "INSERT INTO notifications (item_id, channel, recipient, recipient_name, unit, message, state, attempts, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+            )
+            .bind($item_id)
+            .bind(&n.channel)
+            .bind(&n.recipient)
+            .bind(&n.recipient_name)
+            .bind(&n.unit)
+            .bind(&n.message)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await
+            .context("queueing a notification")?;
+        }
+    }};
+}
+
+/// The WHERE clause and its arguments for a filter (all text; dates and ids are compared as
+/// their text on SQLite and cast on PostgreSQL, so they are bound in their own types below).
+fn item_where(f: &ItemFilter) -> (String, Vec<String>) {
+    let mut clauses = vec!["TRUE".to_owned()];
+    let mut args = Vec::new();
+    let arg = |v: String, args: &mut Vec<String>| {
+        args.push(v);
+        format!("${}", args.len())
+    };
+    if let Some((lo, hi)) = &f.to_within {
+        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
+        clauses.push(format!("to_path >= {a} AND to_path < {b}"));
+    }
+    if let Some((lo, hi)) = &f.from_within {
+        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
+        clauses.push(format!("from_path >= {a} AND from_path < {b}"));
+    }
+    if let Some((lo, hi)) = &f.either_within {
+        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
+        clauses.push(format!("((to_path >= {a} AND to_path < {b}) OR (from_path >= {a} AND from_path < {b}))"));
+    }
+    if !f.statuses.is_empty() {
+        let list: Vec<String> = f.statuses.iter().map(|s| arg(s.clone(), &mut args)).collect();
+        clauses.push(format!("status IN ({})", list.join(", ")));
+    }
+    if let Some(k) = &f.kind {
+        let a = arg(k.clone(), &mut args);
+        clauses.push(format!("kind = {a}"));
+    }
+    if let Some(c) = &f.cycle {
+        let a = arg(c.clone(), &mut args);
+        clauses.push(format!("cycle = {a}"));
+    }
+    match f.overdue {
+        Some(true) => clauses.push("((overdue_at IS NOT NULL AND status <> 'answered') OR (send_overdue_at IS NOT NULL AND status = 'draft'))".to_owned()),
+        Some(false) => clauses.push("overdue_at IS NULL AND send_overdue_at IS NULL".to_owned()),
+        None => {}
+    }
+    if let Some(p) = f.person_id {
+        // Ids are digits: safe to inline, and it spares a second argument type.
+        clauses.push(format!("person_id = {p}"));
+    }
+    (clauses.join(" AND "), args)
+}
+
+/// The UPDATE that submits a draft, inside an open transaction; evaluates to the rows changed.
+macro_rules! submit_sql {
+    ($tx:expr, $id:expr, $s:expr, $now:expr) => {{
+        let s: &Submission = $s;
+        sqlx::query(
+            "UPDATE exchange_items SET status = 'submitted', submitted_at = $1, urgency = $2, answer_required = $3, \
+             cycle = $4, receipt_due_on = $5, due_on = $6, calendar_assumed = $7 WHERE id = $8 AND status = 'draft'",
+        )
+        .bind($now)
+        .bind(&s.urgency)
+        .bind(s.answer_required)
+        .bind(&s.cycle)
+        .bind(s.receipt_due_on)
+        .bind(s.due_on)
+        .bind(s.calendar_assumed)
+        .bind($id)
+        .execute(&mut *$tx)
+        .await
+        .map(|r| r.rows_affected())
+        .context("submitting an item")
+    }};
+}
+
+impl Store {
+    // ---- calendar -------------------------------------------------------------------------
+
+    /// Adds the shipped days of every year the table does not hold yet, so that a new release's
+    /// year arrives and the administrator's changes to a known year stay.
+    pub async fn seed_calendar(&self, days: &[CalendarDay], now: DateTime<Utc>) -> StoreResult<u64> {
+        let known: Vec<NaiveDate> = on_pool!(self, pool => sqlx::query_scalar("SELECT day FROM calendar_days")
+            .fetch_all(pool).await).context("reading the calendar")?;
+        let known_years: std::collections::BTreeSet<i32> =
+            known.iter().map(|d| chrono::Datelike::year(d)).collect();
+        let fresh: Vec<&CalendarDay> =
+            days.iter().filter(|d| !known_years.contains(&chrono::Datelike::year(&d.date))).collect();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting the calendar seed")?;
+            for d in &fresh {
+                sqlx::query(
+                    "INSERT INTO calendar_days (day, kind, holiday, updated_at, updated_by) VALUES ($1, $2, $3, $4, 'qipan') \
+                     ON CONFLICT (day) DO NOTHING",
+                )
+                .bind(d.date).bind(d.kind.as_str()).bind(&d.holiday).bind(now)
+                .execute(&mut *tx).await.context("seeding the calendar")?;
+            }
+            tx.commit().await.context("committing the calendar seed")?;
+            Ok(fresh.len() as u64)
+        })
+    }
+
+    /// Every announced day, in date order.
+    pub async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>> {
+        let rows: Vec<(NaiveDate, String, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT day, kind, holiday FROM calendar_days ORDER BY day",
+        ).fetch_all(pool).await).context("reading the calendar")?;
+        rows.into_iter()
+            .map(|(date, kind, holiday)| {
+                let kind = DayKind::parse(&kind)
+                    .ok_or_else(|| crate::StoreError::Corrupt { what: "calendar day", detail: kind.clone() })?;
+                Ok(CalendarDay { date, kind, holiday })
+            })
+            .collect()
+    }
+
+    /// Sets (or with `None`, clears) one day of the calendar, with its audit entry.
+    pub async fn set_calendar_day(
+        &self,
+        date: NaiveDate,
+        kind: Option<(DayKind, &str)>,
+        actor_name: &str,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a calendar change")?;
+            match kind {
+                Some((kind, holiday)) => {
+                    sqlx::query(
+                        "INSERT INTO calendar_days (day, kind, holiday, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, holiday = excluded.holiday, \
+                         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                    )
+                    .bind(date).bind(kind.as_str()).bind(holiday).bind(now).bind(actor_name)
+                    .execute(&mut *tx).await.context("setting a calendar day")?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+                        .bind(date).execute(&mut *tx).await.context("clearing a calendar day")?;
+                }
+            }
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a calendar change")?;
+            Ok(())
+        })
+    }
+
+    // ---- items ----------------------------------------------------------------------------
+
+    /// Stores a draft with its "created" timeline row, and when `submission` is given submits it
+    /// at once (with its "submitted" row and the notifications to send), all in one transaction.
+    pub async fn insert_item(
+        &self,
+        item: &NewItem,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        submission: Option<(&Submission, &[NewNotification])>,
+        audit: Option<&AuditDraft>,
+    ) -> StoreResult<i64> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting an exchange item")?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO exchange_items (kind, categories, reason, urgency, status, person_id, person_name, \
+                 person_id_number, origin_area, origin_address, from_unit, from_path, to_unit, to_path, remarks, source, \
+                 event_on, send_due_on, answer_required, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+                 RETURNING id",
+            )
+            .bind(&item.kind).bind(&item.categories).bind(&item.reason).bind(&item.urgency).bind(item.person_id)
+            .bind(&item.person_name).bind(&item.person_id_number).bind(&item.origin_area).bind(&item.origin_address)
+            .bind(&item.from_unit).bind(&item.from_path).bind(&item.to_unit).bind(&item.to_path).bind(&item.remarks)
+            .bind(&item.source).bind(item.event_on).bind(item.send_due_on).bind(item.answer_required).bind(now)
+            .bind(&actor.name)
+            .fetch_one(&mut *tx)
+            .await
+            .context("adding an exchange item")?;
+            add_event!(tx, timeline(id, now, actor, "created", ""));
+            if let Some((s, notifications)) = submission {
+                submit_sql!(tx, id, s, now)?;
+                add_event!(tx, timeline(id, now, actor, "submitted", ""));
+                queue_notifications!(tx, id, now, notifications);
+            }
+            if let Some(audit) = audit {
+                append_audit!(tx, audit);
+            }
+            tx.commit().await.context("committing an exchange item")?;
+            Ok(id)
+        })
+    }
+
+    pub async fn item(&self, id: i64) -> StoreResult<Option<Item>> {
+        let sql = format!("SELECT {ITEM_COLUMNS} FROM exchange_items WHERE id = $1");
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await).context("loading an exchange item")
+    }
+
+    /// A page of items: overdue first, then urgent, then by last day, then newest.
+    pub async fn items(&self, filter: &ItemFilter, page: Page) -> StoreResult<(i64, Vec<Item>)> {
+        let (clause, args) = item_where(filter);
+        let count_sql = format!("SELECT COUNT(*) FROM exchange_items WHERE {clause}");
+        let list_sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM exchange_items WHERE {clause} \
+             ORDER BY CASE WHEN status <> 'answered' AND (overdue_at IS NOT NULL OR send_overdue_at IS NOT NULL) THEN 0 ELSE 1 END, \
+             CASE WHEN urgency = 'urgent' AND status <> 'answered' THEN 0 ELSE 1 END, \
+             COALESCE(due_on, send_due_on) IS NULL, COALESCE(due_on, send_due_on), id DESC \
+             LIMIT {} OFFSET {}",
+            page.size,
+            page.offset()
+        );
+        on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args)).context("listing exchange items")
+    }
+
+    pub async fn item_events(&self, item_id: i64) -> StoreResult<Vec<ItemEvent>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, item_id, at, actor_name, actor_unit, event, note FROM exchange_events WHERE item_id = $1 ORDER BY id",
+        ).bind(item_id).fetch_all(pool).await).context("reading a timeline")
+    }
+
+    /// Submits a draft. False when it is not a draft (any more).
+    pub async fn submit_item(
+        &self,
+        id: i64,
+        s: &Submission,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        notifications: &[NewNotification],
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a submission")?;
+            let n = submit_sql!(tx, id, s, now)?;
+            if n == 0 {
+                return Ok(false);
+            }
+            add_event!(tx, timeline(id, now, actor, "submitted", ""));
+            queue_notifications!(tx, id, now, notifications);
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a submission")?;
+            Ok(true)
+        })
+    }
+
+    /// Marks a submitted item received; `answer_due`: the answer's last day if receipt sets it
+    /// (a notification's review). False when it is not waiting for receipt.
+    pub async fn receive_item(
+        &self,
+        id: i64,
+        answer_due: Option<(NaiveDate, bool)>,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        let (due, assumed) = answer_due.map_or((None, false), |(d, a)| (Some(d), a));
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a receipt")?;
+            let n = sqlx::query(
+                "UPDATE exchange_items SET status = 'received', received_at = $1, \
+                 due_on = COALESCE($2, due_on), calendar_assumed = calendar_assumed OR $3 \
+                 WHERE id = $4 AND status = 'submitted'",
+            )
+            .bind(now).bind(due).bind(assumed).bind(id)
+            .execute(&mut *tx).await.context("receiving an item")?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            add_event!(tx, timeline(id, now, actor, "received", ""));
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a receipt")?;
+            Ok(true)
+        })
+    }
+
+    /// Answers a received item. False when it is not waiting for an answer.
+    pub async fn answer_item(
+        &self,
+        id: i64,
+        answer: &Answer,
+        on_time: bool,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting an answer")?;
+            let n = sqlx::query(
+                "UPDATE exchange_items SET status = 'answered', answered_at = $1, found = $2, answer_remarks = $3, \
+                 search_steps = $4, facts = $5, answered_on_time = $6 WHERE id = $7 AND status = 'received'",
+            )
+            .bind(now).bind(answer.found).bind(&answer.remarks).bind(&answer.search_steps).bind(&answer.facts)
+            .bind(on_time).bind(id)
+            .execute(&mut *tx).await.context("answering an item")?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            let note = if answer.found { "found" } else { "not_found" };
+            add_event!(tx, timeline(id, now, actor, "answered", note));
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing an answer")?;
+            Ok(true)
+        })
+    }
+
+    /// Adds a timeline row that changes no state (a reminder, facts supplied), with its audit
+    /// entry and the notifications it sends.
+    #[expect(clippy::too_many_arguments, reason = "the row, its notifications and its audit")]
+    pub async fn add_item_event(
+        &self,
+        id: i64,
+        event: &str,
+        note: &str,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        notifications: &[NewNotification],
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a timeline row")?;
+            add_event!(tx, timeline(id, now, actor, event, note));
+            queue_notifications!(tx, id, now, notifications);
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a timeline row")?;
+            Ok(())
+        })
+    }
+
+    /// Marks what is past its last day on `today` (China date): unanswered items past their
+    /// answer's last day, items only to be received past their receipt's last day, and drafts
+    /// (suggested notifications) past their sending limit. Each item is marked once, with a
+    /// timeline row; the run is recorded. Returns how many were marked.
+    pub async fn mark_overdue(&self, today: NaiveDate, now: DateTime<Utc>, job: &str) -> StoreResult<u64> {
+        let system = EventActor { name: "qipan".to_owned(), unit: String::new() };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting the overdue job")?;
+            let late: Vec<i64> = sqlx::query_scalar(
+                "UPDATE exchange_items SET overdue_at = $1 WHERE overdue_at IS NULL AND due_on < $2 AND ( \
+                   (answer_required AND status IN ('submitted', 'received')) OR \
+                   (NOT answer_required AND status = 'submitted')) RETURNING id",
+            )
+            .bind(now).bind(today)
+            .fetch_all(&mut *tx).await.context("marking overdue items")?;
+            for id in &late {
+                add_event!(tx, timeline(*id, now, &system, "overdue", ""));
+            }
+            let unsent: Vec<i64> = sqlx::query_scalar(
+                "UPDATE exchange_items SET send_overdue_at = $1 \
+                 WHERE send_overdue_at IS NULL AND status = 'draft' AND send_due_on < $2 RETURNING id",
+            )
+            .bind(now).bind(today)
+            .fetch_all(&mut *tx).await.context("marking unsent notifications")?;
+            for id in &unsent {
+                add_event!(tx, timeline(*id, now, &system, "send_overdue", ""));
+            }
+            let marked = (late.len() + unsent.len()) as i64;
+            sqlx::query("INSERT INTO job_runs (job, at, outcome, marked) VALUES ($1, $2, 'done', $3)")
+                .bind(job).bind(now).bind(marked)
+                .execute(&mut *tx).await.context("recording a job run")?;
+            tx.commit().await.context("committing the overdue job")?;
+            Ok(marked as u64)
+        })
+    }
+
+    /// The time of the latest completed run of a job.
+    pub async fn last_job_run(&self, job: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT at FROM job_runs WHERE job = $1 AND outcome = 'done' ORDER BY id DESC LIMIT 1",
+        ).bind(job).fetch_optional(pool).await).context("reading the last job run")
+    }
+
+    /// Records a run that did nothing, and why.
+    pub async fn record_job_refusal(&self, job: &str, at: DateTime<Utc>, why: &str) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query("INSERT INTO job_runs (job, at, outcome, marked) VALUES ($1, $2, $3, 0)")
+            .bind(job).bind(at).bind(why).execute(pool).await.map(|_| ())).context("recording a refused job run")
+    }
+
+    /// Counts of one cycle per unit: `(sent per sending county, incoming/received/answered per
+    /// receiving county)`, as of `close` (receipts and answers after it do not count).
+    pub async fn cycle_counts(&self, cycle: &str, close: DateTime<Utc>) -> StoreResult<Vec<(String, Counts)>> {
+        let sent: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT from_unit, COUNT(*) FROM exchange_items WHERE cycle = $1 GROUP BY from_unit",
+        ).bind(cycle).fetch_all(pool).await).context("counting items sent")?;
+        let incoming: Vec<(String, i64, i64, i64, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT to_unit, COUNT(*), \
+               SUM(CASE WHEN received_at <= $2 THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN received_at <= $2 AND answer_required THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN answered_at <= $2 AND answer_required THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN answered_at <= $2 AND answer_required AND answered_on_time THEN 1 ELSE 0 END) \
+             FROM exchange_items WHERE cycle = $1 GROUP BY to_unit",
+        ).bind(cycle).bind(close).fetch_all(pool).await).context("counting items received")?;
+        let mut out: std::collections::BTreeMap<String, Counts> = std::collections::BTreeMap::new();
+        for (unit, n) in sent {
+            out.entry(unit).or_default().sent = n as u64;
+        }
+        for (unit, n, received, due, answered, on_time) in incoming {
+            let c = out.entry(unit).or_default();
+            c.incoming = n as u64;
+            c.received = received as u64;
+            c.feedback_due = due as u64;
+            c.answered = answered as u64;
+            c.answered_on_time = on_time as u64;
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    // ---- notifications ---------------------------------------------------------------------
+
+    /// Notifications whose next attempt is due, oldest first.
+    pub async fn due_notifications(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Notification>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, item_id, channel, recipient, recipient_name, unit, message, state, attempts, next_attempt_at, \
+             last_error, created_at, sent_at FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT $2",
+        ).bind(now).bind(limit).fetch_all(pool).await).context("reading due notifications")
+    }
+
+    /// Records the outcome of one delivery attempt: sent, retry at `retry_at`, or failed for good.
+    pub async fn record_delivery(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        outcome: Result<(), (&str, Option<DateTime<Utc>>)>,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let q = match outcome {
+                Ok(()) => sqlx::query(
+                    "UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = NULL \
+                     WHERE id = $2 AND state = 'pending'",
+                ).bind(now).bind(id),
+                Err((error, Some(retry_at))) => sqlx::query(
+                    "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
+                     WHERE id = $3 AND state = 'pending'",
+                ).bind(retry_at).bind(error.to_owned()).bind(id),
+                Err((error, None)) => sqlx::query(
+                    "UPDATE notifications SET state = 'failed', attempts = attempts + 1, last_error = $1 \
+                     WHERE id = $2 AND state = 'pending'",
+                ).bind(error.to_owned()).bind(id),
+            };
+            q.execute(pool).await.map(|_| ())
+        })
+        .context("recording a delivery")
+    }
+
+    /// The notifications of some items (or of all, newest first, when `items` is empty).
+    pub async fn notifications(&self, unit_within: Option<(String, String)>, item: Option<i64>, limit: i64) -> StoreResult<Vec<Notification>> {
+        let mut sql = "SELECT n.id, n.item_id, n.channel, n.recipient, n.recipient_name, n.unit, n.message, n.state, \
+             n.attempts, n.next_attempt_at, n.last_error, n.created_at, n.sent_at FROM notifications n \
+             LEFT JOIN exchange_items i ON i.id = n.item_id WHERE TRUE"
+            .to_owned();
+        let mut args: Vec<String> = Vec::new();
+        if let Some((lo, hi)) = unit_within {
+            args.push(lo);
+            args.push(hi);
+            sql.push_str(" AND ((i.to_path >= $1 AND i.to_path < $2) OR (i.from_path >= $1 AND i.from_path < $2))");
+        }
+        if let Some(id) = item {
+            sql.push_str(&format!(" AND n.item_id = {id}"));
+        }
+        sql.push_str(&format!(" ORDER BY n.id DESC LIMIT {limit}"));
+        on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_all(pool).await
+        })
+        .context("listing notifications")
+    }
+}
+
