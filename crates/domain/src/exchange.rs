@@ -78,6 +78,8 @@ pub enum Status {
     Submitted,
     Received,
     Answered,
+    /// A draft the sending side decided not to send (a suggestion dismissed, with its reason).
+    Withdrawn,
 }
 
 impl Status {
@@ -87,11 +89,14 @@ impl Status {
             Status::Submitted => "submitted",
             Status::Received => "received",
             Status::Answered => "answered",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::Draft, Status::Submitted, Status::Received, Status::Answered].into_iter().find(|x| x.as_str() == s)
+        [Status::Draft, Status::Submitted, Status::Received, Status::Answered, Status::Withdrawn]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -393,6 +398,26 @@ pub fn rank(units: &[(String, Counts)], previous_bottom: &[String]) -> Vec<Ranke
             }
         })
         .collect()
+}
+
+/// A notification the residence owes the origin because of a new section entry (seed 004 part
+/// 4): `(reason, category, the event's date)`; `None` when the entry is nothing to notify.
+pub fn suggestion_for(
+    section: crate::sections::Section,
+    entry: &crate::sections::Entry,
+) -> Option<(&'static str, &'static str, NaiveDate)> {
+    use crate::sections::{Section, Value};
+    let date = |name: &str| entry.get(name).and_then(Value::as_date);
+    let text = |name: &str| entry.get(name).map(Value::display).unwrap_or_default();
+    match section {
+        Section::Children => Some(("birth", "births", date("birth_date")?)),
+        Section::Pregnancies => Some(("pregnancy", "pregnancy", date("detected_on")?)),
+        Section::Checks if ["iud", "pregnancy", "prenatal", "postnatal"].contains(&text("kind").as_str()) => {
+            Some(("pregnancy_check", "checks", date("done_on")?))
+        }
+        Section::Services if text("kind") == "surgery" => Some(("surgery", "surgery", date("started_on")?)),
+        _ => None,
+    }
 }
 
 /// The county an area or unit code lies in (its first six digits), when it lies in one.

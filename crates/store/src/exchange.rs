@@ -82,6 +82,11 @@ pub struct NewItem {
 /// What submitting fixes: the terms the rules give the item on its submission day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
+    /// The person as sent (the record may have been completed since the draft was made).
+    pub person_name: String,
+    pub person_id_number: Option<String>,
+    pub origin_area: String,
+    pub origin_address: String,
     pub urgency: String,
     pub answer_required: bool,
     pub cycle: String,
@@ -248,7 +253,10 @@ fn item_where(f: &ItemFilter) -> (String, Vec<String>) {
         clauses.push(format!("cycle = {a}"));
     }
     match f.overdue {
-        Some(true) => clauses.push("((overdue_at IS NOT NULL AND status <> 'answered') OR (send_overdue_at IS NOT NULL AND status = 'draft'))".to_owned()),
+        Some(true) => clauses.push(
+            "((overdue_at IS NOT NULL AND status <> 'answered') OR (send_overdue_at IS NOT NULL AND status = 'draft'))"
+                .to_owned(),
+        ),
         Some(false) => clauses.push("overdue_at IS NULL AND send_overdue_at IS NULL".to_owned()),
         None => {}
     }
@@ -265,7 +273,8 @@ macro_rules! submit_sql {
         let s: &Submission = $s;
         sqlx::query(
             "UPDATE exchange_items SET status = 'submitted', submitted_at = $1, urgency = $2, answer_required = $3, \
-             cycle = $4, receipt_due_on = $5, due_on = $6, calendar_assumed = $7 WHERE id = $8 AND status = 'draft'",
+             cycle = $4, receipt_due_on = $5, due_on = $6, calendar_assumed = $7, person_name = $9, \
+             person_id_number = $10, origin_area = $11, origin_address = $12 WHERE id = $8 AND status = 'draft'",
         )
         .bind($now)
         .bind(&s.urgency)
@@ -275,6 +284,10 @@ macro_rules! submit_sql {
         .bind(s.due_on)
         .bind(s.calendar_assumed)
         .bind($id)
+        .bind(&s.person_name)
+        .bind(&s.person_id_number)
+        .bind(&s.origin_area)
+        .bind(&s.origin_address)
         .execute(&mut *$tx)
         .await
         .map(|r| r.rows_affected())
@@ -289,9 +302,9 @@ impl Store {
     /// year arrives and the administrator's changes to a known year stay.
     pub async fn seed_calendar(&self, days: &[CalendarDay], now: DateTime<Utc>) -> StoreResult<u64> {
         let known: Vec<NaiveDate> = on_pool!(self, pool => sqlx::query_scalar("SELECT day FROM calendar_days")
-            .fetch_all(pool).await).context("reading the calendar")?;
-        let known_years: std::collections::BTreeSet<i32> =
-            known.iter().map(|d| chrono::Datelike::year(d)).collect();
+            .fetch_all(pool).await)
+        .context("reading the calendar")?;
+        let known_years: std::collections::BTreeSet<i32> = known.iter().map(|d| chrono::Datelike::year(d)).collect();
         let fresh: Vec<&CalendarDay> =
             days.iter().filter(|d| !known_years.contains(&chrono::Datelike::year(&d.date))).collect();
         if fresh.is_empty() {
@@ -316,7 +329,8 @@ impl Store {
     pub async fn calendar_days(&self) -> StoreResult<Vec<CalendarDay>> {
         let rows: Vec<(NaiveDate, String, String)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT day, kind, holiday FROM calendar_days ORDER BY day",
-        ).fetch_all(pool).await).context("reading the calendar")?;
+        ).fetch_all(pool).await)
+        .context("reading the calendar")?;
         rows.into_iter()
             .map(|(date, kind, holiday)| {
                 let kind = DayKind::parse(&kind)
@@ -403,7 +417,8 @@ impl Store {
 
     pub async fn item(&self, id: i64) -> StoreResult<Option<Item>> {
         let sql = format!("SELECT {ITEM_COLUMNS} FROM exchange_items WHERE id = $1");
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await).context("loading an exchange item")
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+            .context("loading an exchange item")
     }
 
     /// A page of items: overdue first, then urgent, then by last day, then newest.
@@ -512,6 +527,30 @@ impl Store {
         })
     }
 
+    /// Withdraws a draft (a suggestion the operator decided not to send), with the reason. False
+    /// when it is not a draft (any more).
+    pub async fn withdraw_item(
+        &self,
+        id: i64,
+        reason: &str,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a withdrawal")?;
+            let n = sqlx::query("UPDATE exchange_items SET status = 'withdrawn' WHERE id = $1 AND status = 'draft'")
+                .bind(id).execute(&mut *tx).await.context("withdrawing an item")?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            add_event!(tx, timeline(id, now, actor, "withdrawn", reason));
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a withdrawal")?;
+            Ok(true)
+        })
+    }
+
     /// Adds a timeline row that changes no state (a reminder, facts supplied), with its audit
     /// entry and the notifications it sends.
     #[expect(clippy::too_many_arguments, reason = "the row, its notifications and its audit")]
@@ -575,13 +614,15 @@ impl Store {
     pub async fn last_job_run(&self, job: &str) -> StoreResult<Option<DateTime<Utc>>> {
         on_pool!(self, pool => sqlx::query_scalar(
             "SELECT at FROM job_runs WHERE job = $1 AND outcome = 'done' ORDER BY id DESC LIMIT 1",
-        ).bind(job).fetch_optional(pool).await).context("reading the last job run")
+        ).bind(job).fetch_optional(pool).await)
+        .context("reading the last job run")
     }
 
     /// Records a run that did nothing, and why.
     pub async fn record_job_refusal(&self, job: &str, at: DateTime<Utc>, why: &str) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query("INSERT INTO job_runs (job, at, outcome, marked) VALUES ($1, $2, $3, 0)")
-            .bind(job).bind(at).bind(why).execute(pool).await.map(|_| ())).context("recording a refused job run")
+            .bind(job).bind(at).bind(why).execute(pool).await.map(|_| ()))
+        .context("recording a refused job run")
     }
 
     /// Counts of one cycle per unit: `(sent per sending county, incoming/received/answered per
@@ -589,7 +630,8 @@ impl Store {
     pub async fn cycle_counts(&self, cycle: &str, close: DateTime<Utc>) -> StoreResult<Vec<(String, Counts)>> {
         let sent: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT from_unit, COUNT(*) FROM exchange_items WHERE cycle = $1 GROUP BY from_unit",
-        ).bind(cycle).fetch_all(pool).await).context("counting items sent")?;
+        ).bind(cycle).fetch_all(pool).await)
+        .context("counting items sent")?;
         let incoming: Vec<(String, i64, i64, i64, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT to_unit, COUNT(*), \
                SUM(CASE WHEN received_at <= $2 THEN 1 ELSE 0 END), \
@@ -597,7 +639,8 @@ impl Store {
                SUM(CASE WHEN answered_at <= $2 AND answer_required THEN 1 ELSE 0 END), \
                SUM(CASE WHEN answered_at <= $2 AND answer_required AND answered_on_time THEN 1 ELSE 0 END) \
              FROM exchange_items WHERE cycle = $1 GROUP BY to_unit",
-        ).bind(cycle).bind(close).fetch_all(pool).await).context("counting items received")?;
+        ).bind(cycle).bind(close).fetch_all(pool).await)
+        .context("counting items received")?;
         let mut out: std::collections::BTreeMap<String, Counts> = std::collections::BTreeMap::new();
         for (unit, n) in sent {
             out.entry(unit).or_default().sent = n as u64;
@@ -621,7 +664,8 @@ impl Store {
             "SELECT id, item_id, channel, recipient, recipient_name, unit, message, state, attempts, next_attempt_at, \
              last_error, created_at, sent_at FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at, id LIMIT $2",
-        ).bind(now).bind(limit).fetch_all(pool).await).context("reading due notifications")
+        ).bind(now).bind(limit).fetch_all(pool).await)
+        .context("reading due notifications")
     }
 
     /// Records the outcome of one delivery attempt: sent, retry at `retry_at`, or failed for good.
@@ -629,14 +673,15 @@ impl Store {
         &self,
         id: i64,
         now: DateTime<Utc>,
+        channel: &str,
         outcome: Result<(), (&str, Option<DateTime<Utc>>)>,
     ) -> StoreResult<()> {
         on_pool!(self, pool => {
             let q = match outcome {
                 Ok(()) => sqlx::query(
-                    "UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = NULL \
-                     WHERE id = $2 AND state = 'pending'",
-                ).bind(now).bind(id),
+                    "UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = NULL, \
+                     channel = $3 WHERE id = $2 AND state = 'pending'",
+                ).bind(now).bind(id).bind(channel.to_owned()),
                 Err((error, Some(retry_at))) => sqlx::query(
                     "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 \
                      WHERE id = $3 AND state = 'pending'",
@@ -652,7 +697,12 @@ impl Store {
     }
 
     /// The notifications of some items (or of all, newest first, when `items` is empty).
-    pub async fn notifications(&self, unit_within: Option<(String, String)>, item: Option<i64>, limit: i64) -> StoreResult<Vec<Notification>> {
+    pub async fn notifications(
+        &self,
+        unit_within: Option<(String, String)>,
+        item: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>> {
         let mut sql = "SELECT n.id, n.item_id, n.channel, n.recipient, n.recipient_name, n.unit, n.message, n.state, \
              n.attempts, n.next_attempt_at, n.last_error, n.created_at, n.sent_at FROM notifications n \
              LEFT JOIN exchange_items i ON i.id = n.item_id WHERE TRUE"
@@ -678,3 +728,32 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The exchange operators of a county (active accounts holding the role at that unit), as
+    /// (username, display name): the responsible persons an urgent item notifies.
+    pub async fn county_operators(&self, unit: &str) -> StoreResult<Vec<(String, String)>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT a.username, a.display_name FROM accounts a JOIN account_roles r ON r.account_id = a.id \
+             WHERE a.org_code = $1 AND r.role = 'county_operator' AND NOT a.disabled ORDER BY a.username",
+        ).bind(unit).fetch_all(pool).await)
+        .context("finding a county's operators")
+    }
+
+    /// The names of some org units, by code (unknown codes are left out).
+    pub async fn org_names(&self, codes: &[String]) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        if codes.is_empty() {
+            return Ok(Default::default());
+        }
+        let list: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT code, name FROM org_units WHERE code IN ({})", list.join(", "));
+        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in codes {
+                q = q.bind(c);
+            }
+            q.fetch_all(pool).await
+        })
+        .context("reading org unit names")?;
+        Ok(rows.into_iter().collect())
+    }
+}

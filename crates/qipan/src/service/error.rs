@@ -2,8 +2,8 @@
 //!
 //! The rule: input a user can correct is `Invalid` (naming the field and the rule, both as
 //! catalogue keys) or `NotFound`; a broken import file is `Import` (naming file and line);
-//! `Unauthenticated`/`LoginFailed` → 401, `Forbidden` → 403 (the guard has audited it), `Stale`
-//! and `Duplicate` → 409; everything else is `Store`, an internal failure that the web layer
+//! `Unauthenticated`/`LoginFailed` → 401, `Forbidden` → 403 (the guard has audited it), `Stale`,
+//! `Duplicate` and `Conflict` → 409; everything else is `Store`, an internal failure that the web layer
 //! logs with its cause and answers with a generic message.
 
 use domain::divisions::DivisionError;
@@ -40,6 +40,10 @@ pub enum ServiceError {
     /// The value is already taken (a username): `field` is a catalogue key.
     #[error("{field} `{value}` is taken")]
     Duplicate { field: &'static str, value: String },
+    /// The thing is not in a state that allows this (an item answered twice): `rule` is the
+    /// catalogue key of the reason.
+    #[error("conflict: {rule}")]
+    Conflict { rule: &'static str },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -8,12 +8,14 @@ mod audit;
 mod auth;
 mod codes;
 mod error;
+pub mod exchange;
 mod import;
 mod orgs;
 mod persons;
 mod quality;
 pub mod secrets;
 mod sections;
+pub mod sms;
 
 pub mod orgs_limits {
     //! Paging and search limits, shared with the API description.
@@ -50,6 +52,12 @@ impl App {
             tracing::info!(applied, engine = store.engine().as_str(), "applied database migrations");
         }
         store.seed_codes(clock.now()).await?;
+        let calendar = domain::calendar::WorkCalendar::parse_csv(domain::calendar::SHIPPED_CSV)
+            .expect("the shipped calendar parses (a unit test checks it)");
+        let added = store.seed_calendar(&calendar, clock.now()).await?;
+        if added > 0 {
+            tracing::info!(added, "added the announced holidays of new years to the working-day calendar");
+        }
         let filled = store.fill_org_pinyin().await?;
         if filled > 0 {
             tracing::info!(filled, "indexed the pinyin of org unit names");

@@ -167,6 +167,12 @@ impl App {
             }
         };
         self.classify_logged(id).await;
+        // A woman without a valid certificate who moved in: the origin is told (seed 004 part 4 ⑤).
+        if let Some(p) = self.store.person(id).await?
+            && p.key_reasons.split(',').any(|r| r == "key.no_certificate")
+        {
+            self.suggest_logged(id, "no_certificate", "basic", self.clock.today()).await;
+        }
         Ok(id)
     }
 

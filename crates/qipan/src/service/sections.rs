@@ -47,6 +47,9 @@ impl App {
             .add_entry(section, person_id, &entry, &actor.name, self.clock.now(), &changes.to_string(), &audit)
             .await?;
         self.classify_logged(person_id).await;
+        if let Some((reason, category, event_on)) = domain::exchange::suggestion_for(section, &entry) {
+            self.suggest_logged(person_id, reason, category, event_on).await;
+        }
         Ok(id)
     }
 
@@ -138,6 +141,28 @@ impl App {
         .await;
         if let Err(e) = result {
             tracing::error!(error = %e, person_id, "cannot classify a key person");
+        }
+    }
+
+    /// Queues a suggested notification after a write that has committed: a failure is logged
+    /// (the operator can still create the notification by hand), never reported as a failure of
+    /// the write that succeeded.
+    pub(super) async fn suggest_logged(
+        &self,
+        person_id: i64,
+        reason: &'static str,
+        category: &'static str,
+        event_on: NaiveDate,
+    ) {
+        let result = async {
+            if let Some(p) = self.store.person(person_id).await? {
+                self.suggest_notification(&p, reason, category, event_on).await?;
+            }
+            Ok::<_, ServiceError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, person_id, reason, "cannot queue a suggested notification");
         }
     }
 

@@ -64,6 +64,7 @@ fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, Stri
             t.fmt("error.duplicate", &[("field", t.get(field)), ("value", value)]),
             Some(*field),
         ),
+        ServiceError::Conflict { rule } => (StatusCode::CONFLICT, "conflict", t.get(rule).to_owned(), None),
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "internal error");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal", t.get("error.internal").to_owned(), None)

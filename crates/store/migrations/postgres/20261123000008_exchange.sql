@@ -15,7 +15,7 @@ CREATE TABLE exchange_items (
     categories       TEXT NOT NULL,
     reason           TEXT,
     urgency          TEXT NOT NULL CHECK (urgency IN ('urgent', 'normal')),
-    status           TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'received', 'answered')),
+    status           TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'received', 'answered', 'withdrawn')),
     person_id        BIGINT NOT NULL REFERENCES persons (id),
     person_name      TEXT NOT NULL,
     person_id_number TEXT,

@@ -1,0 +1,907 @@
+//! Information exchange (信息交换, DESIGN §6): the county operators of residence and origin send
+//! each other verification requests, notifications and service information about a person, and
+//! answer them against deadlines. Townships and villages see the items about their people and
+//! supply facts; only a county operator sends, receives and answers.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use domain::OrgCode;
+use domain::authz::Capability;
+use domain::calendar::{CalendarDay, DayKind, WorkCalendar};
+use domain::clock::china_standard_time;
+use domain::exchange::{
+    self, CATEGORIES, Counts, Cycle, Identity, Kind, NOTIFICATION_REASONS, Quarter, Ranked, Rates, Status, Subject,
+};
+use serde_json::json;
+use store::{
+    Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Page, Submission,
+};
+
+use super::sms::{Gateway, retry_at};
+use super::{Actor, App, Listing, ServiceError, ServiceResult};
+
+pub const MAX_REMARKS_CHARS: usize = 500;
+/// The job that marks overdue items.
+pub const OVERDUE_JOB: &str = "overdue";
+/// The origin's search order (seed 004 §7.3.6): its own records, manual ledgers, police data.
+pub const SEARCH_STEPS: [&str; 3] = ["own_records", "manual_ledger", "police"];
+
+/// A request to create an item (the API's JSON and the form's fields).
+#[derive(Debug, Clone, Default)]
+pub struct ItemRequest {
+    pub kind: String,
+    pub person_id: i64,
+    pub categories: Vec<String>,
+    pub reason: Option<String>,
+    pub remarks: String,
+    pub submit: bool,
+}
+
+/// An answer as given.
+#[derive(Debug, Clone, Default)]
+pub struct AnswerRequest {
+    pub found: bool,
+    pub remarks: String,
+    pub search_steps: Vec<String>,
+    /// Category → `confirmed`, `differs` or `unknown`.
+    pub facts: BTreeMap<String, String>,
+}
+
+/// Which side of an item the actor stands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sides {
+    /// Sees it from the sending side (its person is managed in the actor's scope).
+    pub sender: bool,
+    /// Sees it from the receiving side.
+    pub receiver: bool,
+    /// May send it (an operator of the sending county).
+    pub sends: bool,
+    /// May receive and answer it (an operator of the receiving county).
+    pub answers: bool,
+}
+
+/// An item as the actor may see it.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    pub item: Item,
+    pub events: Vec<ItemEvent>,
+    pub notifications: Vec<Notification>,
+    pub sides: Sides,
+    pub overdue: bool,
+    pub from_name: String,
+    pub to_name: String,
+}
+
+impl ItemView {
+    /// The status as the API names it: `overdue` while an overdue item waits.
+    pub fn status_label(&self) -> &str {
+        status_label(&self.item)
+    }
+}
+
+/// `overdue` for an item marked overdue and not answered (or a draft past its sending limit).
+pub fn status_label(item: &Item) -> &str {
+    let waiting = item.status != Status::Answered.as_str();
+    if (item.overdue_at.is_some() && waiting) || (item.send_overdue_at.is_some() && item.status == "draft") {
+        "overdue"
+    } else {
+        &item.status
+    }
+}
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Box {
+    /// Items sent to the actor's area.
+    #[default]
+    Inbox,
+    /// Items from the actor's area, drafts and suggestions included.
+    Outbox,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    pub mailbox: Box,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub cycle: Option<String>,
+    pub overdue: Option<bool>,
+    pub person_id: Option<i64>,
+    pub page: Page,
+}
+
+/// One unit's figures in one cycle.
+#[derive(Debug, Clone)]
+pub struct CycleStats {
+    pub unit: OrgCode,
+    pub unit_name: String,
+    pub cycle: Cycle,
+    pub counts: Counts,
+    pub rates: Rates,
+    /// Whether the cycle has closed (the 27th has passed); before, the figures are live.
+    pub closed: bool,
+    pub meets_target: bool,
+}
+
+/// A quarter's ranking of a province's counties.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub province: OrgCode,
+    pub quarter: Quarter,
+    pub rows: Vec<(Ranked, String)>,
+}
+
+/// What a run of the overdue job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Marked(u64),
+    /// The clock stands before the last run: nothing was marked.
+    ClockBehind {
+        last_run: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+}
+
+/// What a round of the notification dispatcher did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Dispatched {
+    pub sent: u64,
+    pub retrying: u64,
+    pub failed: u64,
+}
+
+fn conflict(rule: &'static str) -> ServiceError {
+    ServiceError::Conflict { rule }
+}
+
+fn county(code: &str) -> Option<OrgCode> {
+    exchange::county_of(code).and_then(|c| OrgCode::parse(c).ok())
+}
+
+/// The instant a China date ends (24:00 China time).
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    let next = date.succ_opt().unwrap_or(date);
+    china_standard_time()
+        .from_local_datetime(&next.and_time(NaiveTime::MIN))
+        .single()
+        .expect("China time has no gaps")
+        .with_timezone(&Utc)
+        - Duration::microseconds(1)
+}
+
+impl App {
+    /// The working-day calendar in force.
+    pub async fn work_calendar(&self) -> ServiceResult<WorkCalendar> {
+        let days = self.store.calendar_days().await?;
+        Ok(WorkCalendar::new(days.into_iter().map(|d| (d.date, d.kind))))
+    }
+
+    /// The announced days, for the administrator's page.
+    pub async fn calendar_days(&self, actor: &Actor) -> ServiceResult<Vec<CalendarDay>> {
+        self.guard_any(actor, &[Capability::OrgAdmin, Capability::ExchangeAnswer, Capability::Supervise]).await?;
+        Ok(self.store.calendar_days().await?)
+    }
+
+    /// Sets one day (`kind` off/workday) or clears it (`kind` empty): system administrators.
+    pub async fn set_calendar_day(&self, actor: &Actor, date: &str, kind: &str, holiday: &str) -> ServiceResult<()> {
+        self.guard(actor, Capability::OrgAdmin).await?;
+        let day = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+            .map_err(|_| ServiceError::invalid("field.calendar_date", "rule.date", date))?;
+        let holiday = holiday.trim();
+        if holiday.chars().count() > 40 {
+            return Err(ServiceError::invalid("field.calendar_holiday", "rule.too_long", holiday));
+        }
+        let kind = match kind.trim() {
+            "" => None,
+            k => Some(
+                DayKind::parse(k)
+                    .ok_or_else(|| ServiceError::invalid("field.calendar_kind", "rule.code_unknown", k))?,
+            ),
+        };
+        let detail = json!({"date": day.to_string(), "kind": kind.map(DayKind::as_str), "holiday": holiday});
+        let audit = self.audit_draft(actor, "calendar.set", Some(&actor.org), Some(day.to_string()), detail);
+        let now = self.clock.now();
+        self.store.set_calendar_day(day, kind.map(|k| (k, holiday)), &actor.name, now, &audit).await?;
+        Ok(())
+    }
+
+    fn event_actor(actor: &Actor) -> EventActor {
+        EventActor { name: actor.display_name.clone(), unit: actor.org.to_string() }
+    }
+
+    /// Where the actor stands towards an item.
+    fn sides(&self, actor: &Actor, item: &Item) -> Sides {
+        let within = |path: &str| match actor.subtree() {
+            None => true,
+            Some((lo, hi)) => path >= lo.as_str() && path < hi.as_str(),
+        };
+        let manages = |code: &str| OrgCode::parse(code).is_ok_and(|c| actor.manages(&c));
+        let reads = actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer);
+        let operator = actor.can(Capability::ExchangeAnswer);
+        let sender = reads && (within(&item.from_path) || manages(&item.from_unit));
+        // Drafts are the sending side's business until they are sent.
+        let receiver = reads
+            && !["draft", "withdrawn"].contains(&item.status.as_str())
+            && (within(&item.to_path) || manages(&item.to_unit));
+        Sides {
+            sender,
+            receiver,
+            sends: operator && manages(&item.from_unit),
+            answers: operator && receiver && manages(&item.to_unit),
+        }
+    }
+
+    /// Loads an item the actor may see; otherwise audits the attempt and answers "not found".
+    async fn visible_item(&self, actor: &Actor, id: i64) -> ServiceResult<(Item, Sides)> {
+        self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::PersonRead]).await?;
+        let not_found = || ServiceError::NotFound { what: "thing.exchange_item", key: id.to_string() };
+        let item = self.store.item(id).await?.ok_or_else(not_found)?;
+        let sides = self.sides(actor, &item);
+        if !sides.sender && !sides.receiver {
+            let detail = json!({"on": item.to_unit, "from": item.from_unit});
+            self.audit(actor, "access.denied", Some(&actor.org), Some(format!("exchange:{id}")), detail).await?;
+            return Err(not_found());
+        }
+        Ok((item, sides))
+    }
+
+    async fn view_of(&self, item: Item, sides: Sides) -> ServiceResult<ItemView> {
+        let events = self.store.item_events(item.id).await?;
+        let notifications = self.store.notifications(None, Some(item.id), 50).await?;
+        let names = self.store.org_names(&[item.from_unit.clone(), item.to_unit.clone()]).await?;
+        let overdue = status_label(&item) == "overdue";
+        Ok(ItemView {
+            from_name: names.get(&item.from_unit).cloned().unwrap_or_default(),
+            to_name: names.get(&item.to_unit).cloned().unwrap_or_default(),
+            item,
+            events,
+            notifications,
+            sides,
+            overdue,
+        })
+    }
+
+    /// Reads an item (audited, since it carries a full ID number).
+    pub async fn exchange_item(&self, actor: &Actor, id: i64) -> ServiceResult<ItemView> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        let org = OrgCode::parse(if sides.receiver { &item.to_unit } else { &item.from_unit }).ok();
+        self.audit(actor, "exchange.view", org.as_ref(), Some(format!("exchange:{id}")), json!({})).await?;
+        self.view_of(item, sides).await
+    }
+
+    /// Opens an item in the inbox: an operator of the receiving county receives it by opening it
+    /// (seed 004: 接收), time-stamped; everyone else only reads.
+    pub async fn open_exchange_item(&self, actor: &Actor, id: i64) -> ServiceResult<ItemView> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        if sides.answers && item.status == Status::Submitted.as_str() {
+            self.receive_exchange_item(actor, id).await?;
+        }
+        self.exchange_item(actor, id).await
+    }
+
+    /// Creates an item about a person managed in the actor's county, as a draft or submitted.
+    pub async fn create_exchange_item(&self, actor: &Actor, req: &ItemRequest) -> ServiceResult<i64> {
+        self.guard(actor, Capability::ExchangeAnswer).await?;
+        let kind = Kind::parse(&req.kind)
+            .ok_or_else(|| ServiceError::invalid("field.kind", "rule.code_unknown", &req.kind))?;
+        let person = self
+            .store
+            .person(req.person_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound { what: "thing.record", key: req.person_id.to_string() })?;
+        let managing = OrgCode::parse(&person.managing_unit)
+            .map_err(|e| store::StoreError::Corrupt { what: "managing unit", detail: e.to_string() })?;
+        self.guard_record(actor, Capability::PersonWrite, &managing, None, &person.id.to_string()).await?;
+        if person.status != "active" {
+            return Err(conflict("exchange.error.record_ended"));
+        }
+        let mut categories: Vec<String> =
+            req.categories.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+        categories.dedup();
+        if let Some(bad) = categories.iter().find(|c| !CATEGORIES.contains(&c.as_str())) {
+            return Err(ServiceError::invalid("field.categories", "exchange.rule.category_unknown", bad));
+        }
+        let reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        if let Some(r) = reason
+            && !NOTIFICATION_REASONS.contains(&r)
+        {
+            return Err(ServiceError::invalid("field.reason", "rule.code_unknown", r));
+        }
+        let remarks = req.remarks.trim();
+        if remarks.chars().count() > MAX_REMARKS_CHARS {
+            return Err(ServiceError::invalid("field.remarks", "rule.too_long", remarks));
+        }
+        // The other side: the origin for a person who moved in, the residence for one who moved out.
+        let (other_area, other_address) = if person.direction == "in" {
+            (&person.hukou_area, &person.hukou_address)
+        } else {
+            (&person.residence_area, &person.residence_address)
+        };
+        let from_unit = county(&person.managing_unit).ok_or_else(|| {
+            ServiceError::invalid("field.managing_unit", "exchange.rule.no_county", &person.managing_unit)
+        })?;
+        let to_unit = county(other_area)
+            .ok_or_else(|| ServiceError::invalid("field.hukou_area", "exchange.rule.no_county", other_area))?;
+        if from_unit == to_unit {
+            return Err(ServiceError::invalid("field.hukou_area", "exchange.rule.same_county", other_area));
+        }
+        if self.store.org_unit(&to_unit).await?.is_none() {
+            return Err(ServiceError::invalid(
+                "field.hukou_area",
+                "exchange.rule.county_not_on_board",
+                to_unit.as_str(),
+            ));
+        }
+        if !actor.manages(&from_unit) {
+            // A county operator below the county (a misconfigured account) cannot speak for it.
+            return Err(ServiceError::Forbidden { capability: Capability::ExchangeAnswer.as_str() });
+        }
+        let to_path = OrgCode::parse(other_area)
+            .map(|c| c.path().as_str().to_owned())
+            .unwrap_or_else(|_| to_unit.path().as_str().to_owned());
+        let subject = subject_of(&person);
+        let new = NewItem {
+            kind: kind.as_str().to_owned(),
+            categories: categories.join(","),
+            reason: reason.map(str::to_owned),
+            urgency: exchange::urgency(kind, subject).as_str().to_owned(),
+            person_id: person.id,
+            person_name: person.name.clone(),
+            person_id_number: person.id_number.clone(),
+            origin_area: other_area.clone(),
+            origin_address: other_address.clone(),
+            from_unit: from_unit.to_string(),
+            from_path: managing.path().as_str().to_owned(),
+            to_unit: to_unit.to_string(),
+            to_path,
+            remarks: remarks.to_owned(),
+            source: "manual".to_owned(),
+            event_on: None,
+            send_due_on: None,
+            answer_required: kind != Kind::ServiceInfo || categories.iter().any(|c| c == "births"),
+        };
+        let now = self.clock.now();
+        let detail = json!({"kind": new.kind, "person": person.id, "to": new.to_unit, "submit": req.submit});
+        let audit =
+            self.audit_draft(actor, "exchange.create", Some(&from_unit), Some(format!("person:{}", person.id)), detail);
+        let who = Self::event_actor(actor);
+        if req.submit {
+            let (submission, notifications) = self.submission_of(&new, &categories).await?;
+            Ok(self.store.insert_item(&new, &who, now, Some((&submission, &notifications)), Some(&audit)).await?)
+        } else {
+            Ok(self.store.insert_item(&new, &who, now, None, Some(&audit)).await?)
+        }
+    }
+
+    /// Checks that an item may be sent and works out its terms and the messages to send.
+    async fn submission_of(
+        &self,
+        item: &NewItem,
+        categories: &[String],
+    ) -> ServiceResult<(Submission, Vec<NewNotification>)> {
+        let identity = Identity {
+            name: &item.person_name,
+            id_number: item.person_id_number.as_deref(),
+            origin_area: &item.origin_area,
+        };
+        if let Some((field, rule)) = exchange::send_blockers(&identity, categories).into_iter().next() {
+            let field = match field {
+                "name" => "field.name",
+                "id_number" => "field.id_number",
+                "hukou_area" => "field.hukou_area",
+                _ => "field.categories",
+            };
+            return Err(ServiceError::invalid(field, rule, &item.person_name));
+        }
+        let kind = Kind::parse(&item.kind).expect("stored kinds parse");
+        let today = self.clock.today();
+        let cal = self.work_calendar().await?;
+        let subject = match self.store.person(item.person_id).await? {
+            Some(p) => subject_of(&p),
+            None => Subject::default(),
+        };
+        let terms = exchange::terms(kind, categories, subject, today, &cal);
+        let due = terms.answer_due.unwrap_or(terms.receipt_due);
+        let submission = Submission {
+            person_name: item.person_name.clone(),
+            person_id_number: item.person_id_number.clone(),
+            origin_area: item.origin_area.clone(),
+            origin_address: item.origin_address.clone(),
+            urgency: terms.urgency.as_str().to_owned(),
+            answer_required: terms.answer_required,
+            cycle: Cycle::of_submission(today).to_string(),
+            receipt_due_on: terms.receipt_due.last_day,
+            due_on: due.last_day,
+            calendar_assumed: terms.receipt_due.assumed || due.assumed,
+        };
+        let notifications = if terms.urgency == exchange::Urgency::Urgent {
+            let text = format!(
+                "【棋盘】紧急协查：{}（{}）等待贵县反馈，截止 {}。请登录处理。",
+                item.person_name, item.from_unit, due.last_day
+            );
+            self.messages_to(&item.to_unit, &text).await?
+        } else {
+            Vec::new()
+        };
+        Ok((submission, notifications))
+    }
+
+    /// Messages to every operator of a county (or to the county's duty desk when it has none).
+    async fn messages_to(&self, unit: &str, text: &str) -> ServiceResult<Vec<NewNotification>> {
+        let operators = self.store.county_operators(unit).await?;
+        let recipients = if operators.is_empty() { vec![(unit.to_owned(), String::new())] } else { operators };
+        Ok(recipients
+            .into_iter()
+            .map(|(recipient, recipient_name)| NewNotification {
+                channel: "sms".to_owned(),
+                recipient,
+                recipient_name,
+                unit: unit.to_owned(),
+                message: text.to_owned(),
+            })
+            .collect())
+    }
+
+    /// Sends a draft (a suggestion reviewed, or a draft saved earlier).
+    pub async fn submit_exchange_item(&self, actor: &Actor, id: i64) -> ServiceResult<()> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        self.guard(actor, Capability::ExchangeAnswer).await?;
+        if !sides.sends {
+            return Err(conflict("exchange.error.sender_only"));
+        }
+        if item.status != Status::Draft.as_str() {
+            return Err(conflict("exchange.error.already_sent"));
+        }
+        let mut new = new_item_of(&item);
+        if let Some(p) = self.store.person(item.person_id).await? {
+            if p.status != "active" {
+                return Err(conflict("exchange.error.record_ended"));
+            }
+            new.person_name = p.name.clone();
+            new.person_id_number = p.id_number.clone();
+            let (area, address) = if p.direction == "in" {
+                (p.hukou_area, p.hukou_address)
+            } else {
+                (p.residence_area, p.residence_address)
+            };
+            if county(&area).is_some_and(|c| c.as_str() == item.to_unit) {
+                new.origin_area = area;
+                new.origin_address = address;
+            }
+        }
+        let categories: Vec<String> = item.categories.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+        let (submission, notifications) = self.submission_of(&new, &categories).await?;
+        let unit = OrgCode::parse(&item.from_unit).ok();
+        let audit =
+            self.audit_draft(actor, "exchange.submit", unit.as_ref(), Some(format!("exchange:{id}")), json!({}));
+        let now = self.clock.now();
+        if !self.store.submit_item(id, &submission, &Self::event_actor(actor), now, &notifications, &audit).await? {
+            return Err(conflict("exchange.error.already_sent"));
+        }
+        Ok(())
+    }
+
+    /// Withdraws a draft that will not be sent; the reason is required and kept on the timeline.
+    pub async fn withdraw_exchange_item(&self, actor: &Actor, id: i64, reason: &str) -> ServiceResult<()> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        self.guard(actor, Capability::ExchangeAnswer).await?;
+        if !sides.sends {
+            return Err(conflict("exchange.error.sender_only"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ServiceError::invalid("field.note", "rule.required", ""));
+        }
+        if reason.chars().count() > MAX_REMARKS_CHARS {
+            return Err(ServiceError::invalid("field.note", "rule.too_long", reason));
+        }
+        if item.status != Status::Draft.as_str() {
+            return Err(conflict("exchange.error.already_sent"));
+        }
+        let unit = OrgCode::parse(&item.from_unit).ok();
+        let audit = self.audit_draft(
+            actor,
+            "exchange.withdraw",
+            unit.as_ref(),
+            Some(format!("exchange:{id}")),
+            json!({"reason": reason}),
+        );
+        if !self.store.withdraw_item(id, reason, &Self::event_actor(actor), self.clock.now(), &audit).await? {
+            return Err(conflict("exchange.error.already_sent"));
+        }
+        Ok(())
+    }
+
+    /// Receives a submitted item (idempotent: an item already received stays as it is).
+    pub async fn receive_exchange_item(&self, actor: &Actor, id: i64) -> ServiceResult<()> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        self.guard(actor, Capability::ExchangeAnswer).await?;
+        if !sides.answers {
+            return Err(conflict("exchange.error.receiver_only"));
+        }
+        match item.status.as_str() {
+            "draft" | "withdrawn" => return Err(conflict("exchange.error.not_submitted")),
+            "received" | "answered" => return Ok(()),
+            _ => {}
+        }
+        let today = self.clock.today();
+        let answer_due = if item.kind == Kind::Notification.as_str() {
+            let d = exchange::review_due(today, &self.work_calendar().await?);
+            Some((d.last_day, d.assumed))
+        } else {
+            None
+        };
+        let unit = OrgCode::parse(&item.to_unit).ok();
+        let audit =
+            self.audit_draft(actor, "exchange.receive", unit.as_ref(), Some(format!("exchange:{id}")), json!({}));
+        self.store.receive_item(id, answer_due, &Self::event_actor(actor), self.clock.now(), &audit).await?;
+        Ok(())
+    }
+
+    /// Answers an item (反馈): found or not; "not found" needs its reason in the remarks.
+    pub async fn answer_exchange_item(&self, actor: &Actor, id: i64, req: &AnswerRequest) -> ServiceResult<()> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        self.guard(actor, Capability::ExchangeAnswer).await?;
+        if !sides.answers {
+            return Err(conflict("exchange.error.receiver_only"));
+        }
+        match item.status.as_str() {
+            "draft" | "withdrawn" => return Err(conflict("exchange.error.not_submitted")),
+            "answered" => return Err(conflict("exchange.error.already_answered")),
+            _ => {}
+        }
+        let remarks = req.remarks.trim();
+        if !req.found && remarks.is_empty() {
+            return Err(ServiceError::invalid("field.answer_remarks", "exchange.rule.reason_required", ""));
+        }
+        if remarks.chars().count() > MAX_REMARKS_CHARS {
+            return Err(ServiceError::invalid("field.answer_remarks", "rule.too_long", remarks));
+        }
+        // The steps taken, in the order they must be taken.
+        let steps: Vec<&str> =
+            SEARCH_STEPS.iter().copied().filter(|s| req.search_steps.iter().any(|x| x == s)).collect();
+        if let Some(bad) = req.search_steps.iter().find(|s| !SEARCH_STEPS.contains(&s.as_str())) {
+            return Err(ServiceError::invalid("field.search_steps", "rule.code_unknown", bad));
+        }
+        if steps.is_empty() || SEARCH_STEPS[..steps.len()] != steps[..] {
+            return Err(ServiceError::invalid("field.search_steps", "exchange.rule.search_order", steps.join(",")));
+        }
+        for (category, verdict) in &req.facts {
+            if !CATEGORIES.contains(&category.as_str()) {
+                return Err(ServiceError::invalid("field.facts", "exchange.rule.category_unknown", category));
+            }
+            if !["confirmed", "differs", "unknown"].contains(&verdict.as_str()) {
+                return Err(ServiceError::invalid("field.facts", "rule.code_unknown", verdict));
+            }
+        }
+        if item.status == Status::Submitted.as_str() {
+            self.receive_exchange_item(actor, id).await?;
+        }
+        // Receipt may have set the last day (a notification's review).
+        let item = self.store.item(id).await?.unwrap_or(item);
+        let today = self.clock.today();
+        let on_time = item.due_on.is_none_or(|due| today <= due);
+        let answer = Answer {
+            found: req.found,
+            remarks: remarks.to_owned(),
+            search_steps: steps.join(","),
+            facts: serde_json::to_string(&req.facts).unwrap_or_default(),
+        };
+        let unit = OrgCode::parse(&item.to_unit).ok();
+        let detail = json!({"found": req.found, "on_time": on_time});
+        let audit = self.audit_draft(actor, "exchange.answer", unit.as_ref(), Some(format!("exchange:{id}")), detail);
+        if !self.store.answer_item(id, &answer, on_time, &Self::event_actor(actor), self.clock.now(), &audit).await? {
+            return Err(conflict("exchange.error.already_answered"));
+        }
+        Ok(())
+    }
+
+    /// Adds a reminder (催办) to an overdue item; the receiving county's operators are notified.
+    pub async fn remind_exchange_item(&self, actor: &Actor, id: i64, note: &str) -> ServiceResult<()> {
+        let (item, sides) = self.visible_item(actor, id).await?;
+        let capability = self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::Supervise]).await?;
+        if capability == Capability::ExchangeAnswer && !sides.sends {
+            return Err(conflict("exchange.error.sender_only"));
+        }
+        if ["answered", "draft", "withdrawn"].contains(&item.status.as_str()) {
+            return Err(conflict("exchange.error.not_overdue"));
+        }
+        let overdue = item.overdue_at.is_some() || item.due_on.is_some_and(|d| self.clock.today() > d);
+        if !overdue {
+            return Err(conflict("exchange.error.not_overdue"));
+        }
+        let note = note.trim();
+        if note.chars().count() > MAX_REMARKS_CHARS {
+            return Err(ServiceError::invalid("field.note", "rule.too_long", note));
+        }
+        let text = format!(
+            "【棋盘】催办：关于{}的交换信息已逾期（截止 {}），请尽快处理。",
+            item.person_name,
+            item.due_on.map(|d| d.to_string()).unwrap_or_default()
+        );
+        let notifications = self.messages_to(&item.to_unit, &text).await?;
+        let unit = OrgCode::parse(&item.to_unit).ok();
+        let audit = self.audit_draft(
+            actor,
+            "exchange.remind",
+            unit.as_ref(),
+            Some(format!("exchange:{id}")),
+            json!({"note": note}),
+        );
+        let who = Self::event_actor(actor);
+        self.store.add_item_event(id, "reminded", note, &who, self.clock.now(), &notifications, &audit).await?;
+        Ok(())
+    }
+
+    /// A township or village supplies facts the county operator needs (a timeline row).
+    pub async fn supply_exchange_facts(&self, actor: &Actor, id: i64, note: &str) -> ServiceResult<()> {
+        let (item, _) = self.visible_item(actor, id).await?;
+        self.guard(actor, Capability::PersonWrite).await?;
+        if item.status != "submitted" && item.status != "received" {
+            return Err(conflict("exchange.error.not_waiting"));
+        }
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(ServiceError::invalid("field.note", "rule.required", ""));
+        }
+        if note.chars().count() > 1000 {
+            return Err(ServiceError::invalid("field.note", "rule.too_long", note));
+        }
+        let audit =
+            self.audit_draft(actor, "exchange.facts", Some(&actor.org), Some(format!("exchange:{id}")), json!({}));
+        self.store.add_item_event(id, "facts", note, &Self::event_actor(actor), self.clock.now(), &[], &audit).await?;
+        Ok(())
+    }
+
+    /// The inbox or outbox of the actor's area.
+    pub async fn exchange_items(&self, actor: &Actor, q: &ItemQuery) -> ServiceResult<Listing<Item>> {
+        self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::PersonRead]).await?;
+        let mut filter = ItemFilter {
+            kind: q.kind.clone(),
+            cycle: q.cycle.clone(),
+            overdue: q.overdue,
+            person_id: q.person_id,
+            ..Default::default()
+        };
+        let range = actor.subtree();
+        match q.mailbox {
+            Box::Inbox => {
+                filter.to_within = range;
+                filter.statuses = ["submitted", "received", "answered"].map(str::to_owned).to_vec();
+            }
+            Box::Outbox => filter.from_within = range,
+        }
+        if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
+            let status =
+                Status::parse(s).ok_or_else(|| ServiceError::invalid("field.status", "rule.code_unknown", s))?;
+            if q.mailbox == Box::Inbox && status == Status::Draft {
+                filter.statuses = vec!["none".to_owned()];
+            } else {
+                filter.statuses = vec![status.as_str().to_owned()];
+            }
+        }
+        if let Some(k) = &q.kind
+            && Kind::parse(k).is_none()
+        {
+            return Err(ServiceError::invalid("field.kind", "rule.code_unknown", k));
+        }
+        if let Some(c) = &q.cycle
+            && Cycle::parse(c).is_none()
+        {
+            return Err(ServiceError::invalid("field.cycle", "exchange.rule.cycle_format", c));
+        }
+        let (total, items) = self.store.items(&filter, q.page).await?;
+        Ok(Listing { total: total as u64, items, page: q.page })
+    }
+
+    /// The figures of a unit (a county, or the sum of the counties below a city or province) in
+    /// one cycle, as of the cycle's close (live before it).
+    pub async fn exchange_stats(&self, actor: &Actor, unit: &OrgCode, cycle: Cycle) -> ServiceResult<CycleStats> {
+        self.guard_target(
+            actor,
+            &[Capability::Supervise, Capability::ExchangeAnswer, Capability::PersonRead],
+            unit,
+            "thing.org_unit",
+            unit.to_string(),
+        )
+        .await?;
+        let org = self
+            .store
+            .org_unit(unit)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound { what: "thing.org_unit", key: unit.to_string() })?;
+        let (counts, closed) = self.cycle_counts(cycle).await?;
+        let mut sum = Counts::default();
+        for (county, c) in counts {
+            if county.starts_with(unit.as_str()) || unit.as_str().starts_with(&county) {
+                sum += c;
+            }
+        }
+        Ok(CycleStats {
+            unit: unit.clone(),
+            unit_name: org.name,
+            cycle,
+            rates: sum.rates(),
+            meets_target: sum.meets_feedback_target(),
+            counts: sum,
+            closed,
+        })
+    }
+
+    async fn cycle_counts(&self, cycle: Cycle) -> ServiceResult<(Vec<(String, Counts)>, bool)> {
+        let close = end_of_day(cycle.closes_on());
+        let now = self.clock.now();
+        let closed = now > close;
+        let at = if closed { close } else { now };
+        Ok((self.store.cycle_counts(&cycle.to_string(), at).await?, closed))
+    }
+
+    /// Per-county sums of a quarter's three cycles, for the counties of a province.
+    async fn quarter_counts(&self, province: &OrgCode, quarter: Quarter) -> ServiceResult<Vec<(String, Counts)>> {
+        let mut sums: BTreeMap<String, Counts> = BTreeMap::new();
+        for cycle in quarter.cycles() {
+            for (county, c) in self.cycle_counts(cycle).await?.0 {
+                if county.starts_with(province.as_str()) {
+                    *sums.entry(county).or_default() += c;
+                }
+            }
+        }
+        Ok(sums.into_iter().collect())
+    }
+
+    /// The quarter's ranking of a province's counties by feedback rate, with the bottom three
+    /// and the counties in the bottom three of this quarter and the one before (flagged).
+    pub async fn exchange_ranking(
+        &self,
+        actor: &Actor,
+        province: &OrgCode,
+        quarter: Quarter,
+    ) -> ServiceResult<Ranking> {
+        self.guard_any(actor, &[Capability::Supervise, Capability::ExchangeAnswer]).await?;
+        let province = OrgCode::parse(province.province())
+            .map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", province.as_str()))?;
+        // The ranking is published within the province: anyone there who supervises or exchanges.
+        if actor.org.province() != province.as_str() && actor.subtree().is_some() {
+            return Err(ServiceError::NotFound { what: "thing.org_unit", key: province.to_string() });
+        }
+        let previous: Vec<String> = exchange::rank(&self.quarter_counts(&province, quarter.prev()).await?, &[])
+            .into_iter()
+            .filter(|r| r.bottom_three)
+            .map(|r| r.unit)
+            .collect();
+        let ranked = exchange::rank(&self.quarter_counts(&province, quarter).await?, &previous);
+        let names = self.store.org_names(&ranked.iter().map(|r| r.unit.clone()).collect::<Vec<_>>()).await?;
+        let rows = ranked
+            .into_iter()
+            .map(|r| {
+                let name = names.get(&r.unit).cloned().unwrap_or_default();
+                (r, name)
+            })
+            .collect();
+        Ok(Ranking { province, quarter, rows })
+    }
+
+    /// Marks overdue items (idempotent). Refuses when the clock stands before the last run, so a
+    /// clock set back cannot mark items as late that were not.
+    pub async fn run_overdue_job(&self) -> ServiceResult<JobOutcome> {
+        let now = self.clock.now();
+        if let Some(last_run) = self.store.last_job_run(OVERDUE_JOB).await?
+            && now < last_run
+        {
+            tracing::warn!(%last_run, %now, "overdue job refused: the clock stands before the last run");
+            self.store.record_job_refusal(OVERDUE_JOB, now, "refused: clock behind the last run").await?;
+            return Ok(JobOutcome::ClockBehind { last_run, now });
+        }
+        let marked = self.store.mark_overdue(self.clock.today(), now, OVERDUE_JOB).await?;
+        tracing::info!(marked, "overdue job done");
+        Ok(JobOutcome::Marked(marked))
+    }
+
+    /// Delivers the notifications that are due, recording each attempt.
+    pub async fn dispatch_notifications(&self, gateway: &Gateway) -> ServiceResult<Dispatched> {
+        let now = self.clock.now();
+        let mut done = Dispatched::default();
+        for n in self.store.due_notifications(now, 100).await? {
+            match gateway.deliver(&n).await {
+                Ok(()) => {
+                    self.store.record_delivery(n.id, now, gateway.channel(), Ok(())).await?;
+                    done.sent += 1;
+                }
+                Err(error) => {
+                    let retry = retry_at(n.attempts, now);
+                    tracing::warn!(id = n.id, %error, ?retry, "notification not delivered");
+                    self.store.record_delivery(n.id, now, gateway.channel(), Err((&error, retry))).await?;
+                    if retry.is_some() {
+                        done.retrying += 1;
+                    } else {
+                        done.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// The notification outbox of the actor's area, newest first.
+    pub async fn notification_outbox(&self, actor: &Actor) -> ServiceResult<Vec<Notification>> {
+        self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::Supervise]).await?;
+        Ok(self.store.notifications(actor.subtree(), None, 200).await?)
+    }
+
+    /// Queues a notification suggested by a change to a record (a birth, a pregnancy, a check
+    /// done here, a person without a valid certificate) as a draft for the county operator to
+    /// review and send within 5 working days of the event. Nothing when the record has no
+    /// other county to notify.
+    pub async fn suggest_notification(
+        &self,
+        person: &store::Person,
+        reason: &'static str,
+        category: &'static str,
+        event_on: NaiveDate,
+    ) -> ServiceResult<Option<i64>> {
+        if person.direction != "in" || person.status != "active" {
+            return Ok(None);
+        }
+        let (Some(from_unit), Some(to_unit)) = (county(&person.managing_unit), county(&person.hukou_area)) else {
+            return Ok(None);
+        };
+        if from_unit == to_unit || self.store.org_unit(&to_unit).await?.is_none() {
+            return Ok(None);
+        }
+        let cal = self.work_calendar().await?;
+        let send_due = exchange::send_due(event_on, &cal);
+        let managing_path =
+            OrgCode::parse(&person.managing_unit).map(|c| c.path().as_str().to_owned()).unwrap_or_default();
+        let to_path = OrgCode::parse(&person.hukou_area).map(|c| c.path().as_str().to_owned()).unwrap_or_default();
+        let new = NewItem {
+            kind: Kind::Notification.as_str().to_owned(),
+            categories: category.to_owned(),
+            reason: Some(reason.to_owned()),
+            urgency: "normal".to_owned(),
+            person_id: person.id,
+            person_name: person.name.clone(),
+            person_id_number: person.id_number.clone(),
+            origin_area: person.hukou_area.clone(),
+            origin_address: person.hukou_address.clone(),
+            from_unit: from_unit.to_string(),
+            from_path: managing_path,
+            to_unit: to_unit.to_string(),
+            to_path,
+            remarks: String::new(),
+            source: "suggested".to_owned(),
+            event_on: Some(event_on),
+            send_due_on: Some(send_due.last_day),
+            answer_required: true,
+        };
+        let system = EventActor { name: "qipan".to_owned(), unit: from_unit.to_string() };
+        Ok(Some(self.store.insert_item(&new, &system, self.clock.now(), None, None).await?))
+    }
+}
+
+fn subject_of(p: &store::Person) -> Subject {
+    Subject { key_person: p.key_person, pregnant: p.key_reasons.split(',').any(|r| r == "key.pregnant") }
+}
+
+fn new_item_of(i: &Item) -> NewItem {
+    NewItem {
+        kind: i.kind.clone(),
+        categories: i.categories.clone(),
+        reason: i.reason.clone(),
+        urgency: i.urgency.clone(),
+        person_id: i.person_id,
+        person_name: i.person_name.clone(),
+        person_id_number: i.person_id_number.clone(),
+        origin_area: i.origin_area.clone(),
+        origin_address: i.origin_address.clone(),
+        from_unit: i.from_unit.clone(),
+        from_path: i.from_path.clone(),
+        to_unit: i.to_unit.clone(),
+        to_path: i.to_path.clone(),
+        remarks: i.remarks.clone(),
+        source: i.source.clone(),
+        event_on: i.event_on,
+        send_due_on: i.send_due_on,
+        answer_required: i.answer_required,
+    }
+}
