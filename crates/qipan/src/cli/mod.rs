@@ -9,6 +9,7 @@ mod bench;
 mod check;
 mod demo;
 mod import;
+mod jobs;
 mod migrate;
 mod serve;
 mod user;
@@ -114,6 +115,9 @@ pub enum Command {
     /// Check or archive the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run a scheduled job once (the server also runs them on its own)
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Measure the record paths on a fresh demo database (or DATABASE_URL) and print a table
     Bench {
         /// How many synthetic people to load first
@@ -154,6 +158,17 @@ pub enum UserCommand {
         /// Code of the org unit the account belongs to, e.g. 371602
         #[arg(long)]
         unit: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Run a job: `overdue` marks exchange items past their last day (idempotent; refused when
+    /// the clock stands before the last run), `notifications` delivers the queued messages
+    /// (QIPAN_SMS_URL, or the log)
+    Run {
+        /// overdue | notifications
+        job: String,
     },
 }
 
@@ -270,6 +285,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user::create(&cli.global, &args).await
         }
         Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
+        Command::Jobs(JobsCommand::Run { job }) => jobs::run(&cli.global, &job).await,
         Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
         Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,

@@ -1,5 +1,6 @@
 //! `qipan serve`: the web interface and the API.
 
+use crate::service::sms::Gateway;
 use tokio::net::TcpListener;
 
 use super::{GlobalArgs, ServeArgs};
@@ -20,10 +21,38 @@ pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("Qipan is serving at http://{addr}/");
     let store = app.store.clone();
+    let jobs = tokio::spawn(run_jobs(app.clone()));
     let service = web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
+    jobs.abort();
     store.close().await;
     Ok(())
+}
+
+/// The scheduled jobs: notifications every 30 seconds, overdue marking every 10 minutes (it is
+/// idempotent, so running it often only makes a mark appear sooner after midnight).
+async fn run_jobs(app: App) {
+    let gateway = match Gateway::from_env() {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = %e, "notifications stay queued: the SMS gateway is misconfigured");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+    let mut round: u64 = 0;
+    loop {
+        tick.tick().await;
+        if round % 20 == 0
+            && let Err(e) = app.run_overdue_job().await
+        {
+            tracing::error!(error = %e, "the overdue job failed");
+        }
+        if let Err(e) = app.dispatch_notifications(&gateway).await {
+            tracing::error!(error = %e, "the notification dispatcher failed");
+        }
+        round += 1;
+    }
 }
 
 async fn shutdown_signal() {

@@ -190,7 +190,7 @@ impl App {
             .map_err(|_| ServiceError::invalid("field.calendar_date", "rule.date", date))?;
         let holiday = holiday.trim();
         if holiday.chars().count() > 40 {
-            return Err(ServiceError::invalid("field.calendar_holiday", "rule.too_long", holiday));
+            return Err(ServiceError::invalid("field.calendar_holiday", "rule.text_long", holiday));
         }
         let kind = match kind.trim() {
             "" => None,
@@ -310,7 +310,7 @@ impl App {
         }
         let remarks = req.remarks.trim();
         if remarks.chars().count() > MAX_REMARKS_CHARS {
-            return Err(ServiceError::invalid("field.remarks", "rule.too_long", remarks));
+            return Err(ServiceError::invalid("field.remarks", "rule.text_long", remarks));
         }
         // The other side: the origin for a person who moved in, the residence for one who moved out.
         let (other_area, other_address) = if person.direction == "in" {
@@ -494,7 +494,7 @@ impl App {
             return Err(ServiceError::invalid("field.note", "rule.required", ""));
         }
         if reason.chars().count() > MAX_REMARKS_CHARS {
-            return Err(ServiceError::invalid("field.note", "rule.too_long", reason));
+            return Err(ServiceError::invalid("field.note", "rule.text_long", reason));
         }
         if item.status != Status::Draft.as_str() {
             return Err(conflict("exchange.error.already_sent"));
@@ -556,7 +556,7 @@ impl App {
             return Err(ServiceError::invalid("field.answer_remarks", "exchange.rule.reason_required", ""));
         }
         if remarks.chars().count() > MAX_REMARKS_CHARS {
-            return Err(ServiceError::invalid("field.answer_remarks", "rule.too_long", remarks));
+            return Err(ServiceError::invalid("field.answer_remarks", "rule.text_long", remarks));
         }
         // The steps taken, in the order they must be taken.
         let steps: Vec<&str> =
@@ -613,7 +613,7 @@ impl App {
         }
         let note = note.trim();
         if note.chars().count() > MAX_REMARKS_CHARS {
-            return Err(ServiceError::invalid("field.note", "rule.too_long", note));
+            return Err(ServiceError::invalid("field.note", "rule.text_long", note));
         }
         let text = format!(
             "【棋盘】催办：关于{}的交换信息已逾期（截止 {}），请尽快处理。",
@@ -646,7 +646,7 @@ impl App {
             return Err(ServiceError::invalid("field.note", "rule.required", ""));
         }
         if note.chars().count() > 1000 {
-            return Err(ServiceError::invalid("field.note", "rule.too_long", note));
+            return Err(ServiceError::invalid("field.note", "rule.text_long", note));
         }
         let audit =
             self.audit_draft(actor, "exchange.facts", Some(&actor.org), Some(format!("exchange:{id}")), json!({}));

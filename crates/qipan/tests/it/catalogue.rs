@@ -6,10 +6,10 @@ use std::path::Path;
 use qipan::i18n::{Locale, keys};
 
 /// Namespaces of catalogue keys; a quoted `ns.word` in the sources is taken as a key.
-const NAMESPACES: [&str; 33] = [
+const NAMESPACES: [&str; 35] = [
     "app", "nav", "banner", "common", "home", "level", "org", "orgs", "pager", "error", "thing", "field", "rule",
     "lang", "role", "account", "accounts", "login", "password", "audit", "tokens", "token", "secret", "person",
-    "persons", "roster", "quality", "section", "entry", "choice", "key", "code", "codes",
+    "persons", "roster", "quality", "section", "entry", "choice", "key", "code", "codes", "exchange", "calendar",
 ];
 
 fn quoted_keys(text: &str) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Its field names are a public contract that department systems
 //! code against: change them only by adding, never by renaming. `openapi.json` describes it.
 
+pub mod exchange;
 mod openapi;
 mod org_units;
 pub mod persons;
@@ -38,5 +39,14 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/api/v1/persons/{id}/services", post(persons::add_entry)),
         (Method::GET, "/api/v1/persons/{id}/certificates", get(persons::list_entries)),
         (Method::POST, "/api/v1/persons/{id}/certificates", post(persons::add_entry)),
+        (Method::GET, "/api/v1/exchange/items", get(exchange::list)),
+        (Method::POST, "/api/v1/exchange/items", post(exchange::create)),
+        (Method::GET, "/api/v1/exchange/items/{id}", get(exchange::one)),
+        (Method::POST, "/api/v1/exchange/items/{id}/submit", post(exchange::submit)),
+        (Method::POST, "/api/v1/exchange/items/{id}/receive", post(exchange::receive)),
+        (Method::POST, "/api/v1/exchange/items/{id}/answer", post(exchange::answer)),
+        (Method::POST, "/api/v1/exchange/items/{id}/remind", post(exchange::remind)),
+        (Method::GET, "/api/v1/exchange/stats", get(exchange::stats)),
+        (Method::GET, "/api/v1/exchange/ranking", get(exchange::ranking)),
     ]
 }

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod audit;
 mod codes;
+mod exchange;
 mod home;
 mod lang;
 mod login;
@@ -47,6 +48,19 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/persons/{id}/entries", post(persons::add_entry)),
         (Method::POST, "/persons/{id}/pregnancies/{pregnancy}/close", post(persons::close_pregnancy)),
         (Method::GET, "/quality", get(quality::page)),
+        (Method::GET, "/exchange", get(exchange::list)),
+        (Method::POST, "/exchange", post(exchange::create)),
+        (Method::GET, "/exchange/new", get(exchange::new_form)),
+        (Method::GET, "/exchange/stats", get(exchange::stats)),
+        (Method::GET, "/exchange/notifications", get(exchange::notifications)),
+        (Method::GET, "/exchange/{id}", get(exchange::item)),
+        (Method::POST, "/exchange/{id}/submit", post(exchange::submit)),
+        (Method::POST, "/exchange/{id}/answer", post(exchange::answer)),
+        (Method::POST, "/exchange/{id}/remind", post(exchange::remind)),
+        (Method::POST, "/exchange/{id}/facts", post(exchange::facts)),
+        (Method::POST, "/exchange/{id}/withdraw", post(exchange::withdraw)),
+        (Method::GET, "/admin/calendar", get(exchange::calendar)),
+        (Method::POST, "/admin/calendar", post(exchange::calendar_change)),
         (Method::GET, "/account", get(account::page)),
         (Method::GET, "/account/password", get(account::password_form)),
         (Method::POST, "/account/password", post(account::password_submit)),
@@ -123,6 +137,9 @@ impl Chrome {
             if actor.can(Capability::PersonRead) {
                 item("/quality", "nav.quality");
             }
+            if actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer) {
+                item("/exchange", "nav.exchange");
+            }
             if actor.can(Capability::OrgRead) {
                 item("/orgs", "nav.orgs");
             }
@@ -131,6 +148,7 @@ impl Chrome {
             }
             if actor.can(Capability::OrgAdmin) {
                 item("/admin/codes", "nav.codes");
+                item("/admin/calendar", "nav.calendar");
             }
             if actor.can(Capability::SecurityAdmin) {
                 item("/admin/tokens", "nav.tokens");

@@ -1,0 +1,33 @@
+//! `qipan jobs run JOB`: the scheduled jobs, run once from the console (cron, or by hand). The
+//! server runs the same jobs on its own schedule (see `serve`).
+
+use super::GlobalArgs;
+use crate::service::exchange::JobOutcome;
+use crate::service::sms::Gateway;
+
+pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
+    let app = global.open_app().await?;
+    match job {
+        "overdue" => match app.run_overdue_job().await.map_err(|e| anyhow::anyhow!(super::english(&e)))? {
+            JobOutcome::Marked(n) => println!("overdue: {n} item(s) marked overdue"),
+            JobOutcome::ClockBehind { last_run, now } => anyhow::bail!(
+                "overdue: refused — the clock ({now}) stands before the last run ({last_run}); nothing was marked. \
+                 Check QIPAN_CLOCK or the system clock."
+            ),
+        },
+        "notifications" => {
+            let gateway = Gateway::from_env().map_err(|e| anyhow::anyhow!(e))?;
+            let d = app.dispatch_notifications(&gateway).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            println!(
+                "notifications ({}): {} sent, {} to retry, {} failed",
+                gateway.channel(),
+                d.sent,
+                d.retrying,
+                d.failed
+            );
+        }
+        other => anyhow::bail!("no job `{other}`: the jobs are `overdue` and `notifications`"),
+    }
+    app.store.close().await;
+    Ok(())
+}
