@@ -179,7 +179,7 @@ impl App {
 
     /// The announced days, for the administrator's page.
     pub async fn calendar_days(&self, actor: &Actor) -> ServiceResult<Vec<CalendarDay>> {
-        self.guard_any(actor, &[Capability::OrgAdmin, Capability::ExchangeAnswer, Capability::Supervise]).await?;
+        self.guard(actor, Capability::OrgAdmin).await?;
         Ok(self.store.calendar_days().await?)
     }
 
@@ -706,6 +706,13 @@ impl App {
             unit.to_string(),
         )
         .await?;
+        // The county is the subject of exchange: below it, the figures are its county's.
+        let unit = &match unit.level() {
+            domain::OrgLevel::Township | domain::OrgLevel::Village | domain::OrgLevel::Unit => {
+                county(unit.as_str()).unwrap_or_else(|| unit.clone())
+            }
+            _ => unit.clone(),
+        };
         let org = self
             .store
             .org_unit(unit)

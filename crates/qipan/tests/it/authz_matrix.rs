@@ -141,6 +141,30 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::PUT, "/api/v1/persons/{id}/pregnancies/{pregnancy}", Rule { allowed: WRITERS, global: false });
     put(Method::POST, "/persons/{id}/entries", Rule { allowed: WRITERS, global: false });
     put(Method::POST, "/persons/{id}/pregnancies/{pregnancy}/close", Rule { allowed: WRITERS, global: false });
+    // Exchange: readers see the items of their area; only county operators send and answer.
+    const OPERATORS: &[Who] = &[County];
+    put(Method::GET, "/exchange", Rule { allowed: READERS, global: true });
+    put(Method::POST, "/exchange", Rule { allowed: OPERATORS, global: false });
+    put(Method::GET, "/exchange/new", Rule { allowed: OPERATORS, global: true });
+    put(Method::GET, "/exchange/stats", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/exchange/notifications", Rule { allowed: &[County, Supervisor], global: true });
+    put(Method::GET, "/exchange/{id}", Rule { allowed: READERS, global: false });
+    put(Method::POST, "/exchange/{id}/submit", Rule { allowed: OPERATORS, global: false });
+    put(Method::POST, "/exchange/{id}/answer", Rule { allowed: OPERATORS, global: false });
+    put(Method::POST, "/exchange/{id}/remind", Rule { allowed: &[County, Supervisor], global: false });
+    put(Method::POST, "/exchange/{id}/facts", Rule { allowed: WRITERS, global: false });
+    put(Method::POST, "/exchange/{id}/withdraw", Rule { allowed: OPERATORS, global: false });
+    put(Method::GET, "/admin/calendar", Rule { allowed: &[SysAdmin], global: true });
+    put(Method::POST, "/admin/calendar", Rule { allowed: &[SysAdmin], global: true });
+    put(Method::GET, "/api/v1/exchange/items", Rule { allowed: READERS, global: true });
+    put(Method::POST, "/api/v1/exchange/items", Rule { allowed: OPERATORS, global: false });
+    put(Method::GET, "/api/v1/exchange/items/{id}", Rule { allowed: READERS, global: false });
+    put(Method::POST, "/api/v1/exchange/items/{id}/submit", Rule { allowed: OPERATORS, global: false });
+    put(Method::POST, "/api/v1/exchange/items/{id}/receive", Rule { allowed: OPERATORS, global: false });
+    put(Method::POST, "/api/v1/exchange/items/{id}/answer", Rule { allowed: OPERATORS, global: false });
+    put(Method::POST, "/api/v1/exchange/items/{id}/remind", Rule { allowed: &[County, Supervisor], global: false });
+    put(Method::GET, "/api/v1/exchange/stats", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/api/v1/exchange/ranking", Rule { allowed: &[County, Supervisor], global: false });
     put(Method::GET, "/assets/{name}", PUBLIC);
     put(Method::GET, "/healthz", PUBLIC);
     m
@@ -165,6 +189,8 @@ struct World {
     counter: u32,
     token_inside: i64,
     token_outside: i64,
+    item_inside: i64,
+    item_outside: i64,
 }
 
 fn username(who: Who) -> &'static str {
@@ -231,7 +257,18 @@ impl World {
             app.add_entry(&console, person_inside, domain::sections::Section::Pregnancies, &pregnancy).await.unwrap();
         let pregnancy_outside =
             app.add_entry(&console, person_outside, domain::sections::Section::Pregnancies, &pregnancy).await.unwrap();
+        // Drafts about each person (drafts need no village-level address; sending them does).
+        let draft = |person_id| qipan::service::exchange::ItemRequest {
+            kind: "verification".into(),
+            person_id,
+            categories: vec!["basic".into()],
+            ..Default::default()
+        };
+        let item_inside = app.create_exchange_item(&console, &draft(person_inside)).await.unwrap();
+        let item_outside = app.create_exchange_item(&console, &draft(person_outside)).await.unwrap();
         let world = World {
+            item_inside,
+            item_outside,
             app,
             person_inside,
             person_outside,
@@ -280,6 +317,24 @@ impl World {
                 format!("{path}?unit={unit}")
             }
             "/persons/check-id" => "/persons/check-id?id_number=11010519491231002X".to_owned(),
+            "/exchange/stats" | "/api/v1/exchange/stats" => format!("{path}?unit={unit}"),
+            "/api/v1/exchange/ranking" => format!("{path}?province={unit}"),
+            "/exchange" if *method == Method::POST => {
+                let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };
+                form = vec![
+                    ("person_id".into(), id.to_string()),
+                    ("kind".into(), "verification".into()),
+                    ("categories".into(), "basic".into()),
+                    ("action".into(), "draft".into()),
+                ];
+                path.to_owned()
+            }
+            p if p.starts_with("/exchange/{id}") || p.starts_with("/api/v1/exchange/items/{id}") => {
+                let id = if scope == Scope::Inside { self.item_inside } else { self.item_outside };
+                // An empty reason keeps the draft: the withdrawal is refused as invalid.
+                form = vec![("note".into(), String::new()), ("found".into(), "no".into())];
+                p.replace("{id}", &id.to_string())
+            }
             p if p.starts_with("/persons/{id}") || p.starts_with("/api/v1/persons/{id}") => {
                 let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };
                 let version = self.app.store.person(id).await.unwrap().unwrap().version;
@@ -394,6 +449,15 @@ impl World {
             }
             let body = serde_json::Value::Object(body).to_string();
             return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        }
+        if path.starts_with("/api/v1/exchange/items") && *method == Method::POST {
+            let body = if path == "/api/v1/exchange/items" {
+                let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };
+                serde_json::json!({"kind": "verification", "person_id": id, "categories": ["basic"], "submit": false})
+            } else {
+                serde_json::json!({"found": false, "remarks": "", "note": ""})
+            };
+            return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap();
         }
         if path == "/api/v1/session" && *method == Method::POST {
             let body = serde_json::json!({"username": "nobody", "password": "Wrong-password-1"}).to_string();
