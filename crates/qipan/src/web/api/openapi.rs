@@ -13,7 +13,152 @@ pub async fn document() -> Json<Value> {
 pub fn spec() -> Value {
     let mut doc = base();
     add_sections(&mut doc);
+    add_exchange(&mut doc);
     doc
+}
+
+/// Information exchange between residence and origin (DESIGN §6).
+fn add_exchange(doc: &mut Value) {
+    use domain::exchange::{CATEGORIES, NOTIFICATION_REASONS};
+    let error = json!({"$ref": "#/components/responses/Error"});
+    let id = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+    let item = json!({"$ref": "#/components/schemas/ExchangeItem"});
+    let date = json!({"type": ["string", "null"], "format": "date"});
+    let time = json!({"type": ["string", "null"], "format": "date-time"});
+    let rate = json!({"type": ["number", "null"], "minimum": 0, "maximum": 1});
+    doc["components"]["schemas"]["ExchangeItem"] = json!({
+        "type": "object",
+        "description": "An item between the county of residence and the county of origin. In lists `person_id_number` is masked; reading one item shows it whole (audited). `due_on` is the last day (China time) of what the receiving side owes next: the answer, or for an item only to be received its receipt; a period ends at 24:00 China time and a last day that is not a working day moves to the next working day.",
+        "required": ["id", "kind", "urgency", "status", "from_unit", "to_unit", "submitted_at", "due_on", "cycle", "received_at", "answered_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["verification", "notification", "service_info"]},
+            "categories": {"type": "array", "items": {"type": "string", "enum": CATEGORIES}},
+            "reason": {"type": ["string", "null"], "enum": NOTIFICATION_REASONS.iter().map(|r| Some(*r)).chain([None]).collect::<Vec<_>>()},
+            "urgency": {"type": "string", "enum": ["urgent", "normal"], "description": "urgent (紧急): a verification of a currently pregnant key person, answered within 15 days; normal (急): 30 days."},
+            "status": {"type": "string", "enum": ["draft", "submitted", "received", "answered", "overdue", "withdrawn"], "description": "`overdue` while an item past its last day waits (see also `received_at`)."},
+            "overdue": {"type": "boolean"},
+            "person_id": {"type": "integer"},
+            "person_name": {"type": "string"},
+            "person_id_number": {"type": ["string", "null"]},
+            "origin_area": {"type": "string", "description": "Area code of the address at the receiving end (12 digits to be sent)."},
+            "from_unit": {"type": "string", "description": "The sending county."},
+            "to_unit": {"type": "string", "description": "The receiving county: the county of the person's household registration (for a person who moved in)."},
+            "source": {"type": "string", "enum": ["manual", "suggested"]},
+            "remarks": {"type": "string"},
+            "answer_required": {"type": "boolean"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "submitted_at": time.clone(),
+            "due_on": date.clone(),
+            "receipt_due_on": date.clone(),
+            "calendar_assumed": {"type": "boolean", "description": "A deadline crossed a year the working-day calendar does not hold: Monday–Friday were assumed."},
+            "event_on": date.clone(),
+            "send_due_on": date.clone(),
+            "cycle": {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}$", "description": "The submission cycle: submissions close on the 20th."},
+            "received_at": time.clone(),
+            "answered_at": time.clone(),
+            "found": {"type": ["boolean", "null"]},
+            "answer_remarks": {"type": ["string", "null"]},
+            "search_steps": {"type": "array", "items": {"type": "string", "enum": ["own_records", "manual_ledger", "police"]}},
+            "answered_on_time": {"type": ["boolean", "null"]},
+            "timeline": {"type": "array", "description": "Only when reading one item.", "items": {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}, "event": {"type": "string", "enum": ["created", "submitted", "received", "answered", "overdue", "send_overdue", "reminded", "facts", "withdrawn"]}, "actor": {"type": "string"}, "unit": {"type": "string"}, "note": {"type": "string"}}}},
+            "notifications": {"type": "array", "description": "Only when reading one item: the SMS sent about it and their delivery state.", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "recipient": {"type": "string"}, "channel": {"type": "string"}, "state": {"type": "string", "enum": ["pending", "sent", "failed"]}, "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]}, "next_attempt_at": {"type": "string", "format": "date-time"}, "sent_at": time.clone()}}}
+        }
+    });
+    doc["paths"]["/exchange/items"] = json!({
+        "get": {
+            "operationId": "listExchangeItems",
+            "summary": "The inbox or outbox of the actor's area",
+            "description": "Overdue items first, then urgent ones, then by last day.",
+            "parameters": [
+                {"name": "box", "in": "query", "schema": {"type": "string", "enum": ["inbox", "outbox"], "default": "inbox"}},
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["draft", "submitted", "received", "answered", "overdue", "withdrawn"]}},
+                {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["verification", "notification", "service_info"]}},
+                {"name": "cycle", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "person_id", "in": "query", "schema": {"type": "integer"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}
+            ],
+            "responses": {"200": {"description": "{\"items\": [ExchangeItem], \"total\", \"page\", \"per_page\"}", "content": {"application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array", "items": item.clone()}, "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}}}}}, "400": error, "401": error, "403": error}
+        },
+        "post": {
+            "operationId": "createExchangeItem",
+            "summary": "Create an item about a person managed in the actor's county (county operators)",
+            "description": "The receiving county follows from the person's household registration. With `submit: true` the item is sent at once; it must then carry the name, the ID number and an origin address down to the village (12-digit area code), or it is refused.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["kind", "person_id", "categories"], "properties": {
+                "kind": {"type": "string", "enum": ["verification", "notification", "service_info"]},
+                "person_id": {"type": "integer"},
+                "categories": {"type": "array", "items": {"type": "string", "enum": CATEGORIES}},
+                "reason": {"type": "string", "enum": NOTIFICATION_REASONS},
+                "remarks": {"type": "string", "maxLength": 500},
+                "submit": {"type": "boolean", "default": false}
+            }}}}},
+            "responses": {"201": {"description": "Created.", "content": {"application/json": {"schema": item.clone()}}}, "400": error, "401": error, "403": error, "404": error, "409": error}
+        }
+    });
+    doc["paths"]["/exchange/items/{id}"] = json!({
+        "parameters": id.clone(),
+        "get": {"operationId": "getExchangeItem", "summary": "One item with its timeline and notifications (audited)", "responses": {"200": {"description": "The item.", "content": {"application/json": {"schema": item.clone()}}}, "401": error, "404": error}}
+    });
+    let action = |op: &str, summary: &str, body: Option<Value>| {
+        let mut post = json!({"operationId": op, "summary": summary, "responses": {"200": {"description": "The item after the change.", "content": {"application/json": {"schema": item.clone()}}}, "400": error, "401": error, "403": error, "404": error, "409": {"description": "Not in a state that allows it (answered twice, never sent, the other side's action).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}});
+        if let Some(b) = body {
+            post["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b}}});
+        }
+        json!({"parameters": id.clone(), "post": post})
+    };
+    doc["paths"]["/exchange/items/{id}/submit"] =
+        action("submitExchangeItem", "Send a draft (sending county's operators)", None);
+    doc["paths"]["/exchange/items/{id}/receive"] = action(
+        "receiveExchangeItem",
+        "Receive a submitted item (receiving county's operators); receiving again changes nothing",
+        None,
+    );
+    doc["paths"]["/exchange/items/{id}/answer"] = action(
+        "answerExchangeItem",
+        "Answer (反馈) a received item; \"not found\" needs the reason in `remarks`",
+        Some(json!({"type": "object", "required": ["found"], "properties": {
+            "found": {"type": "boolean"},
+            "remarks": {"type": "string", "maxLength": 500},
+            "search_steps": {"type": "array", "description": "The origin's search, in order; default [\"own_records\"].", "items": {"type": "string", "enum": ["own_records", "manual_ledger", "police"]}},
+            "facts": {"type": "object", "description": "Category → confirmed | differs | unknown.", "additionalProperties": {"type": "string", "enum": ["confirmed", "differs", "unknown"]}}
+        }})),
+    );
+    doc["paths"]["/exchange/items/{id}/remind"] = action(
+        "remindExchangeItem",
+        "Remind (催办) the receiving county of an overdue item; its operators are notified",
+        Some(json!({"type": "object", "properties": {"note": {"type": "string", "maxLength": 500}}})),
+    );
+    doc["paths"]["/exchange/stats"] = json!({
+        "get": {
+            "operationId": "exchangeStats",
+            "summary": "The figures of a county (or the counties under a city or province) in one cycle",
+            "description": "`sent`: items the unit submitted in the cycle (previous 21st to the 20th). `received`, `answered`: of the items submitted to it in the cycle, those received and answered by the close on the 27th (live before). `feedback_rate` = answered ÷ received items that ask for an answer (`feedback_due`); `timeliness` = answered by the last day ÷ answered. The feedback rate must reach 95%.",
+            "parameters": [
+                {"name": "unit", "in": "query", "schema": {"$ref": "#/components/schemas/OrgCode"}},
+                {"name": "cycle", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}
+            ],
+            "responses": {"200": {"description": "The figures.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "unit": {"type": "string"}, "unit_name": {"type": "string"}, "cycle": {"type": "string"}, "closed": {"type": "boolean"},
+                "sent": {"type": "integer"}, "incoming": {"type": "integer"}, "received": {"type": "integer"}, "feedback_due": {"type": "integer"},
+                "answered": {"type": "integer"}, "answered_on_time": {"type": "integer"},
+                "receipt_rate": rate.clone(), "feedback_rate": rate.clone(), "timeliness": rate.clone(), "meets_feedback_target": {"type": "boolean"}
+            }}}}}, "400": error, "401": error, "404": error}
+        }
+    });
+    doc["paths"]["/exchange/ranking"] = json!({
+        "get": {
+            "operationId": "exchangeRanking",
+            "summary": "The quarterly ranking of a province's counties",
+            "description": "By feedback rate, then timeliness, then receipt rate, over the quarter's three cycles. With more than three counties ranked, the last three are `bottom_three`; a county in the bottom three of this quarter and the one before is `flagged` (通报批评).",
+            "parameters": [
+                {"name": "province", "in": "query", "schema": {"$ref": "#/components/schemas/OrgCode"}},
+                {"name": "quarter", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-Q[1-4]$"}}
+            ],
+            "responses": {"200": {"description": "{\"province\", \"quarter\", \"items\": [{rank, unit, unit_name, received, feedback_due, answered, receipt_rate, feedback_rate, timeliness, bottom_three, flagged}]}"}, "400": error, "401": error, "403": error, "404": error}
+        }
+    });
 }
 
 /// The repeated sections of a record, described from the same field list that validates them.
