@@ -72,6 +72,7 @@ impl App {
         let bincheng = OrgCode::parse("371602").expect("static code");
         let (_, token) = self.create_api_token(&console, "滨城区公安分局（演示）", &bincheng).await?;
         let people = self.generate_demo_people(people, seed).await?;
+        self.seed_demo_exchange().await?;
         let now = self.clock.now();
         self.store.set_setting(LOADED_KEY, &now.to_rfc3339(), now).await?;
         Ok(DemoData::Loaded { divisions, people, token })

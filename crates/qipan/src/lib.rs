@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod demo_exchange;
 pub mod demo_people;
 pub mod i18n;
 pub mod service;

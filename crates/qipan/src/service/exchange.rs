@@ -567,6 +567,10 @@ impl App {
         if steps.is_empty() || SEARCH_STEPS[..steps.len()] != steps[..] {
             return Err(ServiceError::invalid("field.search_steps", "exchange.rule.search_order", steps.join(",")));
         }
+        // "Not found" only after every source was searched (seed 004 §7.3.6–7).
+        if !req.found && steps.len() < SEARCH_STEPS.len() {
+            return Err(ServiceError::invalid("field.search_steps", "exchange.rule.not_found_steps", steps.join(",")));
+        }
         for (category, verdict) in &req.facts {
             if !CATEGORIES.contains(&category.as_str()) {
                 return Err(ServiceError::invalid("field.facts", "exchange.rule.category_unknown", category));

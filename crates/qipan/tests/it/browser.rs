@@ -220,12 +220,12 @@ async fn each_demo_role_signs_in_through_the_form_and_sees_its_own_part() {
 
         // (username, the navigation it must see, the unit it belongs to)
         let cases: [(&str, &[&str], &str); 8] = [
-            ("clerk", &["首页", "个案", "差错校验", "组织机构"], "新苑社区居委会"),
-            ("township", &["首页", "个案", "差错校验", "组织机构"], "市中街道"),
-            ("county", &["首页", "个案", "差错校验", "组织机构"], "滨城区"),
-            ("pingchang", &["首页", "个案", "差错校验", "组织机构"], "平昌县"),
-            ("supervisor", &["首页", "个案", "差错校验", "组织机构"], "滨州市"),
-            ("sysadmin", &["首页", "组织机构", "账户管理", "代码表"], "山东省"),
+            ("clerk", &["首页", "个案", "差错校验", "信息交换", "组织机构"], "新苑社区居委会"),
+            ("township", &["首页", "个案", "差错校验", "信息交换", "组织机构"], "市中街道"),
+            ("county", &["首页", "个案", "差错校验", "信息交换", "组织机构"], "滨城区"),
+            ("pingchang", &["首页", "个案", "差错校验", "信息交换", "组织机构"], "平昌县"),
+            ("supervisor", &["首页", "个案", "差错校验", "信息交换", "组织机构"], "滨州市"),
+            ("sysadmin", &["首页", "组织机构", "账户管理", "代码表", "工作日历"], "山东省"),
             ("secadmin", &["首页", "组织机构", "账户管理", "接口令牌"], "山东省"),
             ("auditor", &["首页", "组织机构", "审计日志"], "山东省"),
         ];
@@ -318,6 +318,96 @@ async fn browse_the_tree_search_and_switch_language_in_chromium() {
 
         client.goto(&format!("{base}/no-such-page")).await.unwrap();
         assert_eq!(text_of(&client, "h1").await, "Not found");
+    }
+    .await;
+    client.close().await.ok();
+    process.kill().await.ok();
+    server.abort();
+    result
+}
+
+/// The text of a cycle's row on the statistics page.
+async fn cycle_row(client: &Client, base: &str, unit: &str, cycle: &str) -> String {
+    client.goto(&format!("{base}/exchange/stats?unit={unit}")).await.unwrap();
+    text_of(client, &format!("#cycle-{cycle}")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_from_bincheng_is_received_and_answered_by_the_origin_county() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db, app) = serve_demo_app().await;
+    // A woman from 平昌县 living in a Bincheng community, registered by the console.
+    let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
+    let input = domain::record::PersonInput {
+        id_number: "511923199003070027".into(),
+        name: "陈静".into(),
+        hukou_area: "511923101002".into(),
+        hukou_address: "平昌县江口镇禹王街社区".into(),
+        residence_area: "371602001001".into(),
+        residence_address: "新苑小区3号楼".into(),
+        managing_unit: "371602001001".into(),
+        direction: "in".into(),
+        moved_on: "2026-10-01".into(),
+        ..Default::default()
+    };
+    let person = app.register_person(&console, &input).await.unwrap();
+    let Driver { mut process, client } = start_browser(&driver_path).await;
+    let result = async {
+        // 滨城区's operator sends a verification request from the person's page.
+        sign_in(&client, &base, "county", &format!("/persons/{person}")).await;
+        client.find(Locator::Css("#new-exchange")).await.unwrap().click().await.unwrap();
+        client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+        assert_eq!(text_of(&client, "#item-status").await, "已提交");
+        let cycle = text_of(&client, "#item-cycle").await;
+        let due = text_of(&client, "#item-due").await;
+        assert!(due.starts_with("20"), "a last day is shown: {due}");
+        let item_url = client.current_url().await.unwrap().path().to_owned();
+        sign_out(&client).await;
+
+        // 平昌县 before opening it: one item came in, nothing received yet.
+        sign_in(&client, &base, "pingchang", "/exchange").await;
+        let before = cycle_row(&client, &base, "511923", &cycle).await;
+        assert!(before.contains("1 0 0 / 0") || before.contains("1 0 0/0"), "before receipt: {before}");
+        // The inbox lists it; opening it receives it.
+        client.goto(&format!("{base}/exchange")).await.unwrap();
+        let inbox = text_of(&client, "#exchange-items").await;
+        assert!(inbox.contains("陈静") && inbox.contains("371602"), "{inbox}");
+        client.goto(&format!("{base}{item_url}")).await.unwrap();
+        assert_eq!(text_of(&client, "#item-status").await, "已接收");
+        let received = cycle_row(&client, &base, "511923", &cycle).await;
+        assert!(received.contains("0 1 1 0 / 1 100.0% 0.0% —"), "received, not answered: {received}");
+
+        // "Not found" without the three searches is refused, naming the rule.
+        client.goto(&format!("{base}{item_url}")).await.unwrap();
+        client.find(Locator::Css("#found-no")).await.unwrap().click().await.unwrap();
+        fill(&client, "#answer-remarks", "查无此人").await;
+        client.find(Locator::Css("#answer")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&client, "#form-error").await.contains("公安户籍"));
+        // Found, after searching the county's own records.
+        client.find(Locator::Css("#found-yes")).await.unwrap().click().await.unwrap();
+        client.find(Locator::Css("#answer")).await.unwrap().click().await.unwrap();
+        // The saved page says so (waiting for it, not for the page the form was on).
+        text_of(&client, "#done").await;
+        assert_eq!(text_of(&client, "#item-status").await, "已反馈");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("exchange-item.png"), png).ok();
+        }
+        let answered = cycle_row(&client, &base, "511923", &cycle).await;
+        assert!(answered.contains("0 1 1 1 / 1"), "answered: {answered}");
+        assert_eq!(answered.matches("100.0%").count(), 3, "receipt, feedback and timeliness: {answered}");
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("exchange-stats.png"), png).ok();
+        }
+        sign_out(&client).await;
+
+        // 滨城区 sees the answer and the whole timeline.
+        sign_in(&client, &base, "county", &item_url).await;
+        assert_eq!(text_of(&client, "#item-status").await, "已反馈");
+        let timeline = text_of(&client, "#timeline").await;
+        for step in ["创建", "提交", "接收", "反馈"] {
+            assert!(timeline.contains(step), "{step} in {timeline}");
+        }
     }
     .await;
     client.close().await.ok();

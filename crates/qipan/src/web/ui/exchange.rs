@@ -98,6 +98,7 @@ struct ListPage {
     status: String,
     kind: String,
     cycle: String,
+    person_id: String,
     statuses: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
 }
@@ -122,9 +123,10 @@ pub async fn list(
     };
     let get = |k: &str| raw.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let outbox = mailbox == crate::service::exchange::Box::Outbox;
-    let (status, kind, cycle) = (get("status"), get("kind"), get("cycle"));
+    let (status, kind, cycle, person_id) = (get("status"), get("kind"), get("cycle"), get("person_id"));
     let pairs = [
         ("box", Some(if outbox { "outbox" } else { "inbox" })),
+        ("person_id", Some(person_id.as_str())),
         ("status", Some(status.as_str())),
         ("kind", Some(kind.as_str())),
         ("cycle", Some(cycle.as_str())),
@@ -144,6 +146,7 @@ pub async fn list(
         status,
         kind,
         cycle,
+        person_id,
     };
     render(&page, t)
 }

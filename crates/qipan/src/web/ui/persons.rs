@@ -387,6 +387,8 @@ struct RecordPage {
     today: String,
     sections: Vec<SectionView>,
     key_reasons: Vec<&'static str>,
+    /// The actor sends exchange items (a county operator).
+    exchange_operator: bool,
 }
 
 /// A section of the record page: its entries and the form that adds one.
@@ -544,6 +546,7 @@ async fn record_page(
         today: app.clock.today().to_string(),
         sections: sections.iter().map(|(s, rows)| section_view(&t, &codes, *s, rows)).collect(),
         key_reasons: p.key_reasons.split(',').filter(|r| !r.is_empty()).map(|r| t.get(r)).collect(),
+        exchange_operator: actor.can(domain::authz::Capability::ExchangeAnswer),
         p,
     };
     render(&page, t)
