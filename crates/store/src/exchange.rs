@@ -304,7 +304,7 @@ impl Store {
         let known: Vec<NaiveDate> = on_pool!(self, pool => sqlx::query_scalar("SELECT day FROM calendar_days")
             .fetch_all(pool).await)
         .context("reading the calendar")?;
-        let known_years: std::collections::BTreeSet<i32> = known.iter().map(|d| chrono::Datelike::year(d)).collect();
+        let known_years: std::collections::BTreeSet<i32> = known.iter().map(chrono::Datelike::year).collect();
         let fresh: Vec<&CalendarDay> =
             days.iter().filter(|d| !known_years.contains(&chrono::Datelike::year(&d.date))).collect();
         if fresh.is_empty() {

@@ -43,7 +43,7 @@ async fn run_jobs(app: App) {
     let mut round: u64 = 0;
     loop {
         tick.tick().await;
-        if round % 20 == 0
+        if round.is_multiple_of(20)
             && let Err(e) = app.run_overdue_job().await
         {
             tracing::error!(error = %e, "the overdue job failed");

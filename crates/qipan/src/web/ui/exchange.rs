@@ -490,6 +490,18 @@ item_action!(remind, Act::Remind);
 item_action!(facts, Act::Facts);
 item_action!(withdraw, Act::Withdraw);
 
+/// A county's line in the ranking, ready to show.
+pub struct RankRow {
+    pub rank: usize,
+    pub code: String,
+    pub name: String,
+    pub feedback: String,
+    pub timeliness: String,
+    pub receipt: String,
+    pub bottom: bool,
+    pub flagged: bool,
+}
+
 pub struct StatsRow {
     pub cycle: String,
     pub closed: bool,
@@ -513,7 +525,7 @@ struct StatsPage {
     rows: Vec<StatsRow>,
     quarter: String,
     ranking: Option<Ranking>,
-    ranking_rows: Vec<(usize, String, String, String, String, String, bool, bool)>,
+    ranking_rows: Vec<RankRow>,
     target: String,
 }
 
@@ -577,17 +589,15 @@ pub async fn stats(
         .map(|r| {
             r.rows
                 .iter()
-                .map(|(x, name)| {
-                    (
-                        x.rank,
-                        x.unit.clone(),
-                        name.clone(),
-                        pct(x.rates.feedback_rate),
-                        pct(x.rates.timeliness),
-                        pct(x.rates.receipt_rate),
-                        x.bottom_three,
-                        x.flagged,
-                    )
+                .map(|(x, name)| RankRow {
+                    rank: x.rank,
+                    code: x.unit.clone(),
+                    name: name.clone(),
+                    feedback: pct(x.rates.feedback_rate),
+                    timeliness: pct(x.rates.timeliness),
+                    receipt: pct(x.rates.receipt_rate),
+                    bottom: x.bottom_three,
+                    flagged: x.flagged,
                 })
                 .collect()
         })
