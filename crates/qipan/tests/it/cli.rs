@@ -276,3 +276,29 @@ fn bench_prints_its_table() {
     }
     assert!(stdout.contains("300 people"), "{stdout}");
 }
+
+#[tokio::test]
+async fn the_overdue_job_runs_from_the_console_and_refuses_a_clock_set_back() {
+    let db = fresh_db().await;
+    let job = |clock: &str| {
+        let mut cmd = qipan();
+        cmd.args(["jobs", "run", "overdue"]).env("DATABASE_URL", &db.url_text).env("QIPAN_CLOCK", clock);
+        run(&mut cmd)
+    };
+    let (code, stdout, stderr) = job("2026-03-10T09:00:00+08:00");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("0 item(s) marked overdue"), "{stdout}");
+    // Running again later is fine; a clock before the last run is refused and says why.
+    assert_eq!(job("2026-03-11T09:00:00+08:00").0, 0);
+    let (code, _, stderr) = job("2026-03-01T09:00:00+08:00");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("stands before the last run") && stderr.contains("nothing was marked"), "{stderr}");
+    // The refusal is recorded, and does not count as a run: the next honest run is accepted.
+    let app = App::open(&db.url, Clock::fixed_at("2026-03-12T09:00:00+08:00").unwrap()).await.unwrap();
+    let last = app.store.last_job_run("overdue").await.unwrap().unwrap();
+    assert_eq!(last, Clock::fixed_at("2026-03-11T09:00:00+08:00").unwrap().now());
+    assert_eq!(job("2026-03-12T09:00:00+08:00").0, 0);
+    let (code, _, stderr) = run(qipan().args(["jobs", "run", "bogus"]).env("DATABASE_URL", &db.url_text));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("overdue") && stderr.contains("notifications"), "the error names the jobs: {stderr}");
+}
