@@ -11,6 +11,7 @@ mod authz_matrix;
 mod browser;
 mod catalogue;
 mod cli;
+mod exchange;
 mod pages;
 mod persons;
 mod quality;
