@@ -17,7 +17,10 @@ pub mod person;
 pub mod pinyin_index;
 pub mod quality;
 pub mod record;
+pub mod report;
 pub mod sections;
+pub mod supervision;
+pub mod worklist;
 
 pub use clock::{Clock, ClockError};
 pub use org::{OrgCode, OrgCodeError, OrgLevel, OrgPath};

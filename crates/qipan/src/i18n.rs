@@ -1,8 +1,8 @@
 //! The message catalogue: every user-facing string, in Simplified Chinese (the default) and
 //! English.
 //!
-//! The catalogues are `i18n/zh-CN.txt` and `i18n/en.txt`, one `key = text` per line, embedded in
-//! the binary. `{name}` in a text is a placeholder filled by [`Messages::fmt`]. A test checks
+//! The catalogues are `i18n/zh-CN.txt` and `i18n/en.txt` (with one file per larger part:
+//! `zh-CN-reports.txt` …), one `key = text` per line, embedded in the binary. `{name}` in a text is a placeholder filled by [`Messages::fmt`]. A test checks
 //! that both files hold the same keys and that every key the code and templates use exists.
 
 use std::collections::HashMap;
@@ -36,8 +36,24 @@ impl Locale {
 
     fn source(self) -> &'static str {
         match self {
-            Locale::ZhCn => include_str!("../i18n/zh-CN.txt"),
-            Locale::En => include_str!("../i18n/en.txt"),
+            Locale::ZhCn => concat!(
+                include_str!("../i18n/zh-CN.txt"),
+                "\n",
+                include_str!("../i18n/zh-CN-worklist.txt"),
+                "\n",
+                include_str!("../i18n/zh-CN-supervision.txt"),
+                "\n",
+                include_str!("../i18n/zh-CN-reports.txt"),
+            ),
+            Locale::En => concat!(
+                include_str!("../i18n/en.txt"),
+                "\n",
+                include_str!("../i18n/en-worklist.txt"),
+                "\n",
+                include_str!("../i18n/en-supervision.txt"),
+                "\n",
+                include_str!("../i18n/en-reports.txt"),
+            ),
         }
     }
 }

@@ -12,9 +12,12 @@ mod codes;
 mod exchange;
 mod org_units;
 mod persons;
+pub mod reports;
 mod sections;
 mod settings;
+pub mod supervision;
 mod url;
+pub mod worklist;
 
 use std::time::Duration;
 

@@ -13,9 +13,12 @@ mod import;
 mod orgs;
 mod persons;
 mod quality;
+pub mod reports;
 pub mod secrets;
 mod sections;
 pub mod sms;
+pub mod supervision;
+pub mod worklist;
 
 pub mod orgs_limits {
     //! Paging and search limits, shared with the API description.

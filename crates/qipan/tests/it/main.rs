@@ -15,5 +15,8 @@ mod exchange;
 mod pages;
 mod persons;
 mod quality;
+mod reports;
 mod roster;
 mod store_story;
+mod supervision;
+mod worklist;

@@ -5,7 +5,9 @@ pub mod exchange;
 mod openapi;
 mod org_units;
 pub mod persons;
+pub mod reports;
 mod session;
+pub mod supervision;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
@@ -13,7 +15,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use crate::service::App;
 
 pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
-    vec![
+    let mut table = vec![
         (Method::GET, "/api/v1/openapi.json", get(openapi::document)),
         (Method::GET, "/api/v1/org-units", get(org_units::list)),
         (Method::GET, "/api/v1/org-units/{code}", get(org_units::one)),
@@ -48,5 +50,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/api/v1/exchange/items/{id}/remind", post(exchange::remind)),
         (Method::GET, "/api/v1/exchange/stats", get(exchange::stats)),
         (Method::GET, "/api/v1/exchange/ranking", get(exchange::ranking)),
-    ]
+    ];
+    table.extend(supervision::routes());
+    table.extend(reports::routes());
+    table
 }

@@ -14,6 +14,8 @@ pub fn spec() -> Value {
     let mut doc = base();
     add_sections(&mut doc);
     add_exchange(&mut doc);
+    super::supervision::add_openapi(&mut doc);
+    super::reports::add_openapi(&mut doc);
     doc
 }
 

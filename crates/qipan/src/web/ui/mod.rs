@@ -11,7 +11,9 @@ mod login;
 mod orgs;
 mod persons;
 mod quality;
+mod reports;
 mod roster;
+mod supervision;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -23,7 +25,7 @@ use crate::service::{Actor, App};
 /// The pages: method, path, handler. The router and the authorization matrix test both read
 /// this table.
 pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
-    vec![
+    let mut table = vec![
         (Method::GET, "/", get(home::page)),
         (Method::GET, "/login", get(login::form)),
         (Method::POST, "/login", post(login::submit)),
@@ -76,7 +78,10 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/admin/codes", post(codes::change)),
         (Method::GET, "/audit", get(audit::search)),
         (Method::GET, "/audit/export.csv", get(audit::export)),
-    ]
+    ];
+    table.extend(supervision::routes());
+    table.extend(reports::routes());
+    table
 }
 
 /// One entry of the navigation bar.
@@ -139,6 +144,12 @@ impl Chrome {
             }
             if actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer) {
                 item("/exchange", "nav.exchange");
+            }
+            if actor.can(Capability::Supervise) || actor.can(Capability::ExchangeAnswer) {
+                item("/supervision", "nav.supervision");
+            }
+            if actor.can(Capability::PersonRead) {
+                item("/reports", "nav.reports");
             }
             if actor.can(Capability::OrgRead) {
                 item("/orgs", "nav.orgs");

@@ -1,0 +1,1 @@
+//! Aggregate queries of the statistical reports, and the monthly snapshots.

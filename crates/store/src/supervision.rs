@@ -1,0 +1,1 @@
+//! Supervision orders (督办) and the monitoring queries.
