@@ -1,1 +1,458 @@
-//! Supervision orders (督办) and the monitoring queries.
+//! Supervision orders (督办) and reminders (催办), their timeline, and the monitoring queries.
+//!
+//! A state change is one conditional UPDATE (so answering a closed order, or closing one twice,
+//! changes nothing) plus its timeline row, its audit entry and the notifications it sends, in one
+//! transaction. Path ranges are `[low, high)`, as everywhere in the store. Who may do what is
+//! decided in the service layer, never here.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::audit::append_audit;
+use crate::{AuditDraft, Context, EventActor, NewNotification, Page, Store, StoreResult, count_and_list, on_pool};
+
+/// One stored supervision order.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Order {
+    pub id: i64,
+    /// The unit that opened the order (the issuing level).
+    pub issuer_unit: String,
+    pub issuer_path: String,
+    /// The unit that must answer.
+    pub target_unit: String,
+    pub target_path: String,
+    /// `item` (an exchange item), `finding` (a data-quality finding), `free` (free text) or
+    /// `reminder` (催办, opened in bulk from the performance figures).
+    pub subject_kind: String,
+    /// The item id, the finding's key, or empty.
+    pub subject_ref: String,
+    /// The exchange cycle a reminder is about.
+    pub cycle: Option<String>,
+    pub title: String,
+    pub body: String,
+    /// The last day to answer.
+    pub due_on: NaiveDate,
+    /// `open`, `answered` or `closed`.
+    pub status: String,
+    pub answer: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+}
+
+const ORDER_COLUMNS: &str = "id, issuer_unit, issuer_path, target_unit, target_path, subject_kind, subject_ref, cycle, \
+    title, body, due_on, status, answer, created_at, created_by, answered_at, answered_by, closed_at, closed_by";
+
+/// A new order, opened with status `open`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub issuer_unit: String,
+    pub issuer_path: String,
+    pub target_unit: String,
+    pub target_path: String,
+    pub subject_kind: String,
+    pub subject_ref: String,
+    pub cycle: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub due_on: NaiveDate,
+}
+
+/// One row of an order's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderEvent {
+    pub id: i64,
+    pub order_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub actor_unit: String,
+    pub event: String,
+    pub note: String,
+}
+
+/// Which orders a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Orders addressed to this range, or issued from it (the orders an actor may see).
+    pub either_within: Option<(String, String)>,
+    /// Orders addressed to this range.
+    pub target_within: Option<(String, String)>,
+    /// Orders issued from this range.
+    pub issuer_within: Option<(String, String)>,
+    pub statuses: Vec<String>,
+    pub subject_kind: Option<String>,
+    /// Only orders still open after their last day, as of this (China) date.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+/// The live figures of one part of the tree, for monitoring (every count is a number of rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Backlog {
+    /// Exchange items waiting at the unit: submitted and not yet received, or received and
+    /// not yet answered although they ask for an answer.
+    pub waiting: u64,
+    /// Of those, past their last day.
+    pub overdue: u64,
+    /// Drafts of the unit not sent yet (suggested notifications among them).
+    pub drafts: u64,
+    /// Of those, past their sending limit.
+    pub drafts_late: u64,
+    /// Orders addressed to the unit and not answered yet.
+    pub orders_open: u64,
+    /// Of those, past their last day.
+    pub orders_overdue: u64,
+}
+
+impl std::ops::AddAssign for Backlog {
+    fn add_assign(&mut self, o: Backlog) {
+        self.waiting += o.waiting;
+        self.overdue += o.overdue;
+        self.drafts += o.drafts;
+        self.drafts_late += o.drafts_late;
+        self.orders_open += o.orders_open;
+        self.orders_overdue += o.orders_overdue;
+    }
+}
+
+/// What part of a [`Backlog`] a grouped row fills.
+#[derive(Clone, Copy)]
+enum BacklogPart {
+    Items,
+    Drafts,
+    Orders,
+}
+
+fn order_where(f: &OrderFilter) -> (String, Vec<String>) {
+    let mut clauses = vec!["TRUE".to_owned()];
+    let mut args = Vec::new();
+    let arg = |v: String, args: &mut Vec<String>| {
+        args.push(v);
+        format!("${}", args.len())
+    };
+    if let Some((lo, hi)) = &f.either_within {
+        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
+        clauses.push(format!(
+            "((target_path >= {a} AND target_path < {b}) OR (issuer_path >= {a} AND issuer_path < {b}))"
+        ));
+    }
+    if let Some((lo, hi)) = &f.target_within {
+        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
+        clauses.push(format!("target_path >= {a} AND target_path < {b}"));
+    }
+    if let Some((lo, hi)) = &f.issuer_within {
+        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
+        clauses.push(format!("issuer_path >= {a} AND issuer_path < {b}"));
+    }
+    if !f.statuses.is_empty() {
+        let list: Vec<String> = f.statuses.iter().map(|s| arg(s.clone(), &mut args)).collect();
+        clauses.push(format!("status IN ({})", list.join(", ")));
+    }
+    if let Some(k) = &f.subject_kind {
+        let a = arg(k.clone(), &mut args);
+        clauses.push(format!("subject_kind = {a}"));
+    }
+    if let Some(day) = f.overdue_on {
+        // A date is digits and dashes: safe to inline, and it spares binding a second type.
+        clauses.push(format!("status = 'open' AND due_on < '{}'", day.format("%Y-%m-%d")));
+    }
+    (clauses.join(" AND "), args)
+}
+
+/// Appends an order's timeline row inside an open transaction.
+macro_rules! add_order_event {
+    ($tx:expr, $order_id:expr, $at:expr, $actor:expr, $event:expr, $note:expr) => {{
+        let actor: &EventActor = $actor;
+        let note: &str = $note;
+        sqlx::query(
+            "INSERT INTO supervision_order_events (order_id, at, actor_name, actor_unit, event, note) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($order_id)
+        .bind($at)
+        .bind(&actor.name)
+        .bind(&actor.unit)
+        .bind($event)
+        .bind(note)
+        .execute(&mut *$tx)
+        .await
+        .context("adding an order's timeline row")?;
+    }};
+}
+
+/// Queues an order's notifications inside an open transaction.
+macro_rules! queue_order_notifications {
+    ($tx:expr, $order_id:expr, $now:expr, $list:expr) => {{
+        for n in $list {
+            let n: &NewNotification = n;
+            sqlx::query(
+                "INSERT INTO notifications (item_id, order_id, channel, recipient, recipient_name, unit, message, state, \
+                 attempts, next_attempt_at, created_at) VALUES (NULL, $1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+            )
+            .bind($order_id)
+            .bind(&n.channel)
+            .bind(&n.recipient)
+            .bind(&n.recipient_name)
+            .bind(&n.unit)
+            .bind(&n.message)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await
+            .context("queueing an order's notification")?;
+        }
+    }};
+}
+
+/// Inserts one order with its "opened" row and notifications inside an open transaction;
+/// evaluates to its id.
+macro_rules! insert_order_sql {
+    ($tx:expr, $o:expr, $actor:expr, $now:expr, $notifications:expr) => {{
+        let o: &NewOrder = $o;
+        let actor: &EventActor = $actor;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO supervision_orders (issuer_unit, issuer_path, target_unit, target_path, subject_kind, \
+             subject_ref, cycle, title, body, due_on, status, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12) RETURNING id",
+        )
+        .bind(&o.issuer_unit)
+        .bind(&o.issuer_path)
+        .bind(&o.target_unit)
+        .bind(&o.target_path)
+        .bind(&o.subject_kind)
+        .bind(&o.subject_ref)
+        .bind(&o.cycle)
+        .bind(&o.title)
+        .bind(&o.body)
+        .bind(o.due_on)
+        .bind($now)
+        .bind(&actor.name)
+        .fetch_one(&mut *$tx)
+        .await
+        .context("adding a supervision order")?;
+        add_order_event!($tx, id, $now, actor, "opened", "");
+        queue_order_notifications!($tx, id, $now, $notifications);
+        id
+    }};
+}
+
+impl Store {
+    /// Orders not closed (open, or answered and waiting for the issuer) addressed to the range
+    /// `[low, high)` of org paths, by last day then id: the orders a unit's worklist shows.
+    pub async fn open_orders_within(&self, low: &str, high: &str, limit: i64) -> StoreResult<Vec<Order>> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM supervision_orders \
+             WHERE target_path >= $1 AND target_path < $2 AND status <> 'closed' ORDER BY due_on, id LIMIT $3"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(limit).fetch_all(pool).await)
+            .context("listing open supervision orders")
+    }
+
+    /// Opens one order: the row, its "opened" timeline row, the notifications to the target
+    /// unit and the audit entry, in one transaction. Returns its id.
+    pub async fn insert_order(
+        &self,
+        order: &NewOrder,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        notifications: &[NewNotification],
+        audit: &AuditDraft,
+    ) -> StoreResult<i64> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a supervision order")?;
+            let id = insert_order_sql!(tx, order, actor, now, notifications);
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a supervision order")?;
+            Ok(id)
+        })
+    }
+
+    /// Opens several orders at once (bulk reminders): all or none. Each order has its own
+    /// timeline row, notifications and audit entry. Returns the ids in the given order.
+    pub async fn insert_orders(
+        &self,
+        orders: &[(NewOrder, Vec<NewNotification>, AuditDraft)],
+        actor: &EventActor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting bulk reminders")?;
+            let mut ids = Vec::with_capacity(orders.len());
+            for (order, notifications, audit) in orders {
+                let id = insert_order_sql!(tx, order, actor, now, notifications);
+                append_audit!(tx, audit);
+                ids.push(id);
+            }
+            tx.commit().await.context("committing bulk reminders")?;
+            Ok(ids)
+        })
+    }
+
+    pub async fn order(&self, id: i64) -> StoreResult<Option<Order>> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM supervision_orders WHERE id = $1");
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+            .context("loading a supervision order")
+    }
+
+    /// A page of orders: open ones first, by last day, then the newest.
+    pub async fn orders(&self, filter: &OrderFilter, page: Page) -> StoreResult<(i64, Vec<Order>)> {
+        let (clause, args) = order_where(filter);
+        let count_sql = format!("SELECT COUNT(*) FROM supervision_orders WHERE {clause}");
+        let list_sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM supervision_orders WHERE {clause} \
+             ORDER BY CASE status WHEN 'open' THEN 0 WHEN 'answered' THEN 1 ELSE 2 END, due_on, id DESC \
+             LIMIT {} OFFSET {}",
+            page.size,
+            page.offset()
+        );
+        on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args))
+            .context("listing supervision orders")
+    }
+
+    pub async fn order_events(&self, order_id: i64) -> StoreResult<Vec<OrderEvent>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, order_id, at, actor_name, actor_unit, event, note FROM supervision_order_events \
+             WHERE order_id = $1 ORDER BY id",
+        ).bind(order_id).fetch_all(pool).await)
+        .context("reading an order's timeline")
+    }
+
+    /// The notifications an order queued, oldest first.
+    pub async fn order_notifications(&self, order_id: i64) -> StoreResult<Vec<crate::Notification>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, item_id, channel, recipient, recipient_name, unit, message, state, attempts, next_attempt_at, \
+             last_error, created_at, sent_at FROM notifications WHERE order_id = $1 ORDER BY id",
+        ).bind(order_id).fetch_all(pool).await)
+        .context("reading an order's notifications")
+    }
+
+    /// Answers an open order. False when it is not open (any more).
+    pub async fn answer_order(
+        &self,
+        id: i64,
+        answer: &str,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting an order's answer")?;
+            let n = sqlx::query(
+                "UPDATE supervision_orders SET status = 'answered', answer = $1, answered_at = $2, answered_by = $3 \
+                 WHERE id = $4 AND status = 'open'",
+            )
+            .bind(answer).bind(now).bind(&actor.name).bind(id)
+            .execute(&mut *tx).await.context("answering an order")?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            add_order_event!(tx, id, now, actor, "answered", answer);
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing an order's answer")?;
+            Ok(true)
+        })
+    }
+
+    /// Closes an order that is open or answered, with a note. False when it is closed already.
+    pub async fn close_order(
+        &self,
+        id: i64,
+        note: &str,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting an order's closing")?;
+            let n = sqlx::query(
+                "UPDATE supervision_orders SET status = 'closed', closed_at = $1, closed_by = $2 \
+                 WHERE id = $3 AND status IN ('open', 'answered')",
+            )
+            .bind(now).bind(&actor.name).bind(id)
+            .execute(&mut *tx).await.context("closing an order")?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            add_order_event!(tx, id, now, actor, "closed", note);
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing an order's closing")?;
+            Ok(true)
+        })
+    }
+
+    /// Reopens an answered or closed order with a note (the answer did not settle it), and a new
+    /// last day when given; the target unit is notified again. False when it is open already.
+    #[expect(clippy::too_many_arguments, reason = "the change, its notifications and its audit")]
+    pub async fn reopen_order(
+        &self,
+        id: i64,
+        note: &str,
+        due_on: Option<NaiveDate>,
+        actor: &EventActor,
+        now: DateTime<Utc>,
+        notifications: &[NewNotification],
+        audit: &AuditDraft,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting an order's reopening")?;
+            let n = sqlx::query(
+                "UPDATE supervision_orders SET status = 'open', due_on = COALESCE($1, due_on), closed_at = NULL, \
+                 closed_by = NULL WHERE id = $2 AND status IN ('answered', 'closed')",
+            )
+            .bind(due_on).bind(id)
+            .execute(&mut *tx).await.context("reopening an order")?.rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            add_order_event!(tx, id, now, actor, "reopened", note);
+            queue_order_notifications!(tx, id, now, notifications);
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing an order's reopening")?;
+            Ok(true)
+        })
+    }
+
+    /// The live backlog under `[low, high)`, grouped by the exact org path it is attached to:
+    /// items by `to_path`, drafts by `from_path`, orders by `target_path`. `today` is the China
+    /// date that decides what is past its last day. The caller folds the paths into the units it
+    /// shows (a path belongs to the child whose subtree holds it).
+    pub async fn backlog_by_path(
+        &self,
+        low: &str,
+        high: &str,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<(String, Backlog)>> {
+        let items: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT to_path, COUNT(*), SUM(CASE WHEN overdue_at IS NOT NULL OR due_on < $3 THEN 1 ELSE 0 END) \
+             FROM exchange_items WHERE to_path >= $1 AND to_path < $2 \
+             AND (status = 'submitted' OR (status = 'received' AND answer_required)) GROUP BY to_path",
+        ).bind(low).bind(high).bind(today).fetch_all(pool).await)
+        .context("counting waiting exchange items")?;
+        let drafts: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT from_path, COUNT(*), \
+             SUM(CASE WHEN send_overdue_at IS NOT NULL OR send_due_on < $3 THEN 1 ELSE 0 END) \
+             FROM exchange_items WHERE from_path >= $1 AND from_path < $2 AND status = 'draft' GROUP BY from_path",
+        ).bind(low).bind(high).bind(today).fetch_all(pool).await)
+        .context("counting unsent drafts")?;
+        let orders: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT target_path, COUNT(*), SUM(CASE WHEN due_on < $3 THEN 1 ELSE 0 END) \
+             FROM supervision_orders WHERE target_path >= $1 AND target_path < $2 AND status = 'open' \
+             GROUP BY target_path",
+        ).bind(low).bind(high).bind(today).fetch_all(pool).await)
+        .context("counting open supervision orders")?;
+        let mut out: std::collections::BTreeMap<String, Backlog> = std::collections::BTreeMap::new();
+        for (part, rows) in [(BacklogPart::Items, items), (BacklogPart::Drafts, drafts), (BacklogPart::Orders, orders)]
+        {
+            for (path, n, late) in rows {
+                let b = out.entry(path).or_default();
+                let (n, late) = (n as u64, late as u64);
+                match part {
+                    BacklogPart::Items => (b.waiting, b.overdue) = (n, late),
+                    BacklogPart::Drafts => (b.drafts, b.drafts_late) = (n, late),
+                    BacklogPart::Orders => (b.orders_open, b.orders_overdue) = (n, late),
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+}
