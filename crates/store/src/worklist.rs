@@ -1,1 +1,207 @@
-//! The clerk's day: what is due in a unit's subtree, and the marks (done, snoozed) on it.
+//! The clerk's day: the facts that tasks are derived from, in one subtree (path range
+//! `[low, high)`), and the marks (done, snoozed) a unit put on its tasks. Every query is bounded
+//! by the managing or exchange path index and a row limit, so that the day of a township stays
+//! quick in a province of millions.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::{Context, Store, StoreResult, on_pool};
+
+/// Rows a task query returns at most; the page says when there are more.
+pub const TASK_LIMIT: i64 = 500;
+
+/// A person the task is about.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TaskPerson {
+    pub person_id: i64,
+    pub name: String,
+    pub managing_unit: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenPregnancy {
+    #[sqlx(flatten)]
+    pub person: TaskPerson,
+    pub detected_on: NaiveDate,
+    pub expected_on: Option<NaiveDate>,
+    pub last_prenatal_check: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecentBirth {
+    #[sqlx(flatten)]
+    pub person: TaskPerson,
+    pub born: NaiveDate,
+    pub last_postnatal_check: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EndingCertificate {
+    #[sqlx(flatten)]
+    pub person: TaskPerson,
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LateRegistration {
+    #[sqlx(flatten)]
+    pub person: TaskPerson,
+    pub moved_on: NaiveDate,
+    pub registered_on: NaiveDate,
+}
+
+/// An exchange item waiting on one side.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WaitingItem {
+    pub id: i64,
+    pub kind: String,
+    pub urgency: String,
+    pub status: String,
+    pub person_name: String,
+    pub from_unit: String,
+    pub to_unit: String,
+    pub due_on: Option<NaiveDate>,
+    pub send_due_on: Option<NaiveDate>,
+    pub reminded: bool,
+}
+
+/// The latest mark on a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub state: String,
+    pub until: Option<NaiveDate>,
+    pub reason: String,
+    pub actor_name: String,
+    pub at: DateTime<Utc>,
+}
+
+const PERSON: &str = "p.id AS person_id, p.name, p.managing_unit";
+const IN_RANGE: &str = "p.status = 'active' AND p.managing_path >= $1 AND p.managing_path < $2";
+
+impl Store {
+    /// Open pregnancies of active people managed in the range, with their latest prenatal check.
+    pub async fn open_pregnancies(&self, low: &str, high: &str) -> StoreResult<Vec<OpenPregnancy>> {
+        let sql = format!(
+            "SELECT {PERSON}, g.detected_on, g.expected_on, \
+               (SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id \
+                  AND c.kind IN ('pregnancy', 'prenatal')) AS last_prenatal_check \
+             FROM persons p JOIN person_pregnancies g ON g.person_id = p.id AND g.outcome IS NULL \
+             WHERE {IN_RANGE} AND g.detected_on IS NOT NULL ORDER BY p.id LIMIT {TASK_LIMIT}"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
+            .context("reading open pregnancies")
+    }
+
+    /// Births since `since` (children born, and pregnancies ended in a birth), with the latest
+    /// postnatal check of the mother.
+    pub async fn recent_births(&self, low: &str, high: &str, since: NaiveDate) -> StoreResult<Vec<RecentBirth>> {
+        let check = "(SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id AND c.kind = 'postnatal')";
+        let sql = format!(
+            "SELECT {PERSON}, k.birth_date AS born, {check} AS last_postnatal_check \
+             FROM persons p JOIN person_children k ON k.person_id = p.id \
+             WHERE {IN_RANGE} AND k.birth_date >= $3 \
+             UNION \
+             SELECT {PERSON}, g.ended_on AS born, {check} AS last_postnatal_check \
+             FROM persons p JOIN person_pregnancies g ON g.person_id = p.id \
+             WHERE {IN_RANGE} AND g.outcome = 'birth' AND g.ended_on >= $3 \
+             ORDER BY person_id LIMIT {TASK_LIMIT}"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
+            .context("reading recent births")
+    }
+
+    /// People whose latest certificate runs out between `from` and `to`.
+    pub async fn ending_certificates(
+        &self,
+        low: &str,
+        high: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<EndingCertificate>> {
+        let sql = format!(
+            "SELECT {PERSON}, MAX(c.valid_until) AS valid_until \
+             FROM persons p JOIN person_certificates c ON c.person_id = p.id \
+             WHERE {IN_RANGE} AND c.valid_until IS NOT NULL \
+             GROUP BY p.id, p.name, p.managing_unit \
+             HAVING MAX(c.valid_until) >= $3 AND MAX(c.valid_until) <= $4 ORDER BY p.id LIMIT {TASK_LIMIT}"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(from).bind(to).fetch_all(pool).await)
+            .context("reading ending certificates")
+    }
+
+    /// Registrations since `since` that came after the day of the move.
+    pub async fn late_registrations(
+        &self,
+        low: &str,
+        high: &str,
+        since: NaiveDate,
+    ) -> StoreResult<Vec<LateRegistration>> {
+        let sql = format!(
+            "SELECT {PERSON}, p.moved_on, p.registered_on FROM persons p \
+             WHERE {IN_RANGE} AND p.registered_on >= $3 AND p.registered_on > p.moved_on \
+             ORDER BY p.registered_on DESC, p.id LIMIT {TASK_LIMIT}"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
+            .context("reading late registrations")
+    }
+
+    /// Exchange items waiting at the receiving side in the range (submitted or received and not
+    /// answered), or with `drafts`, drafts waiting to be sent from it.
+    pub async fn waiting_items(&self, low: &str, high: &str, drafts: bool) -> StoreResult<Vec<WaitingItem>> {
+        let condition = if drafts {
+            "i.from_path >= $1 AND i.from_path < $2 AND i.status = 'draft'"
+        } else {
+            "i.to_path >= $1 AND i.to_path < $2 AND (i.status = 'submitted' OR (i.status = 'received' AND i.answer_required))"
+        };
+        let sql = format!(
+            "SELECT i.id, i.kind, i.urgency, i.status, i.person_name, i.from_unit, i.to_unit, i.due_on, i.send_due_on, \
+               EXISTS (SELECT 1 FROM exchange_events e WHERE e.item_id = i.id AND e.event = 'reminded') AS reminded \
+             FROM exchange_items i WHERE {condition} \
+             ORDER BY COALESCE(i.due_on, i.send_due_on), i.id LIMIT {TASK_LIMIT}"
+        );
+        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
+            .context("reading waiting exchange items")
+    }
+
+    /// The latest mark on each task of a unit.
+    pub async fn worklist_marks(&self, unit: &str) -> StoreResult<HashMap<String, Mark>> {
+        type Row = (String, String, Option<NaiveDate>, String, String, DateTime<Utc>);
+        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT task_key, state, until, reason, actor_name, at FROM worklist_marks WHERE unit = $1 ORDER BY id",
+        ).bind(unit).fetch_all(pool).await)
+        .context("reading worklist marks")?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, state, until, reason, actor_name, at)| (key, Mark { state, until, reason, actor_name, at }))
+            .collect())
+    }
+
+    /// Marks a task of a unit done, or snoozed until a day, with the audit entry.
+    #[expect(clippy::too_many_arguments, reason = "the mark, and its audit")]
+    pub async fn mark_task(
+        &self,
+        unit: &str,
+        key: &str,
+        state: &str,
+        until: Option<NaiveDate>,
+        reason: &str,
+        actor_name: &str,
+        now: DateTime<Utc>,
+        audit: &crate::AuditDraft,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a worklist mark")?;
+            sqlx::query(
+                "INSERT INTO worklist_marks (unit, task_key, state, until, reason, actor_name, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(unit).bind(key).bind(state).bind(until).bind(reason).bind(actor_name).bind(now)
+            .execute(&mut *tx).await.context("marking a task")?;
+            crate::audit::append_audit!(tx, audit);
+            tx.commit().await.context("committing a worklist mark")?;
+            Ok(())
+        })
+    }
+}

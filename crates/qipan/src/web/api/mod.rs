@@ -8,6 +8,7 @@ pub mod persons;
 pub mod reports;
 mod session;
 pub mod supervision;
+mod worklist;
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
@@ -50,6 +51,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/api/v1/exchange/items/{id}/remind", post(exchange::remind)),
         (Method::GET, "/api/v1/exchange/stats", get(exchange::stats)),
         (Method::GET, "/api/v1/exchange/ranking", get(exchange::ranking)),
+        (Method::GET, "/api/v1/worklist", get(worklist::list)),
+        (Method::POST, "/api/v1/worklist/marks", post(worklist::mark)),
     ];
     table.extend(supervision::routes());
     table.extend(reports::routes());

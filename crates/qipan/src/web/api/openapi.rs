@@ -14,9 +14,45 @@ pub fn spec() -> Value {
     let mut doc = base();
     add_sections(&mut doc);
     add_exchange(&mut doc);
+    add_worklist(&mut doc);
     super::supervision::add_openapi(&mut doc);
     super::reports::add_openapi(&mut doc);
     doc
+}
+
+/// The clerk's day (DESIGN §7).
+fn add_worklist(doc: &mut Value) {
+    let error = json!({"$ref": "#/components/responses/Error"});
+    let categories = domain::worklist::Category::ALL.map(|c| c.as_str());
+    doc["paths"]["/worklist"] = json!({
+        "get": {
+            "operationId": "worklist",
+            "summary": "The day's work of the actor's unit and everything below it",
+            "description": "Each task shows from 5 days before its last day (expected births 4 weeks ahead) and stays while overdue; tasks marked done, or snoozed until a later day, are left out (`hidden` counts them). Overdue first, then urgent, then by last day.",
+            "responses": {"200": {"description": "The list.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "today": {"type": "string", "format": "date"},
+                "next_duty_day": {"type": "string", "format": "date"},
+                "overdue": {"type": "integer"}, "hidden": {"type": "integer"},
+                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "items": {"type": "array", "items": {"type": "object", "properties": {
+                    "category": {"type": "string", "enum": categories},
+                    "key": {"type": "string"}, "subject": {"type": "string"},
+                    "due_on": {"type": "string", "format": "date"}, "overdue": {"type": "boolean"}, "urgent": {"type": "boolean"},
+                    "href": {"type": "string", "description": "The page where the task is done."}, "unit": {"type": "string"}
+                }}}
+            }}}}}, "401": error, "403": error}
+        }
+    });
+    doc["paths"]["/worklist/marks"] = json!({
+        "post": {
+            "operationId": "markTask",
+            "summary": "Mark a task of the actor's unit done, or snooze it until a day (with a reason)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["key"], "properties": {
+                "key": {"type": "string"}, "until": {"type": "string", "format": "date"}, "reason": {"type": "string", "maxLength": 200}
+            }}}}},
+            "responses": {"204": {"description": "Marked."}, "400": error, "401": error, "403": error}
+        }
+    });
 }
 
 /// Information exchange between residence and origin (DESIGN §6).

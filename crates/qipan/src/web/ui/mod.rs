@@ -27,6 +27,7 @@ use crate::service::{Actor, App};
 pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
     let mut table = vec![
         (Method::GET, "/", get(home::page)),
+        (Method::POST, "/worklist/mark", post(home::mark)),
         (Method::GET, "/login", get(login::form)),
         (Method::POST, "/login", post(login::submit)),
         (Method::POST, "/logout", post(login::logout)),

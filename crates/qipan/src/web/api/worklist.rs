@@ -1,0 +1,77 @@
+//! `/api/v1/worklist`: the day's work of the actor's unit, and marking a task done or snoozed.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::service::App;
+use crate::web::ApiError;
+use crate::web::auth::ApiActor;
+
+#[derive(Serialize)]
+struct TaskJson {
+    category: &'static str,
+    key: String,
+    subject: String,
+    due_on: String,
+    overdue: bool,
+    urgent: bool,
+    href: String,
+    unit: String,
+}
+
+#[derive(Serialize)]
+struct WorklistJson {
+    today: String,
+    next_duty_day: String,
+    items: Vec<TaskJson>,
+    counts: std::collections::BTreeMap<&'static str, usize>,
+    overdue: usize,
+    hidden: usize,
+}
+
+pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor) -> Response {
+    match app.worklist(&actor).await {
+        Ok(w) => Json(WorklistJson {
+            today: w.today.to_string(),
+            next_duty_day: w.next_duty_day.to_string(),
+            overdue: w.overdue(),
+            hidden: w.hidden,
+            counts: w.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect(),
+            items: w
+                .tasks
+                .into_iter()
+                .map(|t| TaskJson {
+                    category: t.category.as_str(),
+                    key: t.key,
+                    subject: t.subject,
+                    due_on: t.due_on.to_string(),
+                    overdue: t.overdue,
+                    urgent: t.urgent,
+                    href: t.href,
+                    unit: t.unit,
+                })
+                .collect(),
+        })
+        .into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MarkBody {
+    key: String,
+    /// `YYYY-MM-DD`: snooze until that day (with a reason); absent: done.
+    until: Option<String>,
+    reason: String,
+}
+
+pub async fn mark(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json<MarkBody>) -> Response {
+    match app.mark_task(&actor, &b.key, b.until.as_deref(), &b.reason).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
