@@ -79,6 +79,15 @@ impl WorkCalendar {
         WorkCalendar { days, years }
     }
 
+    /// A calendar of these days whose announced years are given apart: one day entered for a
+    /// year whose notice is not out yet does not make the whole year known.
+    pub fn with_years(
+        days: impl IntoIterator<Item = (NaiveDate, DayKind)>,
+        years: impl IntoIterator<Item = i32>,
+    ) -> Self {
+        WorkCalendar { days: days.into_iter().collect(), years: years.into_iter().collect() }
+    }
+
     /// Reads `date,kind,holiday` lines (a header line and `#` comments are skipped).
     pub fn parse_csv(text: &str) -> Result<Vec<CalendarDay>, CalendarError> {
         let mut out = Vec::new();
@@ -209,6 +218,13 @@ mod tests {
         assert_eq!(cal.working_days_after(d("2026-12-28"), 5), Deadline { last_day: d("2027-01-04"), assumed: true });
         // Wholly inside a known year, nothing is assumed.
         assert!(!cal.days_after(d("2026-03-02"), 15).assumed);
+    }
+
+    #[test]
+    fn a_single_day_of_an_unannounced_year_does_not_make_it_known() {
+        let cal = WorkCalendar::with_years([(d("2027-10-01"), DayKind::Off)], [2026]);
+        assert_eq!(cal.is_working_day(d("2027-10-01")), (false, true), "off, but the year is still assumed");
+        assert_eq!(cal.is_working_day(d("2026-03-02")), (true, false));
     }
 
     #[test]

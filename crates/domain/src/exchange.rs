@@ -305,7 +305,8 @@ pub struct Counts {
     pub incoming: u64,
     /// Of those, received by the close.
     pub received: u64,
-    /// Of the received, those that ask for feedback.
+    /// Of the incoming, those that ask for feedback (received or not: an item left unopened is
+    /// not answered either, seed 004 §7: 95% of the queries received).
     pub feedback_due: u64,
     /// Of those, answered by the close.
     pub answered: u64,
@@ -374,7 +375,8 @@ fn sort_key(c: &Counts) -> (f64, f64, f64) {
 
 /// Ranks counties by feedback rate, then timeliness, then receipt rate (best first; equal
 /// figures keep code order). Counties that received nothing to answer are not ranked. The
-/// last three are the bottom three only when more than three counties are ranked.
+/// last three are the bottom three only when more than three counties are ranked, and only
+/// those strictly behind the fourth from last.
 /// `previous_bottom`: the bottom three of the quarter before.
 pub fn rank(units: &[(String, Counts)], previous_bottom: &[String]) -> Vec<Ranked> {
     let mut ranked: Vec<&(String, Counts)> = units.iter().filter(|(_, c)| c.feedback_due > 0).collect();
@@ -383,11 +385,20 @@ pub fn rank(units: &[(String, Counts)], previous_bottom: &[String]) -> Vec<Ranke
         kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1)).then(kb.2.total_cmp(&ka.2)).then(ua.cmp(ub))
     });
     let n = ranked.len();
+    // A county level with the one above the last three is not among them: equal figures never
+    // split into "bottom three" and "not".
+    let cut = (n > 3).then(|| sort_key(&ranked[n - 4].1));
+    let worse_than_cut = |c: &Counts| {
+        cut.is_some_and(|k| {
+            let own = sort_key(c);
+            own.0.total_cmp(&k.0).then(own.1.total_cmp(&k.1)).then(own.2.total_cmp(&k.2)).is_lt()
+        })
+    };
     ranked
         .into_iter()
         .enumerate()
         .map(|(i, (unit, counts))| {
-            let bottom_three = n > 3 && i >= n - 3;
+            let bottom_three = n > 3 && i >= n - 3 && worse_than_cut(counts);
             Ranked {
                 unit: unit.clone(),
                 rank: i + 1,
@@ -418,6 +429,16 @@ pub fn suggestion_for(
         Section::Services if text("kind") == "surgery" => Some(("surgery", "surgery", date("started_on")?)),
         _ => None,
     }
+}
+
+/// How far back an event may lie and still be notified: older ones are history being entered,
+/// not news for the origin.
+pub const SUGGESTION_MAX_AGE_DAYS: i64 = 90;
+
+/// Whether an event of a person who moved in on `moved_on` is worth a suggested notification on
+/// `today`: it happened here (on or after the move) and is recent.
+pub fn worth_notifying(event: NaiveDate, moved_on: NaiveDate, today: NaiveDate) -> bool {
+    event >= moved_on && (today - event).num_days() <= SUGGESTION_MAX_AGE_DAYS && event <= today
 }
 
 /// The county an area or unit code lies in (its first six digits), when it lies in one.
@@ -544,6 +565,27 @@ mod tests {
         );
         // Three or fewer ranked: no bottom three.
         assert!(rank(&units[..3], &[]).iter().all(|x| !x.bottom_three));
+        // Equal figures: nobody level with the fourth from last is in the bottom three.
+        let level = vec![
+            ("A".to_owned(), counts(10, 10)),
+            ("B".to_owned(), counts(10, 10)),
+            ("C".to_owned(), counts(10, 10)),
+            ("D".to_owned(), counts(10, 10)),
+            ("E".to_owned(), counts(10, 9)),
+        ];
+        let r = rank(&level, &["E".to_owned()]);
+        let bottom: Vec<_> = r.iter().filter(|x| x.bottom_three).map(|x| (x.unit.as_str(), x.flagged)).collect();
+        assert_eq!(bottom, [("E", true)]);
+    }
+
+    #[test]
+    fn only_recent_events_after_the_move_are_notified() {
+        let moved = d("2026-01-10");
+        assert!(worth_notifying(d("2026-03-01"), moved, d("2026-03-02")));
+        assert!(!worth_notifying(d("2022-05-01"), moved, d("2026-03-02")), "history being entered");
+        assert!(!worth_notifying(d("2026-01-09"), moved, d("2026-03-02")), "before the move: the origin's own event");
+        assert!(!worth_notifying(d("2025-12-01"), d("2025-11-01"), d("2026-03-02")), "91 days ago");
+        assert!(worth_notifying(d("2025-12-02"), d("2025-11-01"), d("2026-03-02")), "90 days ago");
     }
 
     #[test]

@@ -124,7 +124,7 @@ pub fn next_duty_day(today: NaiveDate) -> NaiveDate {
     let mut d = today;
     loop {
         let last_of_month = d.succ_opt().is_none_or(|n| n.month() != d.month());
-        if d.day() % 5 == 0 || (last_of_month && d.day() < 30 && d.month() == 2) {
+        if d.day().is_multiple_of(5) || (last_of_month && d.day() < 30 && d.month() == 2) {
             return d;
         }
         d = d.succ_opt().expect("dates stay inside chrono's range");

@@ -298,18 +298,18 @@ macro_rules! submit_sql {
 impl Store {
     // ---- calendar -------------------------------------------------------------------------
 
-    /// Adds the shipped days of every year the table does not hold yet, so that a new release's
-    /// year arrives and the administrator's changes to a known year stay.
+    /// Adds the shipped days of every shipped year not yet announced here, and records the year,
+    /// so that a new release's year arrives and the administrator's changes to a known year stay.
     pub async fn seed_calendar(&self, days: &[CalendarDay], now: DateTime<Utc>) -> StoreResult<u64> {
-        let known: Vec<NaiveDate> = on_pool!(self, pool => sqlx::query_scalar("SELECT day FROM calendar_days")
+        let known: Vec<i32> = on_pool!(self, pool => sqlx::query_scalar("SELECT year FROM calendar_years")
             .fetch_all(pool).await)
-        .context("reading the calendar")?;
-        let known_years: std::collections::BTreeSet<i32> = known.iter().map(chrono::Datelike::year).collect();
+        .context("reading the calendar years")?;
         let fresh: Vec<&CalendarDay> =
-            days.iter().filter(|d| !known_years.contains(&chrono::Datelike::year(&d.date))).collect();
+            days.iter().filter(|d| !known.contains(&chrono::Datelike::year(&d.date))).collect();
         if fresh.is_empty() {
             return Ok(0);
         }
+        let years: std::collections::BTreeSet<i32> = fresh.iter().map(|d| chrono::Datelike::year(&d.date)).collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting the calendar seed")?;
             for d in &fresh {
@@ -320,8 +320,42 @@ impl Store {
                 .bind(d.date).bind(d.kind.as_str()).bind(&d.holiday).bind(now)
                 .execute(&mut *tx).await.context("seeding the calendar")?;
             }
+            for y in &years {
+                sqlx::query("INSERT INTO calendar_years (year, updated_at, updated_by) VALUES ($1, $2, 'qipan') ON CONFLICT (year) DO NOTHING")
+                    .bind(*y).bind(now).execute(&mut *tx).await.context("recording a calendar year")?;
+            }
             tx.commit().await.context("committing the calendar seed")?;
             Ok(fresh.len() as u64)
+        })
+    }
+
+    /// The years whose notice the calendar holds.
+    pub async fn calendar_years(&self) -> StoreResult<Vec<i32>> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT year FROM calendar_years ORDER BY year").fetch_all(pool).await)
+            .context("reading the calendar years")
+    }
+
+    /// Declares a year's notice held (or not), with its audit entry.
+    pub async fn set_calendar_year(
+        &self,
+        year: i32,
+        announced: bool,
+        actor_name: &str,
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a calendar year change")?;
+            if announced {
+                sqlx::query("INSERT INTO calendar_years (year, updated_at, updated_by) VALUES ($1, $2, $3) ON CONFLICT (year) DO NOTHING")
+                    .bind(year).bind(now).bind(actor_name).execute(&mut *tx).await.context("declaring a calendar year")?;
+            } else {
+                sqlx::query("DELETE FROM calendar_years WHERE year = $1")
+                    .bind(year).execute(&mut *tx).await.context("withdrawing a calendar year")?;
+            }
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a calendar year change")?;
+            Ok(())
         })
     }
 
@@ -482,7 +516,8 @@ impl Store {
             let mut tx = pool.begin().await.context("starting a receipt")?;
             let n = sqlx::query(
                 "UPDATE exchange_items SET status = 'received', received_at = $1, \
-                 due_on = COALESCE($2, due_on), calendar_assumed = calendar_assumed OR $3 \
+                 due_on = COALESCE($2, due_on), calendar_assumed = calendar_assumed OR $3, \
+                 overdue_at = CASE WHEN $2 IS NULL THEN overdue_at ELSE NULL END \
                  WHERE id = $4 AND status = 'submitted'",
             )
             .bind(now).bind(due).bind(assumed).bind(id)
@@ -635,7 +670,7 @@ impl Store {
         let incoming: Vec<(String, i64, i64, i64, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT to_unit, COUNT(*), \
                SUM(CASE WHEN received_at <= $2 THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN received_at <= $2 AND answer_required THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN answer_required THEN 1 ELSE 0 END), \
                SUM(CASE WHEN answered_at <= $2 AND answer_required THEN 1 ELSE 0 END), \
                SUM(CASE WHEN answered_at <= $2 AND answer_required AND answered_on_time THEN 1 ELSE 0 END) \
              FROM exchange_items WHERE cycle = $1 GROUP BY to_unit",

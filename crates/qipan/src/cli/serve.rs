@@ -29,29 +29,37 @@ pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The scheduled jobs: notifications every 30 seconds, overdue marking every 10 minutes (it is
-/// idempotent, so running it often only makes a mark appear sooner after midnight).
+/// The scheduled jobs, each on its own timer so that a slow SMS gateway never delays the
+/// overdue marks: overdue marking every 10 minutes (idempotent, so running it often only makes
+/// a mark appear sooner after midnight), notifications every 30 seconds.
 async fn run_jobs(app: App) {
-    let gateway = match Gateway::from_env() {
-        Ok(g) => g,
+    let overdue = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.run_overdue_job().await {
+                    tracing::error!(error = %e, "the overdue job failed");
+                }
+            }
+        })
+    };
+    match Gateway::from_env() {
+        Ok(gateway) => {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.dispatch_notifications(&gateway).await {
+                    tracing::error!(error = %e, "the notification dispatcher failed");
+                }
+            }
+        }
         Err(e) => {
             tracing::error!(error = %e, "notifications stay queued: the SMS gateway is misconfigured");
-            return;
+            let _ = overdue.await;
         }
-    };
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
-    let mut round: u64 = 0;
-    loop {
-        tick.tick().await;
-        if round.is_multiple_of(20)
-            && let Err(e) = app.run_overdue_job().await
-        {
-            tracing::error!(error = %e, "the overdue job failed");
-        }
-        if let Err(e) = app.dispatch_notifications(&gateway).await {
-            tracing::error!(error = %e, "the notification dispatcher failed");
-        }
-        round += 1;
     }
 }
 

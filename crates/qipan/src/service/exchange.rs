@@ -174,13 +174,36 @@ impl App {
     /// The working-day calendar in force.
     pub async fn work_calendar(&self) -> ServiceResult<WorkCalendar> {
         let days = self.store.calendar_days().await?;
-        Ok(WorkCalendar::new(days.into_iter().map(|d| (d.date, d.kind))))
+        let years = self.store.calendar_years().await?;
+        Ok(WorkCalendar::with_years(days.into_iter().map(|d| (d.date, d.kind)), years))
     }
 
     /// The announced days, for the administrator's page.
     pub async fn calendar_days(&self, actor: &Actor) -> ServiceResult<Vec<CalendarDay>> {
         self.guard(actor, Capability::OrgAdmin).await?;
         Ok(self.store.calendar_days().await?)
+    }
+
+    /// The years whose notice the calendar holds.
+    pub async fn calendar_years(&self, actor: &Actor) -> ServiceResult<Vec<i32>> {
+        self.guard(actor, Capability::OrgAdmin).await?;
+        Ok(self.store.calendar_years().await?)
+    }
+
+    /// Declares that the calendar holds (or no longer holds) a year's whole notice: only then
+    /// are its deadlines computed without the Monday–Friday assumption.
+    pub async fn set_calendar_year(&self, actor: &Actor, year: &str, announced: bool) -> ServiceResult<()> {
+        self.guard(actor, Capability::OrgAdmin).await?;
+        let y: i32 = year
+            .trim()
+            .parse()
+            .ok()
+            .filter(|y| (2000..=2100).contains(y))
+            .ok_or_else(|| ServiceError::invalid("field.calendar_year", "calendar.rule.year", year))?;
+        let detail = json!({"year": y, "announced": announced});
+        let audit = self.audit_draft(actor, "calendar.year", Some(&actor.org), Some(y.to_string()), detail);
+        self.store.set_calendar_year(y, announced, &actor.name, self.clock.now(), &audit).await?;
+        Ok(())
     }
 
     /// Sets one day (`kind` off/workday) or clears it (`kind` empty): system administrators.
@@ -298,6 +321,7 @@ impl App {
         }
         let mut categories: Vec<String> =
             req.categories.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+        categories.sort_by_key(|c| CATEGORIES.iter().position(|x| x == c).unwrap_or(usize::MAX));
         categories.dedup();
         if let Some(bad) = categories.iter().find(|c| !CATEGORIES.contains(&c.as_str())) {
             return Err(ServiceError::invalid("field.categories", "exchange.rule.category_unknown", bad));
@@ -392,7 +416,7 @@ impl App {
                 "hukou_area" => "field.hukou_area",
                 _ => "field.categories",
             };
-            return Err(ServiceError::invalid(field, rule, &item.person_name));
+            return Err(ServiceError::invalid(field, rule, ""));
         }
         let kind = Kind::parse(&item.kind).expect("stored kinds parse");
         let today = self.clock.today();
@@ -416,10 +440,9 @@ impl App {
             calendar_assumed: terms.receipt_due.assumed || due.assumed,
         };
         let notifications = if terms.urgency == exchange::Urgency::Urgent {
-            let text = format!(
-                "【棋盘】紧急协查：{}（{}）等待贵县反馈，截止 {}。请登录处理。",
-                item.person_name, item.from_unit, due.last_day
-            );
+            // No name or ID number in a text message: the operator reads them after signing in.
+            let text =
+                format!("【棋盘】{} 发来紧急协查，请于 {} 前反馈。请登录棋盘处理。", item.from_unit, due.last_day);
             self.messages_to(&item.to_unit, &text).await?
         } else {
             Vec::new()
@@ -619,9 +642,16 @@ impl App {
         if note.chars().count() > MAX_REMARKS_CHARS {
             return Err(ServiceError::invalid("field.note", "rule.text_long", note));
         }
+        // One reminder a day: each one texts the other county's operators.
+        let today = self.clock.today();
+        let events = self.store.item_events(id).await?;
+        if events.iter().any(|e| e.event == "reminded" && domain::clock::china_date(e.at) == today) {
+            return Err(conflict("exchange.error.reminded_today"));
+        }
         let text = format!(
-            "【棋盘】催办：关于{}的交换信息已逾期（截止 {}），请尽快处理。",
-            item.person_name,
+            "【棋盘】{} 催办：交换信息 #{} 已逾期（截止 {}），请尽快处理。",
+            item.from_unit,
+            item.id,
             item.due_on.map(|d| d.to_string()).unwrap_or_default()
         );
         let notifications = self.messages_to(&item.to_unit, &text).await?;
@@ -679,7 +709,8 @@ impl App {
         if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
             let status =
                 Status::parse(s).ok_or_else(|| ServiceError::invalid("field.status", "rule.code_unknown", s))?;
-            if q.mailbox == Box::Inbox && status == Status::Draft {
+            // The inbox never shows what was not sent (drafts, withdrawn drafts).
+            if q.mailbox == Box::Inbox && matches!(status, Status::Draft | Status::Withdrawn) {
                 filter.statuses = vec!["none".to_owned()];
             } else {
                 filter.statuses = vec![status.as_str().to_owned()];
@@ -813,7 +844,7 @@ impl App {
     pub async fn dispatch_notifications(&self, gateway: &Gateway) -> ServiceResult<Dispatched> {
         let now = self.clock.now();
         let mut done = Dispatched::default();
-        for n in self.store.due_notifications(now, 100).await? {
+        for n in self.store.due_notifications(now, 20).await? {
             match gateway.deliver(&n).await {
                 Ok(()) => {
                     self.store.record_delivery(n.id, now, gateway.channel(), Ok(())).await?;
@@ -851,7 +882,10 @@ impl App {
         category: &'static str,
         event_on: NaiveDate,
     ) -> ServiceResult<Option<i64>> {
-        if person.direction != "in" || person.status != "active" {
+        if person.direction != "in"
+            || person.status != "active"
+            || !exchange::worth_notifying(event_on, person.moved_on, self.clock.today())
+        {
             return Ok(None);
         }
         let (Some(from_unit), Some(to_unit)) = (county(&person.managing_unit), county(&person.hukou_area)) else {

@@ -42,7 +42,7 @@ pub fn retry_at(attempts_before: i32, now: DateTime<Utc>) -> Option<DateTime<Utc
 pub enum Gateway {
     /// Write the message to the log and count it delivered.
     Log,
-    /// POST JSON to an HTTP endpoint (plain HTTP: a relay on the province's network).
+    /// POST JSON to an HTTP endpoint on this machine (a relay that forwards with TLS).
     Http { url: url::Url, token: Option<String> },
 }
 
@@ -53,9 +53,12 @@ impl Gateway {
             None => Ok(Gateway::Log),
             Some(raw) => {
                 let url = url::Url::parse(raw.trim()).map_err(|e| format!("QIPAN_SMS_URL `{raw}`: {e}"))?;
-                if url.scheme() != "http" {
+                // Plain HTTP only to this machine: a relay here carries the messages on with TLS.
+                let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+                if url.scheme() != "http" || !local {
                     return Err(format!(
-                        "QIPAN_SMS_URL `{raw}`: only http:// is supported; put a TLS relay on the same host for https"
+                        "QIPAN_SMS_URL `{raw}`: only http:// to this machine (127.0.0.1, localhost) is supported; \
+                         run a TLS relay to the SMS platform on this host"
                     ));
                 }
                 let token = std::env::var("QIPAN_SMS_TOKEN").ok().filter(|s| !s.is_empty());

@@ -372,15 +372,16 @@ async fn cycle_figures_count_what_was_received_and_answered_by_the_27th() {
     // Tue 03-10: D received.
     open(&at(&app, "2026-03-10T10:00:00+08:00"), &pingchang, d).await;
 
-    // Live figures on Thu 03-12 (the cycle closes on the 27th): received E, A, C, D = 4; to be
-    // answered A, C, D = 3; answered A = 1, on time.
+    // Live figures on Thu 03-12 (the cycle closes on the 27th): received E, A, C, D = 4; asking
+    // for an answer, received or not: A, B, C, D, G = 5 (E and F only for receipt); answered
+    // A = 1, on time.
     let mar12 = at(&app, "2026-03-12T12:00:00+08:00");
     let unit = OrgCode::parse("511923").unwrap();
     let live = mar12.exchange_stats(&pingchang, &unit, cycle("2026-03")).await.unwrap();
     assert!(!live.closed);
     assert_eq!(
         live.counts,
-        Counts { sent: 1, incoming: 7, received: 4, feedback_due: 3, answered: 1, answered_on_time: 1 }
+        Counts { sent: 1, incoming: 7, received: 4, feedback_due: 5, answered: 1, answered_on_time: 1 }
     );
 
     // Mon 03-16: C answered after its last day (03-12): answered, not on time.
@@ -399,32 +400,33 @@ async fn cycle_figures_count_what_was_received_and_answered_by_the_27th() {
     // Closed figures of 平昌县, cycle 2026-03, as of 03-27 24:00:
     //   sent 1 (P); incoming 7 (A, B, C, D, E, F, G);
     //   received 5 (A, B, C, D, E — F never, G at 03-28 00:00);
-    //   to answer 4 (A, B, C, D: received and asking for feedback; E only for receipt);
+    //   to answer 5 (A, B, C, D, G ask for feedback, received or not; E and F only for receipt);
     //   answered 3 (A, B at 03-27 23:59:59, C — D on 03-30 is too late for the cycle);
     //   on time 2 (A, B — C after 03-12).
-    // Receipt 5/7, feedback 3/4 = 75% < 95%, timeliness 2/3.
+    // Receipt 5/7, feedback 3/5 = 60% < 95%, timeliness 2/3.
     let apr01 = at(&app, "2026-04-01T09:00:00+08:00");
     let s = apr01.exchange_stats(&pingchang, &unit, cycle("2026-03")).await.unwrap();
     assert!(s.closed);
     assert_eq!(s.unit_name, "平昌县");
     assert_eq!(
         s.counts,
-        Counts { sent: 1, incoming: 7, received: 5, feedback_due: 4, answered: 3, answered_on_time: 2 }
+        Counts { sent: 1, incoming: 7, received: 5, feedback_due: 5, answered: 3, answered_on_time: 2 }
     );
     assert_eq!(
         s.rates,
-        Rates { receipt_rate: Some(5.0 / 7.0), feedback_rate: Some(3.0 / 4.0), timeliness: Some(2.0 / 3.0) }
+        Rates { receipt_rate: Some(5.0 / 7.0), feedback_rate: Some(3.0 / 5.0), timeliness: Some(2.0 / 3.0) }
     );
     assert!(!s.meets_target);
 
-    // Cycle 2026-02 (closed 02-27): H came in but was received (by its answer) only on 03-05.
+    // Cycle 2026-02 (closed 02-27): H came in, asking for an answer, but was received and
+    // answered only on 03-05: nothing by the close.
     let s = apr01.exchange_stats(&pingchang, &unit, cycle("2026-02")).await.unwrap();
     assert_eq!(
         s.counts,
-        Counts { sent: 0, incoming: 1, received: 0, feedback_due: 0, answered: 0, answered_on_time: 0 }
+        Counts { sent: 0, incoming: 1, received: 0, feedback_due: 1, answered: 0, answered_on_time: 0 }
     );
-    assert_eq!(s.rates, Rates { receipt_rate: Some(0.0), feedback_rate: None, timeliness: None });
-    assert!(s.meets_target, "nothing was due for feedback");
+    assert_eq!(s.rates, Rates { receipt_rate: Some(0.0), feedback_rate: Some(0.0), timeliness: None });
+    assert!(!s.meets_target, "an unopened item counts as unanswered");
 
     // Bincheng, cycle 2026-03: sent A–G = 7; P came in, was received and never answered.
     let bincheng = OrgCode::parse("371602").unwrap();
@@ -891,4 +893,83 @@ async fn an_urgent_verification_texts_the_receiving_operators_retrying_after_a_f
     let n = later.notification_outbox(&pingchang).await.unwrap().remove(0);
     assert_eq!((n.item_id, n.state.as_str(), n.attempts, n.channel.as_str()), (Some(second), "sent", 1, "log"));
     assert_eq!(hits.lock().unwrap().len(), 2, "nothing more went to the HTTP gateway");
+}
+
+// ---- 7: what a review found ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn withdrawn_drafts_stay_private_reminders_come_once_a_day_and_history_is_not_news() {
+    let (app, _db) = demo_app().await;
+    let county = demo_actor(&app, "county").await;
+    let pingchang = demo_actor(&app, "pingchang").await;
+    let mar02 = at(&app, "2026-03-02T09:00:00+08:00");
+    let zhang =
+        register(&mar02, &county, &inflow(&id_number("511923", "19850615", 1), "张伟", PC_ZHENGFA, XINYUAN)).await;
+
+    // A draft with private remarks, withdrawn: 平昌县 cannot list it under any status.
+    let mut draft = request("verification", zhang, &["basic"], false);
+    draft.remarks = "内部备注，勿外传".to_owned();
+    let id = mar02.create_exchange_item(&county, &draft).await.unwrap();
+    mar02.withdraw_exchange_item(&county, id, "不再需要").await.unwrap();
+    for status in ["withdrawn", "draft", ""] {
+        let q = ItemQuery { status: Some(status.to_owned()), ..Default::default() };
+        let inbox = mar02.exchange_items(&pingchang, &q).await.unwrap();
+        assert!(inbox.items.iter().all(|i| i.id != id), "status {status:?}: a withdrawn draft leaked");
+    }
+    assert!(matches!(refused(mar02.exchange_item(&pingchang, id).await), ServiceError::NotFound { .. }));
+
+    // A verification sent Mon 03-02 is due Wed 04-01; on 04-02 it may be reminded once that day.
+    let v = send_item(&mar02, &county, "verification", zhang, &["basic"]).await;
+    let apr02 = at(&app, "2026-04-02T09:00:00+08:00");
+    apr02.remind_exchange_item(&county, v, "请尽快反馈").await.unwrap();
+    let again = refused(at(&app, "2026-04-02T17:00:00+08:00").remind_exchange_item(&county, v, "再催").await);
+    assert!(matches!(again, ServiceError::Conflict { rule: "exchange.error.reminded_today" }), "{again:?}");
+    at(&app, "2026-04-03T09:00:00+08:00").remind_exchange_item(&county, v, "再催").await.unwrap();
+    let texts = app.store.notifications(None, Some(v), 10).await.unwrap();
+    assert_eq!(texts.len(), 2, "one text per reminder day");
+    assert!(texts.iter().all(|n| !n.message.contains("张伟")), "no name in a text message");
+
+    // A child born years before the move is history being entered: no suggested notification.
+    let before = mar02.exchange_items(&county, &ItemQuery { mailbox: Mailbox::Outbox, ..Default::default() }).await;
+    let before = before.unwrap().total;
+    let child: BTreeMap<String, String> = [("name", "张小明"), ("gender", "1"), ("birth_date", "2019-05-01")]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into();
+    mar02.add_entry(&county, zhang, Section::Children, &child).await.unwrap();
+    let after = mar02.exchange_items(&county, &ItemQuery { mailbox: Mailbox::Outbox, ..Default::default() }).await;
+    assert_eq!(after.unwrap().total, before);
+}
+
+#[tokio::test]
+async fn the_api_answers_not_found_with_the_contracted_body() {
+    let (app, _db) = demo_app().await;
+    let county = demo_actor(&app, "county").await;
+    let id_person =
+        register(&app, &county, &inflow(&id_number("511923", "19850615", 1), "张伟", PC_ZHENGFA, XINYUAN)).await;
+    let item = send_item(&app, &county, "verification", id_person, &["basic"]).await;
+    let session = crate::helpers::demo_login(&app, "pingchang").await;
+    let answer = |body: &str| {
+        axum::http::Request::post(format!("/api/v1/exchange/items/{item}/answer"))
+            .header("content-type", "application/json")
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap()
+    };
+    // "Not found" without its reason: refused, naming the field.
+    let reply = crate::helpers::send(&app, answer(r#"{"found": false}"#)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.json()["error"]["field"], "answer_remarks");
+    // The contract's body: found and remarks only.
+    let reply = crate::helpers::send(&app, answer(r#"{"found": false, "remarks": "经查三处均无此人"}"#)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let v = reply.json();
+    assert_eq!((v["status"].as_str(), v["found"].as_bool()), (Some("answered"), Some(false)));
+    assert_eq!(v["search_steps"], serde_json::json!(["own_records", "manual_ledger", "police"]));
+    // A second answer: 409; a malformed id: a JSON 404.
+    let reply = crate::helpers::send(&app, answer(r#"{"found": true}"#)).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let reply = crate::helpers::get(&app, "/api/v1/exchange/items/abc", Some(&session)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.json()["error"]["message"].is_string());
 }

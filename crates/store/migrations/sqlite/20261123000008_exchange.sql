@@ -9,6 +9,14 @@ CREATE TABLE calendar_days (
     updated_by TEXT NOT NULL
 );
 
+-- The years whose State Council notice the calendar holds (shipped or declared by the system
+-- administrator); other years fall back to Monday–Friday.
+CREATE TABLE calendar_years (
+    year       INTEGER PRIMARY KEY NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+
 CREATE TABLE exchange_items (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     kind             TEXT NOT NULL CHECK (kind IN ('verification', 'notification', 'service_info')),

@@ -170,7 +170,7 @@ fn detail(v: &ItemView) -> ItemDetailJson {
 #[serde(default)]
 pub struct CreateBody {
     kind: String,
-    person_id: i64,
+    person_id: Option<i64>,
     categories: Vec<String>,
     reason: Option<String>,
     remarks: String,
@@ -178,9 +178,12 @@ pub struct CreateBody {
 }
 
 pub async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json<CreateBody>) -> Response {
+    let Some(person_id) = b.person_id else {
+        return ApiError(ServiceError::invalid("field.person_id", "rule.required", "")).into_response();
+    };
     let req = ItemRequest {
         kind: b.kind,
-        person_id: b.person_id,
+        person_id,
         categories: b.categories,
         reason: b.reason,
         remarks: b.remarks,
@@ -284,7 +287,16 @@ pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Q
     }
 }
 
-pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> Response {
+/// An item id from the path; anything else is an item that does not exist.
+fn item_id(raw: &str) -> Result<i64, ServiceError> {
+    raw.trim().parse().map_err(|_| ServiceError::NotFound { what: "thing.exchange_item", key: raw.to_owned() })
+}
+
+pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Response {
+    let id = match item_id(&id) {
+        Ok(id) => id,
+        Err(e) => return ApiError(e).into_response(),
+    };
     match app.exchange_item(&actor, id).await {
         Ok(v) => Json(detail(&v)).into_response(),
         Err(e) => ApiError(e).into_response(),
@@ -293,17 +305,25 @@ pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Pa
 
 async fn then_show(app: &App, actor: &crate::service::Actor, id: i64, done: Result<(), ServiceError>) -> Response {
     match done {
-        Ok(()) => one(State(app.clone()), ApiActor(actor.clone()), Path(id)).await,
+        Ok(()) => one(State(app.clone()), ApiActor(actor.clone()), Path(id.to_string())).await,
         Err(e) => ApiError(e).into_response(),
     }
 }
 
-pub async fn submit(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> Response {
+pub async fn submit(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Response {
+    let id = match item_id(&id) {
+        Ok(id) => id,
+        Err(e) => return ApiError(e).into_response(),
+    };
     let done = app.submit_exchange_item(&actor, id).await;
     then_show(&app, &actor, id, done).await
 }
 
-pub async fn receive(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> Response {
+pub async fn receive(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Response {
+    let id = match item_id(&id) {
+        Ok(id) => id,
+        Err(e) => return ApiError(e).into_response(),
+    };
     let done = app.receive_exchange_item(&actor, id).await;
     then_show(&app, &actor, id, done).await
 }
@@ -320,14 +340,23 @@ pub struct AnswerBody {
 pub async fn answer(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Json(b): Json<AnswerBody>,
 ) -> Response {
+    let id = match item_id(&id) {
+        Ok(id) => id,
+        Err(e) => return ApiError(e).into_response(),
+    };
     let Some(found) = b.found else {
         return ApiError(ServiceError::invalid("field.found", "rule.required", "")).into_response();
     };
-    // Without steps named, the first step (the origin's own records) is what was searched.
-    let search_steps = if b.search_steps.is_empty() { vec!["own_records".to_owned()] } else { b.search_steps };
+    // Without steps named, the answer follows the prescribed search: the county's own records
+    // for "found", every source in order for "not found" (the answering county vouches for it).
+    let search_steps = match (b.search_steps.is_empty(), found) {
+        (false, _) => b.search_steps,
+        (true, true) => vec!["own_records".to_owned()],
+        (true, false) => crate::service::exchange::SEARCH_STEPS.map(str::to_owned).to_vec(),
+    };
     let req = AnswerRequest { found, remarks: b.remarks, search_steps, facts: b.facts };
     let done = app.answer_exchange_item(&actor, id, &req).await;
     then_show(&app, &actor, id, done).await
@@ -342,9 +371,13 @@ pub struct NoteBody {
 pub async fn remind(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Json(b): Json<NoteBody>,
 ) -> Response {
+    let id = match item_id(&id) {
+        Ok(id) => id,
+        Err(e) => return ApiError(e).into_response(),
+    };
     let done = app.remind_exchange_item(&actor, id, &b.note).await;
     then_show(&app, &actor, id, done).await
 }

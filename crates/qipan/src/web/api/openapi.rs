@@ -159,7 +159,7 @@ fn add_exchange(doc: &mut Value) {
         Some(json!({"type": "object", "required": ["found"], "properties": {
             "found": {"type": "boolean"},
             "remarks": {"type": "string", "maxLength": 500},
-            "search_steps": {"type": "array", "description": "The origin's search, in order; default [\"own_records\"].", "items": {"type": "string", "enum": ["own_records", "manual_ledger", "police"]}},
+            "search_steps": {"type": "array", "description": "The search made, in order. Default: [\"own_records\"] for found, all three for not found (the answering county vouches for the prescribed search).", "items": {"type": "string", "enum": ["own_records", "manual_ledger", "police"]}},
             "facts": {"type": "object", "description": "Category → confirmed | differs | unknown.", "additionalProperties": {"type": "string", "enum": ["confirmed", "differs", "unknown"]}}
         }})),
     );

@@ -648,12 +648,15 @@ struct CalendarPage {
     error: Option<String>,
     done: bool,
     years: Vec<(i32, Vec<CalendarDay>)>,
+    announced: Vec<i32>,
 }
 
 async fn calendar_page(app: &App, lang: Lang, actor: &Actor, uri: &Uri, done: bool, error: Option<String>) -> Response {
     let t = lang.0;
-    match app.calendar_days(actor).await {
-        Ok(days) => {
+    let result =
+        async { Ok::<_, ServiceError>((app.calendar_days(actor).await?, app.calendar_years(actor).await?)) }.await;
+    match result {
+        Ok((days, announced)) => {
             let mut years: Vec<(i32, Vec<CalendarDay>)> = Vec::new();
             for d in days {
                 match years.last_mut() {
@@ -668,6 +671,7 @@ async fn calendar_page(app: &App, lang: Lang, actor: &Actor, uri: &Uri, done: bo
                 error,
                 done,
                 years,
+                announced,
             };
             render(&page, t)
         }
@@ -692,7 +696,12 @@ pub async fn calendar_change(
     SignedIn(actor): SignedIn,
     body: Bytes,
 ) -> Response {
-    match app.set_calendar_day(&actor, &field(&body, "date"), &field(&body, "kind"), &field(&body, "holiday")).await {
+    let action = field(&body, "action");
+    let result = match action.as_str() {
+        "announce" | "unannounce" => app.set_calendar_year(&actor, &field(&body, "year"), action == "announce").await,
+        _ => app.set_calendar_day(&actor, &field(&body, "date"), &field(&body, "kind"), &field(&body, "holiday")).await,
+    };
+    match result {
         Ok(()) => Redirect::to("/admin/calendar?done=1").into_response(),
         Err(e @ ServiceError::Invalid { .. }) => {
             let (status, message) = message_of(&e, &lang.0);
