@@ -165,6 +165,10 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::POST, "/api/v1/exchange/items/{id}/remind", Rule { allowed: &[County, Supervisor], global: false });
     put(Method::GET, "/api/v1/exchange/stats", Rule { allowed: READERS, global: false });
     put(Method::GET, "/api/v1/exchange/ranking", Rule { allowed: &[County, Supervisor], global: false });
+    // The clerk's day: everyone with work (records, exchange or supervision) marks its own unit's tasks.
+    put(Method::POST, "/worklist/mark", Rule { allowed: READERS, global: true });
+    put(Method::GET, "/api/v1/worklist", Rule { allowed: READERS, global: true });
+    put(Method::POST, "/api/v1/worklist/marks", Rule { allowed: READERS, global: true });
     put(Method::GET, "/assets/{name}", PUBLIC);
     put(Method::GET, "/healthz", PUBLIC);
     m
@@ -318,6 +322,10 @@ impl World {
             }
             "/persons/check-id" => "/persons/check-id?id_number=11010519491231002X".to_owned(),
             "/exchange/stats" | "/api/v1/exchange/stats" => format!("{path}?unit={unit}"),
+            "/worklist/mark" => {
+                form = vec![("key".into(), format!("prenatal:{}:2026-12-01", self.person_inside))];
+                path.to_owned()
+            }
             "/api/v1/exchange/ranking" => format!("{path}?province={unit}"),
             "/exchange" if *method == Method::POST => {
                 let id = if scope == Scope::Inside { self.person_inside } else { self.person_outside };
@@ -449,6 +457,10 @@ impl World {
             }
             let body = serde_json::Value::Object(body).to_string();
             return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        }
+        if path == "/api/v1/worklist/marks" {
+            let body = serde_json::json!({"key": format!("prenatal:{}:2026-12-01", self.person_inside)});
+            return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap();
         }
         if path.starts_with("/api/v1/exchange/items") && *method == Method::POST {
             let body = if path == "/api/v1/exchange/items" {

@@ -415,3 +415,60 @@ async fn a_request_from_bincheng_is_received_and_answered_by_the_origin_county()
     server.abort();
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerks_day_shows_a_visit_five_days_ahead_and_drops_it_when_done() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db, app) = serve_demo_app().await;
+    let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
+    let today = app.clock.today();
+    // Two pregnant women of 新苑社区: a prenatal visit is due 28 days after the pregnancy was
+    // found, so one is due in 5 days (shown) and one in 6 (not yet).
+    let mut ids = Vec::new();
+    for (name, born, days_ahead) in [("王丽", "19900307", 5), ("赵霞", "19910408", 6)] {
+        let first17 = format!("511923{born}002");
+        let input = domain::record::PersonInput {
+            id_number: format!("{first17}{}", domain::id_number::check_char(&first17)),
+            name: name.into(),
+            hukou_area: "511923101002".into(),
+            hukou_address: "平昌县江口镇禹王街社区".into(),
+            residence_area: "371602001001".into(),
+            residence_address: "新苑小区3号楼".into(),
+            managing_unit: "371602001001".into(),
+            direction: "in".into(),
+            moved_on: (today - chrono::Duration::days(60)).to_string(),
+            ..Default::default()
+        };
+        let id = app.register_person(&console, &input).await.unwrap();
+        let found = today + chrono::Duration::days(days_ahead) - chrono::Duration::days(28);
+        let entry: std::collections::BTreeMap<String, String> = [("detected_on".to_owned(), found.to_string())].into();
+        app.add_entry(&console, id, domain::sections::Section::Pregnancies, &entry).await.unwrap();
+        ids.push(id);
+    }
+    let Driver { mut process, client } = start_browser(&driver_path).await;
+    let result = async {
+        sign_in(&client, &base, "clerk", "/?category=prenatal_visit").await;
+        let tasks = text_of(&client, "#tasks").await;
+        assert!(tasks.contains("王丽") && !tasks.contains("赵霞"), "only the visit due in 5 days: {tasks}");
+        let due = (today + chrono::Duration::days(5)).to_string();
+        assert!(tasks.contains(&due), "{tasks}");
+        let counts = text_of(&client, "#worklist-categories").await;
+        assert!(counts.contains("孕期随访 1"), "{counts}");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("worklist.png"), png).ok();
+        }
+        // Done: it leaves the list.
+        let row = format!("tr[data-task^=\"prenatal:{}:\"] button[value=done]", ids[0]);
+        client.find(Locator::Css(&row)).await.unwrap().click().await.unwrap();
+        text_of(&client, "#done").await;
+        let after = client.find(Locator::Css("#worklist")).await.unwrap().text().await.unwrap();
+        assert!(!after.contains("王丽"), "{after}");
+        assert!(after.contains("已办结或暂缓"), "the page says what is hidden: {after}");
+    }
+    .await;
+    client.close().await.ok();
+    process.kill().await.ok();
+    server.abort();
+    result
+}
