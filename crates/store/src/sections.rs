@@ -163,4 +163,32 @@ impl Store {
             .map(|_| ()))
         .context("classifying a key person")
     }
+
+    /// People whose key-person reasons may have changed with the date alone, for the daily
+    /// reclassification: women of 15–49 (born in `(born_after, born_on_or_before]`) whose last
+    /// certificate ran out before `today`, people classified "without certificate" who are no
+    /// longer 15–49, and everyone classified "gave birth this year" (a new year ends it).
+    pub async fn date_sensitive_key_persons(
+        &self,
+        born_after: NaiveDate,
+        born_on_or_before: NaiveDate,
+        today: NaiveDate,
+        limit: i64,
+    ) -> StoreResult<Vec<i64>> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT id FROM persons WHERE status = 'active' AND ( \
+               (gender = '2' AND birth_date > $1 AND birth_date <= $2 AND key_reasons NOT LIKE '%key.no_certificate%' \
+                AND id NOT IN (SELECT person_id FROM person_certificates WHERE valid_until IS NULL OR valid_until >= $3)) \
+               OR (key_reasons LIKE '%key.no_certificate%' AND (birth_date <= $1 OR birth_date > $2)) \
+               OR key_reasons LIKE '%key.birth_this_year%') \
+             ORDER BY id LIMIT $4",
+        )
+        .bind(born_after)
+        .bind(born_on_or_before)
+        .bind(today)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
+        .context("finding key persons to reclassify")
+    }
 }

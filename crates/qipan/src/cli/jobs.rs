@@ -26,7 +26,11 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
                 d.failed
             );
         }
-        other => anyhow::bail!("no job `{other}`: the jobs are `overdue` and `notifications`"),
+        "keypersons" => {
+            let n = app.reclassify_key_persons().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            println!("keypersons: {n} record(s) reclassified");
+        }
+        other => anyhow::bail!("no job `{other}`: the jobs are `overdue`, `notifications` and `keypersons`"),
     }
     app.store.close().await;
     Ok(())

@@ -165,9 +165,10 @@ pub enum UserCommand {
 pub enum JobsCommand {
     /// Run a job: `overdue` marks exchange items past their last day (idempotent; refused when
     /// the clock stands before the last run), `notifications` delivers the queued messages
-    /// (QIPAN_SMS_URL, or the log)
+    /// (QIPAN_SMS_URL, or the log), `keypersons` reclassifies the key persons whose reasons
+    /// change with the date (a certificate running out, a new year)
     Run {
-        /// overdue | notifications
+        /// overdue | notifications | keypersons
         job: String,
     },
 }

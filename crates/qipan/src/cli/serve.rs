@@ -31,16 +31,29 @@ pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
 
 /// The scheduled jobs, each on its own timer so that a slow SMS gateway never delays the
 /// overdue marks: overdue marking every 10 minutes (idempotent, so running it often only makes
-/// a mark appear sooner after midnight), notifications every 30 seconds.
+/// a mark appear sooner after midnight) with the key-person reclassification once a day,
+/// notifications every 30 seconds.
 async fn run_jobs(app: App) {
     let overdue = {
         let app = app.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+            let mut last_reclassified = None;
             loop {
                 tick.tick().await;
                 if let Err(e) = app.run_overdue_job().await {
                     tracing::error!(error = %e, "the overdue job failed");
+                }
+                // Once a day (and at start): key persons whose reasons change with the date.
+                let today = app.clock.today();
+                if last_reclassified != Some(today) {
+                    match app.reclassify_key_persons().await {
+                        Ok(n) => {
+                            tracing::info!(n, "key persons reclassified");
+                            last_reclassified = Some(today);
+                        }
+                        Err(e) => tracing::error!(error = %e, "the key-person reclassification failed"),
+                    }
                 }
             }
         })

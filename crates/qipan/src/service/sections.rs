@@ -166,6 +166,26 @@ impl App {
         }
     }
 
+    /// The daily reclassification: a certificate that ran out, a woman who turned 15 or 50, a
+    /// new year that ends "gave birth this year" — changes no record edit would notice. Returns
+    /// how many people were looked at.
+    pub async fn reclassify_key_persons(&self) -> ServiceResult<u64> {
+        use chrono::Datelike;
+        let today = self.clock.today();
+        // Aged 15–49 today: born after today − 50 years, on or before today − 15 years.
+        let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
+        let born_after = today.with_year(today.year() - 50).unwrap_or(today);
+        let mut seen = 0;
+        let ids = self.store.date_sensitive_key_persons(born_after, born_on_or_before, today, 100_000).await?;
+        for id in ids {
+            if let Some(p) = self.store.person(id).await? {
+                self.classify(&p).await?;
+                seen += 1;
+            }
+        }
+        Ok(seen)
+    }
+
     /// Recomputes whether the person is a key person, and why, from the record's sections.
     pub(super) async fn classify(&self, person: &Person) -> ServiceResult<()> {
         let today = self.clock.today();

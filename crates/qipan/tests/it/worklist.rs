@@ -254,3 +254,39 @@ async fn exchange_items_wait_on_the_operators_list_and_a_reminder_moves_them_up(
     assert_eq!(send.len(), 1);
     assert_eq!(send[0].due_on.to_string(), "2026-03-09");
 }
+
+#[tokio::test]
+async fn the_daily_reclassification_notices_a_certificate_running_out_and_a_new_year() {
+    let (app, _db) = demo_app().await;
+    let march = at(&app, "2026-03-02T09:00:00+08:00");
+    let clerk = actor(&march, "clerk").await;
+    let id = march.register_person(&clerk, &woman("19900307", "陈静", "371602001001")).await.unwrap();
+    let cert = entry(&[
+        ("number", "川平-1"),
+        ("issuer", "平昌县卫健局"),
+        ("issued_on", "2024-03-26"),
+        ("valid_until", "2026-03-26"),
+    ]);
+    march.add_entry(&clerk, id, Section::Certificates, &cert).await.unwrap();
+    march
+        .add_entry(
+            &clerk,
+            id,
+            Section::Children,
+            &entry(&[("name", "陈小宝"), ("gender", "1"), ("birth_date", "2026-02-20")]),
+        )
+        .await
+        .unwrap();
+    let reasons = |app: App| async move { app.store.person(id).await.unwrap().unwrap().key_reasons };
+    assert_eq!(reasons(march.clone()).await, "key.birth_this_year");
+    // 03-27: the certificate ran out yesterday; no edit happened, the daily job notices.
+    let after = at(&app, "2026-03-27T06:00:00+08:00");
+    assert!(after.reclassify_key_persons().await.unwrap() >= 1);
+    assert_eq!(reasons(after.clone()).await, "key.birth_this_year,key.no_certificate");
+    // 2027-01-02: a new year ends "gave birth this year".
+    let next_year = at(&app, "2027-01-02T06:00:00+08:00");
+    next_year.reclassify_key_persons().await.unwrap();
+    assert_eq!(reasons(next_year.clone()).await, "key.no_certificate");
+    // Run again: nothing left to change.
+    assert_eq!(next_year.reclassify_key_persons().await.unwrap(), 0);
+}
