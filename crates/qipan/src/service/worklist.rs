@@ -148,7 +148,10 @@ impl App {
                     Category::PrenatalVisit,
                     format!("prenatal:{}:{due}", p.person.person_id),
                     p.person.name.clone(),
-                    ("worklist.detail.last_check", p.last_prenatal_check.unwrap_or(p.detected_on).to_string()),
+                    match p.last_prenatal_check.filter(|c| *c >= p.detected_on) {
+                        Some(c) => ("worklist.detail.last_check", c.to_string()),
+                        None => ("worklist.detail.detected", p.detected_on.to_string()),
+                    },
                     due,
                     href.clone(),
                     p.person.managing_unit.clone(),
