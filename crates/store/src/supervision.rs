@@ -72,17 +72,24 @@ pub struct OrderEvent {
     pub note: String,
 }
 
-/// Which orders a list shows.
+/// Which orders a list shows. Path ranges are `[low, high)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderFilter {
-    /// Orders addressed to this range, or issued from it (the orders an actor may see).
-    pub either_within: Option<(String, String)>,
+    /// Orders addressed to this range or issued from it …
+    pub within: Option<(String, String)>,
+    /// … or addressed to one of these paths (the units above the actor, whose orders the actor
+    /// may answer). Only read together with `within`.
+    pub or_targets: Vec<String>,
+    /// Orders addressed to one of these paths.
+    pub targets: Vec<String>,
     /// Orders addressed to this range.
     pub target_within: Option<(String, String)>,
     /// Orders issued from this range.
     pub issuer_within: Option<(String, String)>,
     pub statuses: Vec<String>,
     pub subject_kind: Option<String>,
+    /// Reminders about this exchange cycle.
+    pub cycle: Option<String>,
     /// Only orders still open after their last day, as of this (China) date.
     pub overdue_on: Option<NaiveDate>,
 }
@@ -131,11 +138,19 @@ fn order_where(f: &OrderFilter) -> (String, Vec<String>) {
         args.push(v);
         format!("${}", args.len())
     };
-    if let Some((lo, hi)) = &f.either_within {
+    if let Some((lo, hi)) = &f.within {
         let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        clauses.push(format!(
-            "((target_path >= {a} AND target_path < {b}) OR (issuer_path >= {a} AND issuer_path < {b}))"
-        ));
+        let mut either =
+            format!("(target_path >= {a} AND target_path < {b}) OR (issuer_path >= {a} AND issuer_path < {b})");
+        if !f.or_targets.is_empty() {
+            let list: Vec<String> = f.or_targets.iter().map(|p| arg(p.clone(), &mut args)).collect();
+            either.push_str(&format!(" OR target_path IN ({})", list.join(", ")));
+        }
+        clauses.push(format!("({either})"));
+    }
+    if !f.targets.is_empty() {
+        let list: Vec<String> = f.targets.iter().map(|p| arg(p.clone(), &mut args)).collect();
+        clauses.push(format!("target_path IN ({})", list.join(", ")));
     }
     if let Some((lo, hi)) = &f.target_within {
         let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
@@ -152,6 +167,10 @@ fn order_where(f: &OrderFilter) -> (String, Vec<String>) {
     if let Some(k) = &f.subject_kind {
         let a = arg(k.clone(), &mut args);
         clauses.push(format!("subject_kind = {a}"));
+    }
+    if let Some(c) = &f.cycle {
+        let a = arg(c.clone(), &mut args);
+        clauses.push(format!("cycle = {a}"));
     }
     if let Some(day) = f.overdue_on {
         // A date is digits and dashes: safe to inline, and it spares binding a second type.
@@ -455,4 +474,116 @@ impl Store {
         }
         Ok(out.into_iter().collect())
     }
+
+    /// The accounts an order to `unit` notifies: active accounts at that unit that can answer it
+    /// (clerks, officers, county operators), as (username, display name).
+    pub async fn order_recipients(&self, unit: &str) -> StoreResult<Vec<(String, String)>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT DISTINCT a.username, a.display_name FROM accounts a JOIN account_roles r ON r.account_id = a.id \
+             WHERE a.org_code = $1 AND r.role IN ('village_clerk', 'township_officer', 'county_operator') \
+             AND NOT a.disabled ORDER BY a.username",
+        ).bind(unit).fetch_all(pool).await)
+        .context("finding the accounts an order notifies")
+    }
+
+    /// Records registered from `from` to `to` (China dates, both included) and managed under
+    /// `[low, high)`, grouped by managing path: `(path, registered, registered no later than the
+    /// day of the move)`.
+    pub async fn registrations_by_path(
+        &self,
+        low: &str,
+        high: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(String, u64, u64)>> {
+        let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT managing_path, COUNT(*), SUM(CASE WHEN registered_on <= moved_on THEN 1 ELSE 0 END) \
+             FROM persons WHERE managing_path >= $1 AND managing_path < $2 \
+             AND registered_on >= $3 AND registered_on <= $4 GROUP BY managing_path",
+        ).bind(low).bind(high).bind(from).bind(to).fetch_all(pool).await)
+        .context("counting registrations")?;
+        Ok(rows.into_iter().map(|(p, n, ok)| (p, n.max(0) as u64, ok.max(0) as u64)).collect())
+    }
+
+    /// Active records managed under `[low, high)`, grouped by managing path.
+    pub async fn active_records_by_path(&self, low: &str, high: &str) -> StoreResult<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT managing_path, COUNT(*) FROM persons WHERE managing_path >= $1 AND managing_path < $2 \
+             AND status = 'active' GROUP BY managing_path",
+        ).bind(low).bind(high).fetch_all(pool).await)
+        .context("counting active records")?;
+        Ok(rows.into_iter().map(|(p, n)| (p, n.max(0) as u64)).collect())
+    }
+
+    /// A page of what one part of the tree holds of a backlog (`part`: `waiting`, `overdue`,
+    /// `drafts` or `drafts_late`, counted as in [`Store::backlog_by_path`]), by last day.
+    pub async fn backlog_items(
+        &self,
+        low: &str,
+        high: &str,
+        part: BacklogItems,
+        today: NaiveDate,
+        page: Page,
+    ) -> StoreResult<(i64, Vec<crate::Item>)> {
+        let waiting =
+            "to_path >= $1 AND to_path < $2 AND (status = 'submitted' OR (status = 'received' AND answer_required))";
+        let drafts = "from_path >= $1 AND from_path < $2 AND status = 'draft'";
+        let clause = match part {
+            BacklogItems::Waiting => waiting.to_owned(),
+            BacklogItems::Overdue => format!("{waiting} AND (overdue_at IS NOT NULL OR due_on < $3)"),
+            BacklogItems::Drafts => drafts.to_owned(),
+            BacklogItems::DraftsLate => format!("{drafts} AND (send_overdue_at IS NOT NULL OR send_due_on < $3)"),
+        };
+        // Every statement is given `$3` (today); the clauses that need no date still refer to it,
+        // so that both drivers find each argument they are given in the statement.
+        let clause = if clause.contains("$3") { clause } else { format!("{clause} AND $3 = $3") };
+        let count_sql = format!("SELECT COUNT(*) FROM exchange_items WHERE {clause}");
+        let list_sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM exchange_items WHERE {clause} \
+             ORDER BY COALESCE(due_on, send_due_on) IS NULL, COALESCE(due_on, send_due_on), id LIMIT {} OFFSET {}",
+            page.size,
+            page.offset()
+        );
+        on_pool!(self, pool => {
+            let total: i64 = match sqlx::query_scalar(&count_sql).bind(low).bind(high).bind(today).fetch_one(pool).await {
+                Ok(n) => n,
+                Err(e) => return Err(e).context("counting backlog items"),
+            };
+            sqlx::query_as(&list_sql).bind(low).bind(high).bind(today).fetch_all(pool).await.map(|rows| (total, rows))
+        })
+        .context("listing backlog items")
+    }
 }
+
+/// Which part of a backlog to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BacklogItems {
+    Waiting,
+    Overdue,
+    Drafts,
+    DraftsLate,
+}
+
+impl BacklogItems {
+    pub const ALL: [BacklogItems; 4] =
+        [BacklogItems::Waiting, BacklogItems::Overdue, BacklogItems::Drafts, BacklogItems::DraftsLate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BacklogItems::Waiting => "waiting",
+            BacklogItems::Overdue => "overdue",
+            BacklogItems::Drafts => "drafts",
+            BacklogItems::DraftsLate => "drafts_late",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BacklogItems> {
+        BacklogItems::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// The columns of an exchange item, in the order of [`crate::Item`].
+const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, person_id, person_name, person_id_number, \
+    origin_area, origin_address, from_unit, from_path, to_unit, to_path, remarks, source, event_on, send_due_on, \
+    answer_required, created_at, created_by, submitted_at, cycle, receipt_due_on, due_on, calendar_assumed, \
+    received_at, answered_at, found, answer_remarks, search_steps, facts, answered_on_time, overdue_at, send_overdue_at";
