@@ -117,6 +117,19 @@ pub struct Lagging {
     pub counts: Counts,
 }
 
+/// The scores of a unit's children in one cycle.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    pub cycle: Cycle,
+    /// Whether the cycle has closed (the 27th has passed); before, the figures are live.
+    pub closed: bool,
+    pub rows: Vec<Score>,
+    /// The whole subtree (records attached to the unit itself included).
+    pub total: Score,
+    /// The exchange counts of every county in the cycle.
+    pub per_county: Vec<(String, Counts)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Performance {
     pub unit: OrgUnit,
@@ -338,9 +351,55 @@ impl App {
         Ok((self.store.cycle_counts(&cycle.to_string(), if closed { close } else { now }).await?, closed))
     }
 
-    /// Performance evaluation (绩效评估) of the children of `unit` in `cycle`: receipt and feedback
-    /// rates and timeliness of the exchange, registration timeliness, the data-quality score;
-    /// the unit's trend over the last cycles; the province's ranking; the counties below the
+    /// The scores of the children of `unit` (default the actor's) in `cycle`, and of the whole
+    /// subtree: exchange rates, registration timeliness, the data-quality score.
+    pub async fn unit_scores(&self, actor: &Actor, unit: Option<&OrgCode>, cycle: Cycle) -> ServiceResult<Scores> {
+        let unit = self.supervised_unit(actor, unit).await?;
+        let (per_county, closed) = self.counts_of(cycle).await?;
+        self.scores_of(actor, unit, cycle, per_county, closed).await
+    }
+
+    async fn scores_of(
+        &self,
+        actor: &Actor,
+        unit: OrgUnit,
+        cycle: Cycle,
+        per_county: Vec<(String, Counts)>,
+        closed: bool,
+    ) -> ServiceResult<Scores> {
+        let children = self.children(&unit.code).await?;
+        let parent = unit.code.path();
+        let (low, high) = parent.subtree_range();
+        let (from, to) = cycle.submission_period();
+        let mut registrations: BTreeMap<String, Registrations> = BTreeMap::new();
+        let mut total_regs = Registrations::default();
+        for (path, registered, on_time) in self.store.registrations_by_path(&low, &high, from, to).await? {
+            let r = Registrations { registered, on_time };
+            total_regs += r;
+            if let Some(child) = child_path(parent.as_str(), &path) {
+                *registrations.entry(child.to_owned()).or_default() += r;
+            }
+        }
+        let quality = self.quality_by_child(actor, &unit).await?;
+        let score = |u: OrgUnit, regs: Registrations, q: Option<Quality>| {
+            let counts = exchanges(u.level).then(|| counts_under(u.code.as_str(), &per_county));
+            Score { rates: counts.map(|c| c.rates()), counts, registrations: regs, quality: q, unit: u }
+        };
+        let rows = children
+            .into_iter()
+            .map(|c| {
+                let path = c.code.path();
+                let regs = registrations.get(path.as_str()).copied().unwrap_or_default();
+                let q = quality.as_ref().map(|(by, _)| by.get(path.as_str()).copied().unwrap_or_default());
+                score(c, regs, q)
+            })
+            .collect();
+        let total = score(unit, total_regs, quality.as_ref().map(|(_, total)| *total));
+        Ok(Scores { cycle, closed, rows, total, per_county })
+    }
+
+    /// Performance evaluation (绩效评估) of the children of `unit` in `cycle`: their scores; the
+    /// unit's trend over the last cycles; the province's ranking; the counties below the
     /// reminder threshold.
     pub async fn performance(
         &self,
@@ -351,43 +410,15 @@ impl App {
     ) -> ServiceResult<Performance> {
         let unit = self.supervised_unit(actor, unit).await?;
         let trail = self.trail(actor, &unit.code).await?;
-        let children = self.children(&unit.code).await?;
-        let parent = unit.code.path();
-        let (low, high) = parent.subtree_range();
-
+        let (low, high) = unit.code.path().subtree_range();
         let (per_county, closed) = self.counts_of(cycle).await?;
-        let (from, to) = cycle.submission_period();
-        let mut registrations: BTreeMap<String, Registrations> = BTreeMap::new();
-        let mut own_registrations = Registrations::default();
-        for (path, registered, on_time) in self.store.registrations_by_path(&low, &high, from, to).await? {
-            let r = Registrations { registered, on_time };
-            match child_path(parent.as_str(), &path) {
-                Some(child) => *registrations.entry(child.to_owned()).or_default() += r,
-                None => own_registrations += r,
-            }
-        }
-        let quality = self.quality_by_child(actor, &unit).await?;
-
-        let score = |u: OrgUnit, regs: Registrations, q: Option<Quality>| {
-            let counts = exchanges(u.level).then(|| counts_under(u.code.as_str(), &per_county));
-            Score { rates: counts.map(|c| c.rates()), counts, registrations: regs, quality: q, unit: u }
-        };
-        let mut total_regs = own_registrations;
-        let mut rows = Vec::with_capacity(children.len());
-        for c in children {
-            let path = c.code.path();
-            let regs = registrations.get(path.as_str()).copied().unwrap_or_default();
-            total_regs += regs;
-            let q = quality.as_ref().map(|(by, _)| by.get(path.as_str()).copied().unwrap_or_default());
-            rows.push(score(c, regs, q));
-        }
-        let total_quality = quality.as_ref().map(|(_, total)| *total);
-        let total = score(unit.clone(), total_regs, total_quality);
+        let Scores { rows, total, per_county, .. } =
+            self.scores_of(actor, unit.clone(), cycle, per_county, closed).await?;
 
         let mut trend = Vec::with_capacity(TREND_CYCLES);
         let mut c = cycle;
         for _ in 0..TREND_CYCLES {
-            let (counts, _) = if c == cycle { (per_county.clone(), closed) } else { self.counts_of(c).await? };
+            let counts = if c == cycle { per_county.clone() } else { self.counts_of(c).await?.0 };
             let (from, to) = c.submission_period();
             let mut regs = Registrations::default();
             for (_, registered, on_time) in self.store.registrations_by_path(&low, &high, from, to).await? {

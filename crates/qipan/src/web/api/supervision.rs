@@ -237,22 +237,21 @@ async fn units(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Quer
         let parent = parse_unit(p.parent.as_deref())?;
         let cycle = parse_cycle(p.cycle.as_deref(), &app)?;
         let monitoring = app.monitoring(&actor, parent.as_ref()).await?;
-        let perf =
-            app.performance(&actor, Some(&monitoring.unit.code), cycle, domain::supervision::DEFAULT_THRESHOLD).await?;
-        Ok::<_, ServiceError>((monitoring, perf))
+        let scores = app.unit_scores(&actor, Some(&monitoring.unit.code), cycle).await?;
+        Ok::<_, ServiceError>((monitoring, scores))
     }
     .await;
-    let (m, perf) = match result {
+    let (m, scores) = match result {
         Ok(x) => x,
         Err(e) => return ApiError(e).into_response(),
     };
-    let scores: std::collections::HashMap<&str, &crate::service::supervision::Score> =
-        perf.rows.iter().map(|s| (s.unit.code.as_str(), s)).collect();
+    let by_code: std::collections::HashMap<&str, &crate::service::supervision::Score> =
+        scores.rows.iter().map(|s| (s.unit.code.as_str(), s)).collect();
     let items = m
         .rows
         .iter()
         .map(|row| {
-            let s = scores.get(row.unit.code.as_str());
+            let s = by_code.get(row.unit.code.as_str());
             unit_json(
                 &row.unit.code,
                 &row.unit.name,
@@ -264,11 +263,11 @@ async fn units(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Quer
             )
         })
         .collect();
-    let t = &perf.total;
+    let t = &scores.total;
     Json(UnitsJson {
         parent: unit_json(&m.unit.code, &m.unit.name, m.unit.level, m.total, t.counts, t.registrations, t.quality),
-        cycle: perf.cycle.to_string(),
-        closed: perf.closed,
+        cycle: scores.cycle.to_string(),
+        closed: scores.closed,
         items,
     })
     .into_response()
