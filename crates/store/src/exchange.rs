@@ -740,13 +740,17 @@ impl Store {
     ) -> StoreResult<Vec<Notification>> {
         let mut sql = "SELECT n.id, n.item_id, n.channel, n.recipient, n.recipient_name, n.unit, n.message, n.state, \
              n.attempts, n.next_attempt_at, n.last_error, n.created_at, n.sent_at FROM notifications n \
-             LEFT JOIN exchange_items i ON i.id = n.item_id WHERE TRUE"
+             LEFT JOIN exchange_items i ON i.id = n.item_id \
+             LEFT JOIN supervision_orders o ON o.id = n.order_id WHERE TRUE"
             .to_owned();
         let mut args: Vec<String> = Vec::new();
         if let Some((lo, hi)) = unit_within {
             args.push(lo);
             args.push(hi);
-            sql.push_str(" AND ((i.to_path >= $1 AND i.to_path < $2) OR (i.from_path >= $1 AND i.from_path < $2))");
+            sql.push_str(
+                " AND ((i.to_path >= $1 AND i.to_path < $2) OR (i.from_path >= $1 AND i.from_path < $2) \
+                 OR (o.target_path >= $1 AND o.target_path < $2) OR (o.issuer_path >= $1 AND o.issuer_path < $2))",
+            );
         }
         if let Some(id) = item {
             sql.push_str(&format!(" AND n.item_id = {id}"));

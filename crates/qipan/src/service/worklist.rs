@@ -88,7 +88,7 @@ impl App {
                     o.title.clone(),
                     ("worklist.detail.order_from", o.issuer_unit.clone()),
                     o.due_on,
-                    format!("/supervision/orders/{}", o.id),
+                    format!("/orders/{}", o.id),
                     o.target_unit.clone(),
                     false,
                 );

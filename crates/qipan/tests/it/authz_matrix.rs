@@ -169,6 +169,27 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::POST, "/worklist/mark", Rule { allowed: READERS, global: true });
     put(Method::GET, "/api/v1/worklist", Rule { allowed: READERS, global: true });
     put(Method::POST, "/api/v1/worklist/marks", Rule { allowed: READERS, global: true });
+    // Supervision: monitoring and performance for supervisors and county operators in their
+    // subtree; reminders in bulk for supervisors; orders opened from above, answered below.
+    const WATCHERS: &[Who] = &[County, Supervisor];
+    for path in ["/supervision", "/supervision/items", "/supervision/performance", "/supervision/bulletin"] {
+        put(Method::GET, path, Rule { allowed: WATCHERS, global: false });
+    }
+    put(Method::GET, "/api/v1/supervision/units", Rule { allowed: WATCHERS, global: false });
+    put(Method::POST, "/supervision/reminders", Rule { allowed: &[Supervisor], global: false });
+    put(Method::GET, "/orders", Rule { allowed: READERS, global: true });
+    put(Method::GET, "/api/v1/orders", Rule { allowed: READERS, global: true });
+    put(Method::GET, "/orders/new", Rule { allowed: WATCHERS, global: true });
+    put(Method::POST, "/orders", Rule { allowed: WATCHERS, global: false });
+    put(Method::POST, "/api/v1/orders", Rule { allowed: WATCHERS, global: false });
+    put(Method::GET, "/orders/{id}", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/api/v1/orders/{id}", Rule { allowed: READERS, global: false });
+    put(Method::POST, "/orders/{id}/answer", Rule { allowed: WRITERS, global: false });
+    put(Method::POST, "/api/v1/orders/{id}/answer", Rule { allowed: WRITERS, global: false });
+    for path in ["/orders/{id}/close", "/orders/{id}/reopen", "/api/v1/orders/{id}/close", "/api/v1/orders/{id}/reopen"]
+    {
+        put(Method::POST, path, Rule { allowed: WATCHERS, global: false });
+    }
     put(Method::GET, "/assets/{name}", PUBLIC);
     put(Method::GET, "/healthz", PUBLIC);
     m
@@ -195,6 +216,8 @@ struct World {
     token_outside: i64,
     item_inside: i64,
     item_outside: i64,
+    order_inside: i64,
+    order_outside: i64,
 }
 
 fn username(who: Who) -> &'static str {
@@ -270,7 +293,22 @@ impl World {
         };
         let item_inside = app.create_exchange_item(&console, &draft(person_inside)).await.unwrap();
         let item_outside = app.create_exchange_item(&console, &draft(person_outside)).await.unwrap();
+        // An order from 滨州市 on 新苑社区, and one from 平昌县 on one of its townships.
+        let order = |target: &str| qipan::service::supervision::OrderRequest {
+            target: target.into(),
+            subject_kind: "free".into(),
+            subject_ref: String::new(),
+            title: "核实流入人口登记".into(),
+            body: "请核实本月新登记的流入人口".into(),
+            due_on: (app.clock.today() + chrono::Duration::days(7)).to_string(),
+        };
+        let supervisor = app.login("supervisor", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
+        let pingchang = app.login("pingchang", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
+        let order_inside = app.open_order(&supervisor, &order("371602001001")).await.unwrap();
+        let order_outside = app.open_order(&pingchang, &order("511923001")).await.unwrap();
         let world = World {
+            order_inside,
+            order_outside,
             item_inside,
             item_outside,
             app,
@@ -322,6 +360,33 @@ impl World {
             }
             "/persons/check-id" => "/persons/check-id?id_number=11010519491231002X".to_owned(),
             "/exchange/stats" | "/api/v1/exchange/stats" => format!("{path}?unit={unit}"),
+            "/supervision" | "/supervision/performance" => format!("{path}?unit={unit}"),
+            "/supervision/items" => format!("{path}?unit={unit}&part=waiting"),
+            "/api/v1/supervision/units" => format!("{path}?parent={unit}"),
+            "/supervision/bulletin" => format!("{path}?province={unit}"),
+            "/supervision/reminders" => {
+                form = vec![
+                    ("unit".into(), unit.into()),
+                    ("cycle".into(), "2026-03".into()),
+                    ("threshold".into(), "95".into()),
+                ];
+                path.to_owned()
+            }
+            "/orders" if *method == Method::POST => {
+                form = vec![
+                    ("target".into(), unit.into()),
+                    ("kind".into(), "free".into()),
+                    ("title".into(), "x".into()),
+                    ("body".into(), "y".into()),
+                    ("due_on".into(), (self.app.clock.today() + chrono::Duration::days(7)).to_string()),
+                ];
+                path.to_owned()
+            }
+            p if p.starts_with("/orders/{id}") || p.starts_with("/api/v1/orders/{id}") => {
+                let id = if scope == Scope::Inside { self.order_inside } else { self.order_outside };
+                form = vec![("answer".into(), String::new()), ("note".into(), String::new())];
+                p.replace("{id}", &id.to_string())
+            }
             "/worklist/mark" => {
                 form = vec![("key".into(), format!("prenatal:{}:2026-12-01", self.person_inside))];
                 path.to_owned()
@@ -457,6 +522,15 @@ impl World {
             }
             let body = serde_json::Value::Object(body).to_string();
             return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        }
+        if path.starts_with("/api/v1/orders") && *method == Method::POST {
+            let body = if path == "/api/v1/orders" {
+                serde_json::json!({"target_unit": unit, "title": "x", "body": "y",
+                    "due_on": (self.app.clock.today() + chrono::Duration::days(7)).to_string()})
+            } else {
+                serde_json::json!({"answer": "", "note": ""})
+            };
+            return req.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap();
         }
         if path == "/api/v1/worklist/marks" {
             let body = serde_json::json!({"key": format!("prenatal:{}:2026-12-01", self.person_inside)});

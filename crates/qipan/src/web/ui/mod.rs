@@ -148,6 +148,9 @@ impl Chrome {
             }
             if actor.can(Capability::Supervise) || actor.can(Capability::ExchangeAnswer) {
                 item("/supervision", "nav.supervision");
+            } else if actor.can(Capability::PersonWrite) {
+                // Townships and villages answer the orders addressed to them.
+                item("/orders", "nav.orders");
             }
             if actor.can(Capability::PersonRead) {
                 item("/reports", "nav.reports");
