@@ -473,3 +473,130 @@ async fn a_clerks_day_shows_a_visit_five_days_ahead_and_drops_it_when_done() {
     server.abort();
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_sees_the_ranking_with_its_bottom_three_and_the_monitoring_board() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db, app) = serve_demo_app().await;
+    app.import_divisions(&crate::exchange::MORE_SHANDONG).await.unwrap();
+    let login = |name: &'static str| {
+        let app = app.clone();
+        async move { app.login(name, qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor }
+    };
+    let bincheng = login("county").await;
+    // 滨城区 sends two verifications to each of four more Binzhou counties, about people living
+    // in 新苑社区; they answer 2, 1, 0 and 0 of them.
+    let mut answered = Vec::new();
+    for (seq, (county, village, answers)) in [
+        ("371603", "371603001001", 2),
+        ("371621", "371621001020", 1),
+        ("371622", "371622001001", 0),
+        ("371623", "371623001008", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let first17 = format!("{county}19820304{:03}", 2 * seq + 1);
+        let input = domain::record::PersonInput {
+            id_number: format!("{first17}{}", domain::id_number::check_char(&first17)),
+            name: format!("测试{}", ["甲", "乙", "丙", "丁"][seq]),
+            hukou_area: village.into(),
+            hukou_address: "某社区".into(),
+            residence_area: "371602001001".into(),
+            residence_address: "新苑小区3号楼".into(),
+            managing_unit: "371602001001".into(),
+            direction: "in".into(),
+            moved_on: "2026-01-10".into(),
+            ..Default::default()
+        };
+        let person = app.register_person(&bincheng, &input).await.unwrap();
+        let username = format!("op{county}");
+        crate::helpers::new_account(&app, &username, "county_operator", county).await;
+        let operator = app.login(&username, crate::helpers::TEST_PASSWORD, None).await.unwrap().actor;
+        for n in 0..2 {
+            let req = qipan::service::exchange::ItemRequest {
+                kind: "verification".into(),
+                person_id: person,
+                categories: vec!["basic".into()],
+                submit: true,
+                ..Default::default()
+            };
+            let id = app.create_exchange_item(&bincheng, &req).await.unwrap();
+            if n < answers {
+                let answer = qipan::service::exchange::AnswerRequest {
+                    found: true,
+                    search_steps: vec!["own_records".into()],
+                    ..Default::default()
+                };
+                app.answer_exchange_item(&operator, id, &answer).await.unwrap();
+                answered.push(id);
+            }
+        }
+    }
+    let Driver { mut process, client } = start_browser(&driver_path).await;
+    let result = async {
+        sign_in(&client, &base, "supervisor", "/supervision").await;
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("supervision.png"), png).ok();
+        }
+        client.goto(&format!("{base}/supervision/performance?unit=3716")).await.unwrap();
+        let ranking = text_of(&client, "#ranking").await;
+        // 沾化 2/2 = 100%, 惠民 1/2 = 50%, 阳信 and 无棣 0/2: the three behind 沾化 are the bottom three.
+        let row = |code: &str| {
+            let client = client.clone();
+            let css = format!("#ranking #rank-{code}");
+            async move { text_of(&client, &css).await }
+        };
+        assert!(row("371603").await.contains("100.0%") && !row("371603").await.contains("后三名"), "{ranking}");
+        for code in ["371621", "371622", "371623"] {
+            assert!(row(code).await.contains("后三名"), "{code} in the bottom three: {ranking}");
+        }
+        assert!(row("371621").await.contains("50.0%"), "{ranking}");
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("performance.png"), png).ok();
+        }
+        // A person's page, for the README: a woman with her sections filled in.
+        let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
+        let first17 = "51192319930517002";
+        let input = domain::record::PersonInput {
+            id_number: format!("{first17}{}", domain::id_number::check_char(first17)),
+            name: "李秀英".into(),
+            ethnicity: "01".into(),
+            education: "40".into(),
+            marital_status: "20".into(),
+            phone: "13812345678".into(),
+            hukou_area: "511923101002".into(),
+            hukou_address: "平昌县江口镇禹王街社区3组".into(),
+            hukou_type: "2".into(),
+            residence_area: "371602001001".into(),
+            residence_address: "新苑小区3号楼2单元501".into(),
+            managing_unit: "371602001001".into(),
+            direction: "in".into(),
+            moved_on: "2026-03-01".into(),
+            move_reason: "1".into(),
+            ..Default::default()
+        };
+        let li = app.register_person(&console, &input).await.unwrap();
+        let sections: [(domain::sections::Section, &[(&str, &str)]); 3] = [
+            (domain::sections::Section::Marriages, &[("married_on", "2015-10-01"), ("spouse_name", "王建国")]),
+            (domain::sections::Section::Children, &[("name", "王小雨"), ("gender", "2"), ("birth_date", "2017-06-12")]),
+            (domain::sections::Section::Pregnancies, &[("detected_on", "2026-10-20"), ("expected_on", "2027-06-28")]),
+        ];
+        for (section, fields) in sections {
+            let entry = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            app.add_entry(&console, li, section, &entry).await.unwrap();
+        }
+        sign_out(&client).await;
+        sign_in(&client, &base, "clerk", &format!("/persons/{li}")).await;
+        text_of(&client, "#exchange").await;
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("person.png"), png).ok();
+        }
+    }
+    .await;
+    client.close().await.ok();
+    process.kill().await.ok();
+    server.abort();
+    result
+}

