@@ -109,17 +109,17 @@ pub fn order_problems(d: &OrderDraft<'_>, today: NaiveDate) -> Vec<(&'static str
     let mut out = Vec::new();
     let title = d.title.trim();
     if title.is_empty() {
-        out.push(("order.title", "rule.required"));
+        out.push(("field.title", "rule.required"));
     } else if title.chars().count() > TITLE_MAX {
-        out.push(("order.title", "order.rule.title_long"));
+        out.push(("field.title", "order.rule.title_long"));
     }
     let body = d.body.trim();
     if body.is_empty() {
-        out.push(("order.body", "rule.required"));
+        out.push(("field.body", "rule.required"));
     } else if body.chars().count() > BODY_MAX {
-        out.push(("order.body", "order.rule.body_long"));
+        out.push(("field.body", "order.rule.body_long"));
     }
-    out.extend(due_problem(d.due_on, today).map(|rule| ("order.due_on", rule)));
+    out.extend(due_problem(d.due_on, today).map(|rule| ("field.due_on", rule)));
     out
 }
 
@@ -279,14 +279,14 @@ mod tests {
         assert!(order_problems(&ok, today).is_empty());
         assert!(order_problems(&OrderDraft { due_on: today, ..ok }, today).is_empty(), "today is allowed");
         let fields = |draft: OrderDraft<'_>| order_problems(&draft, today);
-        assert_eq!(fields(OrderDraft { title: "  ", ..ok }), [("order.title", "rule.required")]);
+        assert_eq!(fields(OrderDraft { title: "  ", ..ok }), [("field.title", "rule.required")]);
         let long = "长".repeat(TITLE_MAX + 1);
-        assert_eq!(fields(OrderDraft { title: &long, ..ok }), [("order.title", "order.rule.title_long")]);
-        assert_eq!(fields(OrderDraft { body: "", ..ok }), [("order.body", "rule.required")]);
-        assert_eq!(fields(OrderDraft { due_on: d("2026-03-01"), ..ok }), [("order.due_on", "order.rule.due_past")]);
+        assert_eq!(fields(OrderDraft { title: &long, ..ok }), [("field.title", "order.rule.title_long")]);
+        assert_eq!(fields(OrderDraft { body: "", ..ok }), [("field.body", "rule.required")]);
+        assert_eq!(fields(OrderDraft { due_on: d("2026-03-01"), ..ok }), [("field.due_on", "order.rule.due_past")]);
         // 2026-03-02 + 366 days = 2027-03-03.
         assert!(fields(OrderDraft { due_on: d("2027-03-03"), ..ok }).is_empty());
-        assert_eq!(fields(OrderDraft { due_on: d("2027-03-04"), ..ok }), [("order.due_on", "order.rule.due_far")]);
+        assert_eq!(fields(OrderDraft { due_on: d("2027-03-04"), ..ok }), [("field.due_on", "order.rule.due_far")]);
         assert_eq!(fields(OrderDraft { title: "", body: "", due_on: d("2020-01-01") }).len(), 3);
     }
 

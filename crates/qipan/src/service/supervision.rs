@@ -526,7 +526,7 @@ impl App {
         let today = self.clock.today();
         let due_on = due_on.unwrap_or(today + Duration::days(supervision::REMINDER_DAYS));
         if let Some(rule) = supervision::due_problem(due_on, today) {
-            return Err(ServiceError::invalid("order.due_on", rule, due_on.to_string()));
+            return Err(ServiceError::invalid("field.due_on", rule, due_on.to_string()));
         }
         let (per_county, _) = self.counts_of(cycle).await?;
         let lagging = self.lagging(actor, &unit.code, &per_county, threshold).await?;
@@ -635,9 +635,9 @@ impl App {
         self.guard_any(actor, &[Capability::Supervise, Capability::ExchangeAnswer]).await?;
         let raw = req.target.trim();
         if raw.is_empty() {
-            return Err(ServiceError::invalid("order.target", "rule.required", ""));
+            return Err(ServiceError::invalid("field.target", "rule.required", ""));
         }
-        let target = OrgCode::parse(raw).map_err(|_| ServiceError::invalid("order.target", "rule.org_code", raw))?;
+        let target = OrgCode::parse(raw).map_err(|_| ServiceError::invalid("field.target", "rule.org_code", raw))?;
         self.guard_target(
             actor,
             &[Capability::Supervise, Capability::ExchangeAnswer],
@@ -652,19 +652,19 @@ impl App {
             .await?
             .ok_or_else(|| ServiceError::NotFound { what: "thing.org_unit", key: target.to_string() })?;
         if actor.subtree().is_some() && !supervision::may_order(&actor.path(), &target.path()) {
-            return Err(ServiceError::invalid("order.target", "order.rule.target_below", raw));
+            return Err(ServiceError::invalid("field.target", "order.rule.target_below", raw));
         }
         let kind = SubjectKind::parse(&req.subject_kind)
             .filter(|k| k.opened_by_hand())
-            .ok_or_else(|| ServiceError::invalid("order.subject_kind", "rule.code_unknown", &req.subject_kind))?;
+            .ok_or_else(|| ServiceError::invalid("field.subject_kind", "rule.code_unknown", &req.subject_kind))?;
         let subject_ref = self.check_subject(kind, &req.subject_ref, &target).await?;
         let today = self.clock.today();
-        let due_on = parse_date("order.due_on", &req.due_on)?;
+        let due_on = parse_date("field.due_on", &req.due_on)?;
         let draft = OrderDraft { title: &req.title, body: &req.body, due_on };
         if let Some((field, rule)) = supervision::order_problems(&draft, today).into_iter().next() {
             let value = match field {
-                "order.due_on" => req.due_on.clone(),
-                "order.title" => req.title.chars().take(20).collect(),
+                "field.due_on" => req.due_on.clone(),
+                "field.title" => req.title.chars().take(20).collect(),
                 _ => String::new(),
             };
             return Err(ServiceError::invalid(field, rule, value));
@@ -702,20 +702,20 @@ impl App {
             SubjectKind::Free | SubjectKind::Reminder => Ok(String::new()),
             SubjectKind::Item => {
                 let id: i64 =
-                    raw.parse().map_err(|_| ServiceError::invalid("order.subject_ref", "rule.number", raw))?;
+                    raw.parse().map_err(|_| ServiceError::invalid("field.subject_ref", "rule.number", raw))?;
                 match self.store.item(id).await? {
                     Some(i) if inside(&i.to_path) || inside(&i.from_path) => Ok(id.to_string()),
-                    _ => Err(ServiceError::invalid("order.subject_ref", "order.rule.item_elsewhere", raw)),
+                    _ => Err(ServiceError::invalid("field.subject_ref", "order.rule.item_elsewhere", raw)),
                 }
             }
             SubjectKind::Finding => {
                 let id: i64 =
-                    raw.parse().map_err(|_| ServiceError::invalid("order.subject_ref", "rule.number", raw))?;
+                    raw.parse().map_err(|_| ServiceError::invalid("field.subject_ref", "rule.number", raw))?;
                 match self.store.person(id).await? {
                     Some(p) if OrgCode::parse(&p.managing_unit).is_ok_and(|c| inside(c.path().as_str())) => {
                         Ok(id.to_string())
                     }
-                    _ => Err(ServiceError::invalid("order.subject_ref", "order.rule.record_elsewhere", raw)),
+                    _ => Err(ServiceError::invalid("field.subject_ref", "order.rule.record_elsewhere", raw)),
                 }
             }
         }
@@ -878,9 +878,9 @@ impl App {
         let due_on = match due_on.trim() {
             "" => None,
             raw => {
-                let d = parse_date("order.due_on", raw)?;
+                let d = parse_date("field.due_on", raw)?;
                 if let Some(rule) = supervision::due_problem(d, self.clock.today()) {
-                    return Err(ServiceError::invalid("order.due_on", rule, raw));
+                    return Err(ServiceError::invalid("field.due_on", rule, raw));
                 }
                 Some(d)
             }

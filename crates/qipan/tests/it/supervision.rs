@@ -373,27 +373,27 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
         other => panic!("expected a field error, got {other:?}"),
     };
     let e = refused(mar02.open_order(&supervisor, &order_request("3716", "标题", "2026-03-09")).await);
-    assert_eq!(invalid(e), ("order.target", "order.rule.target_below"), "not on itself");
+    assert_eq!(invalid(e), ("field.target", "order.rule.target_below"), "not on itself");
     let e = refused(mar02.open_order(&supervisor, &order_request("371602", "标题", "2026-03-01")).await);
-    assert_eq!(invalid(e), ("order.due_on", "order.rule.due_past"));
+    assert_eq!(invalid(e), ("field.due_on", "order.rule.due_past"));
     let e = refused(mar02.open_order(&supervisor, &order_request("371602", "标题", "03/09/2026")).await);
-    assert_eq!(invalid(e), ("order.due_on", "rule.date"));
+    assert_eq!(invalid(e), ("field.due_on", "rule.date"));
     let e = refused(mar02.open_order(&supervisor, &order_request("371602", "  ", "2026-03-09")).await);
-    assert_eq!(invalid(e), ("order.title", "rule.required"));
+    assert_eq!(invalid(e), ("field.title", "rule.required"));
     let e = refused(mar02.open_order(&supervisor, &order_request("37x", "标题", "2026-03-09")).await);
-    assert_eq!(invalid(e), ("order.target", "rule.org_code"));
+    assert_eq!(invalid(e), ("field.target", "rule.org_code"));
     let mut reminder = order_request("371602", "标题", "2026-03-09");
     reminder.subject_kind = "reminder".into();
     assert_eq!(
         invalid(refused(mar02.open_order(&supervisor, &reminder).await)),
-        ("order.subject_kind", "rule.code_unknown")
+        ("field.subject_kind", "rule.code_unknown")
     );
     let mut about_item = order_request("371602", "标题", "2026-03-09");
     about_item.subject_kind = "item".into();
     about_item.subject_ref = "999".into();
     assert_eq!(
         invalid(refused(mar02.open_order(&supervisor, &about_item).await)),
-        ("order.subject_ref", "order.rule.item_elsewhere")
+        ("field.subject_ref", "order.rule.item_elsewhere")
     );
     assert!(matches!(
         refused(mar02.open_order(&supervisor, &order_request("511923", "标题", "2026-03-09")).await),
@@ -446,7 +446,7 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
     let e = refused(mar05.reopen_order(&supervisor, id, "", "").await);
     assert_eq!(invalid(e), ("field.note", "rule.required"));
     let e = refused(mar05.reopen_order(&supervisor, id, "仍有 2 件未反馈", "2026-03-01").await);
-    assert_eq!(invalid(e), ("order.due_on", "order.rule.due_past"));
+    assert_eq!(invalid(e), ("field.due_on", "order.rule.due_past"));
     mar05.reopen_order(&supervisor, id, "仍有 2 件未反馈", "2026-03-09").await.unwrap();
     let v = mar05.supervision_order(&county, id).await.unwrap();
     assert_eq!((v.order.status.as_str(), v.order.due_on), ("open", d("2026-03-09")));
@@ -608,7 +608,7 @@ async fn the_order_pages_and_api_follow_the_same_rules() {
     let id2 = created.json()["id"].as_i64().unwrap();
     let bad = serde_json::json!({"target_unit": "371602001", "title": "x", "body": "y", "due_on": "2027-12-31"});
     let r = send(&mar02, api("POST", "/api/v1/orders", &supervisor, Some(bad))).await;
-    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("order.due_on")));
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("due_on")));
     let township = demo_login(&app, "township").await;
     let r = send(
         &mar02,

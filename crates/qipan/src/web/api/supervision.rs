@@ -71,7 +71,7 @@ pub fn parse_quarter(raw: Option<&str>, app: &App) -> Result<Quarter, ServiceErr
 pub fn parse_threshold(raw: Option<&str>) -> Result<f64, ServiceError> {
     match blank(raw) {
         Some(s) => domain::supervision::parse_threshold(s)
-            .ok_or_else(|| ServiceError::invalid("supervision.threshold", "supervision.rule.threshold", s)),
+            .ok_or_else(|| ServiceError::invalid("field.threshold", "supervision.rule.threshold", s)),
         None => Ok(domain::supervision::DEFAULT_THRESHOLD),
     }
 }

@@ -404,7 +404,7 @@ async fn items(
         let unit = parse_unit(p.unit.as_deref())?.unwrap_or_else(|| actor.org.clone());
         let raw = p.part.as_deref().unwrap_or("waiting");
         let part = BacklogItems::parse(raw)
-            .ok_or_else(|| ServiceError::invalid("supervision.part", "rule.code_unknown", raw))?;
+            .ok_or_else(|| ServiceError::invalid("field.part", "rule.code_unknown", raw))?;
         let page = parse_page(p.page.as_deref(), None)?;
         let (unit, listing) = app.backlog_items(&actor, &unit, part, page).await?;
         Ok::<_, ServiceError>((unit, part, listing))
@@ -798,7 +798,7 @@ async fn remind(State(app): State<App>, lang: Lang, uri: Uri, SignedIn(actor): S
             "" => None,
             raw => Some(
                 chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| ServiceError::invalid("order.due_on", "rule.date", raw))?,
+                    .map_err(|_| ServiceError::invalid("field.due_on", "rule.date", raw))?,
             ),
         };
         app.send_reminders(&actor, &code, c, th, due_on).await
