@@ -205,3 +205,49 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// For benchmarks: gives a share of the active women sections that make work — an open
+    /// pregnancy (1 in 31), a child born in the last weeks (1 in 37), a prenatal check (1 in 62)
+    /// and a certificate running out around `today` (1 in 29) — with one INSERT … SELECT each.
+    pub async fn seed_bench_sections(&self, today: NaiveDate, now: DateTime<Utc>) -> StoreResult<u64> {
+        let d = |days: i64| today + chrono::Duration::days(days);
+        let statements: [(&str, Vec<NaiveDate>); 4] = [
+            (
+                "INSERT INTO person_pregnancies (person_id, detected_on, expected_on, created_at, created_by) \
+                 SELECT id, $1, $2, $3, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 31 = 0",
+                vec![d(-25), d(200)],
+            ),
+            (
+                "INSERT INTO person_children (person_id, name, gender, birth_date, created_at, created_by) \
+                 SELECT id, '新生儿', '1', $1, $2, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 37 = 0",
+                vec![d(-3)],
+            ),
+            (
+                "INSERT INTO person_checks (person_id, kind, done_on, created_at, created_by) \
+                 SELECT id, 'prenatal', $1, $2, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 62 = 0",
+                vec![d(-20)],
+            ),
+            (
+                "INSERT INTO person_certificates (person_id, number, issuer, issued_on, valid_until, created_at, created_by) \
+                 SELECT id, 'BENCH', 'bench', $1, $2, $3, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 29 = 0",
+                vec![d(-700), d(3)],
+            ),
+        ];
+        let mut total = 0;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting the bench sections")?;
+            for (sql, dates) in &statements {
+                let mut q = sqlx::query(sql);
+                for date in dates {
+                    q = q.bind(*date);
+                }
+                total += q.bind(now).execute(&mut *tx).await.context("adding bench sections")?.rows_affected();
+            }
+            tx.commit().await.context("committing the bench sections")?;
+            Ok::<_, crate::StoreError>(())
+        })?;
+        on_pool!(self, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ())).context("refreshing statistics")?;
+        Ok(total)
+    }
+}
