@@ -19,12 +19,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> String {
+pub(super) fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// Times `runs` calls of `f`, returning p50 and p99.
-async fn time<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<(Duration, Duration)>
+pub(super) async fn time<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<(Duration, Duration)>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -138,6 +138,8 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
         .await?;
         rows.push((format!("monthly report {month} (inflow table), {what}"), ms(p50), format!("{} (p99)", ms(p99))));
     }
+    // The clerk's day of a township and a county (DESIGN §14: p99 < 20 ms at 1 million).
+    rows.extend(super::bench_worklist::rows(&app, runs).await?);
     app.store.close().await;
 
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(10);

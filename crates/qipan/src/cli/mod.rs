@@ -6,6 +6,7 @@
 
 mod audit;
 mod bench;
+mod bench_worklist;
 mod check;
 mod demo;
 mod import;

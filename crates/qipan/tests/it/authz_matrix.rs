@@ -190,6 +190,12 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     {
         put(Method::POST, path, Rule { allowed: WATCHERS, global: false });
     }
+    // Reports: every reader, for the subtree it asks about; the list of tables is the same for all.
+    put(Method::GET, "/reports", Rule { allowed: READERS, global: true });
+    put(Method::GET, "/api/v1/reports", Rule { allowed: READERS, global: true });
+    put(Method::GET, "/reports/snapshots", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/reports/{id}", Rule { allowed: READERS, global: false });
+    put(Method::GET, "/api/v1/reports/{id}", Rule { allowed: READERS, global: false });
     put(Method::GET, "/assets/{name}", PUBLIC);
     put(Method::GET, "/healthz", PUBLIC);
     m
@@ -360,6 +366,8 @@ impl World {
             }
             "/persons/check-id" => "/persons/check-id?id_number=11010519491231002X".to_owned(),
             "/exchange/stats" | "/api/v1/exchange/stats" => format!("{path}?unit={unit}"),
+            "/reports" | "/reports/snapshots" | "/api/v1/reports" => format!("{path}?unit={unit}"),
+            "/reports/{id}" | "/api/v1/reports/{id}" => format!("{}?unit={unit}", path.replace("{id}", "inflow")),
             "/supervision" | "/supervision/performance" => format!("{path}?unit={unit}"),
             "/supervision/items" => format!("{path}?unit={unit}&part=waiting"),
             "/api/v1/supervision/units" => format!("{path}?parent={unit}"),
