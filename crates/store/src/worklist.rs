@@ -247,7 +247,8 @@ impl Store {
             tx.commit().await.context("committing the bench sections")?;
             Ok::<_, crate::StoreError>(())
         })?;
-        on_pool!(self, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ())).context("refreshing statistics")?;
+        on_pool!(self, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()))
+            .context("refreshing statistics")?;
         Ok(total)
     }
 }

@@ -403,8 +403,8 @@ async fn items(
     let result = async {
         let unit = parse_unit(p.unit.as_deref())?.unwrap_or_else(|| actor.org.clone());
         let raw = p.part.as_deref().unwrap_or("waiting");
-        let part = BacklogItems::parse(raw)
-            .ok_or_else(|| ServiceError::invalid("field.part", "rule.code_unknown", raw))?;
+        let part =
+            BacklogItems::parse(raw).ok_or_else(|| ServiceError::invalid("field.part", "rule.code_unknown", raw))?;
         let page = parse_page(p.page.as_deref(), None)?;
         let (unit, listing) = app.backlog_items(&actor, &unit, part, page).await?;
         Ok::<_, ServiceError>((unit, part, listing))
