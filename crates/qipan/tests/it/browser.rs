@@ -593,6 +593,37 @@ async fn a_supervisor_sees_the_ranking_with_its_bottom_three_and_the_monitoring_
         if let Ok(png) = client.screenshot().await {
             std::fs::write(dir.join("person.png"), png).ok();
         }
+
+        // The community's inflow report of this month, then its XLSX export, opened and read back:
+        // the spreadsheet's total row holds the figures of the page's.
+        let month = app.clock.today().format("%Y-%m").to_string();
+        client.goto(&format!("{base}/reports/inflow?unit=371602001001&period={month}")).await.unwrap();
+        let on_page: Vec<String> =
+            text_of(&client, "#row-total").await.split_whitespace().skip(1).map(str::to_owned).collect();
+        assert_eq!(on_page.first().map(String::as_str), Some("5"), "five people live in 新苑社区 now: {on_page:?}");
+        let href = client.find(Locator::Css("#export-xlsx")).await.unwrap().attr("href").await.unwrap().unwrap();
+        let cookies: Vec<String> =
+            client.get_all_cookies().await.unwrap().iter().map(|c| format!("{}={}", c.name(), c.value())).collect();
+        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let request = axum::http::Request::get(format!("{base}{href}"))
+            .header("cookie", cookies.join("; "))
+            .body(http_body_util::Empty::<axum::body::Bytes>::new())
+            .unwrap();
+        let response = http.request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes().to_vec();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX is a zip archive");
+        let (_, cells) = crate::reports::sheet_cells(&mut archive);
+        // The table starts at row 6 after the title lines and the two header rows; the row's label
+        // sits in column B (column A holds its code), the figures from column C on.
+        let total_row = cells
+            .iter()
+            .find(|(r, v)| r.starts_with('B') && r[1..].parse::<u32>().is_ok_and(|n| n >= 6) && v.as_str() == "合计")
+            .map(|(r, _)| r[1..].to_owned())
+            .expect("a total row in the spreadsheet");
+        let in_sheet: Vec<String> =
+            "CDEFGHIJK".chars().filter_map(|col| cells.get(&format!("{col}{total_row}")).cloned()).collect();
+        assert_eq!(in_sheet, on_page, "the spreadsheet's total row is the page's");
     }
     .await;
     client.close().await.ok();

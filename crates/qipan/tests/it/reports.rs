@@ -1063,7 +1063,9 @@ async fn two_first_readers_at_once_freeze_the_month_once() {
 
 /// The cells of the first sheet: reference → value (numbers as they are written; strings
 /// resolved through the shared strings).
-fn sheet_cells(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>) -> (String, BTreeMap<String, String>) {
+pub(crate) fn sheet_cells(
+    archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
+) -> (String, BTreeMap<String, String>) {
     let mut read = |name: &str| {
         let mut s = String::new();
         archive.by_name(name).unwrap().read_to_string(&mut s).unwrap();
