@@ -424,6 +424,14 @@ impl Store {
         Ok(out.into_iter().collect())
     }
 
+    /// The units that manage active records (the units whose reports have something to freeze).
+    pub async fn units_with_records(&self) -> StoreResult<Vec<String>> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT DISTINCT managing_unit FROM persons WHERE status = 'active' ORDER BY managing_unit",
+        ).fetch_all(pool).await)
+        .context("listing the units with records")
+    }
+
     /// The snapshot of a unit's table for a month, if frozen.
     pub async fn report_snapshot(&self, unit: &str, report: &str, month: &str) -> StoreResult<Option<Snapshot>> {
         on_pool!(self, pool => sqlx::query_as(

@@ -30,7 +30,13 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
             let n = app.reclassify_key_persons().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("keypersons: {n} record(s) reclassified");
         }
-        other => anyhow::bail!("no job `{other}`: the jobs are `overdue`, `notifications` and `keypersons`"),
+        "snapshots" => {
+            let n = app.freeze_due_reports().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            println!("snapshots: {n} report(s) frozen");
+        }
+        other => {
+            anyhow::bail!("no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons` and `snapshots`")
+        }
     }
     app.store.close().await;
     Ok(())

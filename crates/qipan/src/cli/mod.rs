@@ -167,9 +167,10 @@ pub enum JobsCommand {
     /// Run a job: `overdue` marks exchange items past their last day (idempotent; refused when
     /// the clock stands before the last run), `notifications` delivers the queued messages
     /// (QIPAN_SMS_URL, or the log), `keypersons` reclassifies the key persons whose reasons
-    /// change with the date (a certificate running out, a new year)
+    /// change with the date (a certificate running out, a new year), `snapshots` freezes the
+    /// monthly reports whose reporting deadline has passed
     Run {
-        /// overdue | notifications | keypersons
+        /// overdue | notifications | keypersons | snapshots
         job: String,
     },
 }

@@ -54,6 +54,10 @@ async fn run_jobs(app: App) {
                         }
                         Err(e) => tracing::error!(error = %e, "the key-person reclassification failed"),
                     }
+                    match app.freeze_due_reports().await {
+                        Ok(n) => tracing::info!(n, "monthly reports frozen after their deadline"),
+                        Err(e) => tracing::error!(error = %e, "freezing the monthly reports failed"),
+                    }
                 }
             }
         })

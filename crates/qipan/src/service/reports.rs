@@ -362,6 +362,43 @@ impl App {
         Ok(self.store.freeze_report(&new, &audit).await?)
     }
 
+    /// The scheduled freeze: every table of the last two months, for each unit that manages
+    /// records and each unit above it, once its reporting deadline has passed — so that an edit
+    /// made after the deadline shows as a difference even when nobody read the report in
+    /// between. Returns how many snapshots were stored (0 when everything due is frozen).
+    pub async fn freeze_due_reports(&self) -> ServiceResult<u64> {
+        let console = Actor::console(OrgCode::parse("00").expect("static code"));
+        let today = self.clock.today();
+        let mut units = std::collections::BTreeSet::new();
+        for code in self.store.units_with_records().await? {
+            if let Ok(code) = OrgCode::parse(&code) {
+                units.extend(code.lineage());
+            }
+        }
+        let last = self.default_report_month();
+        let mut stored = 0;
+        for code in units {
+            let Some(unit) = self.store.org_unit(&code).await? else { continue };
+            for month in [last.prev(), last] {
+                if !report::is_frozen(unit.level, month, today) {
+                    continue;
+                }
+                let deadline = report::deadline(unit.level, month);
+                let period = Period::month(month);
+                for table in TableId::ALL {
+                    let month_text = month.to_string();
+                    if self.store.report_snapshot(unit.code.as_str(), table.as_str(), &month_text).await?.is_some() {
+                        continue;
+                    }
+                    let (layout, live) = self.live_figures(table, &unit, &period).await?;
+                    self.freeze(&console, table, &unit, &period, month, deadline, &layout, &live).await?;
+                    stored += 1;
+                }
+            }
+        }
+        Ok(stored)
+    }
+
     /// The deadline state of a month for a unit and the units directly below it.
     pub async fn report_board(&self, actor: &Actor, unit: Option<&str>, month: Option<&str>) -> ServiceResult<Board> {
         self.guard(actor, Capability::PersonRead).await?;

@@ -1299,3 +1299,49 @@ fn every_title_of_every_table_is_in_both_catalogues() {
     }
     assert!(missing.is_empty(), "missing from the catalogues: {missing:?}");
 }
+
+/// The daily freeze: after a unit's deadline its month is frozen even when nobody reads the
+/// report, so that a registration entered later shows as a difference.
+#[tokio::test]
+async fn the_daily_job_freezes_each_unit_after_its_own_deadline() {
+    let (app, _db) = demo_app().await;
+    let march = at(&app, "2026-03-10T09:00:00+08:00");
+    let clerk = actor(&march, "clerk").await;
+    let person = |seq: u32, moved_on: &str| PersonInput {
+        id_number: id_number("511923", "19900307", seq),
+        name: if seq == 2 { "陈静".into() } else { "李梅".into() },
+        hukou_area: "511923101002".into(),
+        hukou_address: "平昌县某社区".into(),
+        residence_area: "371602001001".into(),
+        residence_address: "新苑小区3号楼".into(),
+        managing_unit: "371602001001".into(),
+        direction: "in".into(),
+        moved_on: moved_on.into(),
+        ..Default::default()
+    };
+    march.register_person(&clerk, &person(2, "2026-03-05")).await.unwrap();
+    // 04-03: the community's March deadline (04-02) has passed, the township's (04-05) has not.
+    let apr03 = at(&app, "2026-04-03T01:00:00+08:00");
+    let frozen = apr03.freeze_due_reports().await.unwrap();
+    // Four tables (inflow, outflow, national, exchange). February (the month before, also
+    // looked at) is past every deadline of the community's line — community, township, county,
+    // city, province: 5 × 4 — and March only the community's: 4. 24 snapshots.
+    assert_eq!(frozen, 24);
+    let snapshot = |unit: &'static str| {
+        let app = app.clone();
+        async move { app.store.report_snapshot(unit, "inflow", "2026-03").await.unwrap() }
+    };
+    assert!(snapshot("371602001001").await.is_some());
+    assert!(snapshot("371602001").await.is_none(), "the township's deadline is the 5th");
+    assert_eq!(apr03.freeze_due_reports().await.unwrap(), 0, "nothing more is due today");
+    // A registration of March entered on 04-03: the frozen report shows it as a difference.
+    apr03.register_person(&clerk, &person(4, "2026-03-20")).await.unwrap();
+    let request =
+        ReportRequest { table: "inflow", unit: Some("371602001001"), period: Some("2026-03"), from: None, to: None };
+    let report = apr03.report(&clerk, &request, Purpose::View).await.unwrap();
+    assert!(!report.changes().is_empty(), "the late registration shows as a change");
+    // 04-06: the township, the county's is the 10th.
+    let apr06 = at(&app, "2026-04-06T01:00:00+08:00");
+    assert_eq!(apr06.freeze_due_reports().await.unwrap(), 4, "the township's four tables");
+    assert!(snapshot("371602001").await.is_some() && snapshot("371602").await.is_none());
+}
