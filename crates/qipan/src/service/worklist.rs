@@ -55,6 +55,31 @@ impl App {
         self.guard_any(actor, &[Capability::PersonRead, Capability::ExchangeAnswer, Capability::Supervise]).await?;
         let today = self.clock.today();
         let (low, high) = actor.subtree().unwrap_or_else(|| (String::new(), "\u{10FFFF}".to_owned()));
+        // The kinds of work are independent reads: ask for them at once (SQLite readers run in
+        // parallel under WAL; PostgreSQL has a connection each).
+        let operator = actor.can(Capability::ExchangeAnswer);
+        let exchanges = operator || actor.can(Capability::PersonWrite);
+        let reader = actor.can(Capability::PersonRead);
+        let since = today - Duration::days(LOOKBACK_DAYS);
+        let window = today + Duration::days(worklist::LEAD_DAYS);
+        let (orders, waiting, drafts, pregnancies, births, certificates, late, marks) = tokio::try_join!(
+            self.store.open_orders_within(&low, &high, store::worklist::TASK_LIMIT),
+            async { if exchanges { self.store.waiting_items(&low, &high, false).await } else { Ok(Vec::new()) } },
+            async { if operator { self.store.waiting_items(&low, &high, true).await } else { Ok(Vec::new()) } },
+            async { if reader { self.store.open_pregnancies(&low, &high).await } else { Ok(Vec::new()) } },
+            async { if reader { self.store.recent_births(&low, &high, since).await } else { Ok(Vec::new()) } },
+            async {
+                if reader { self.store.ending_certificates(&low, &high, since, window).await } else { Ok(Vec::new()) }
+            },
+            async {
+                if reader {
+                    self.store.late_registrations(&low, &high, today - Duration::days(30)).await
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            self.store.worklist_marks(actor.org.as_str()),
+        )?;
         let mut tasks = Vec::new();
         let mut push = |category: Category,
                         key: String,
@@ -80,7 +105,7 @@ impl App {
         };
 
         // Supervision orders addressed here.
-        for o in self.store.open_orders_within(&low, &high, store::worklist::TASK_LIMIT).await? {
+        for o in orders {
             if o.status == "open" {
                 push(
                     Category::Order,
@@ -95,9 +120,8 @@ impl App {
             }
         }
         // Exchange: what waits on this side.
-        if actor.can(Capability::ExchangeAnswer) || actor.can(Capability::PersonWrite) {
-            let operator = actor.can(Capability::ExchangeAnswer);
-            for i in self.store.waiting_items(&low, &high, false).await? {
+        {
+            for i in waiting {
                 let Some(due) = i.due_on else { continue };
                 let category = if i.reminded {
                     Category::Reminder
@@ -119,7 +143,7 @@ impl App {
                 );
             }
             if operator {
-                for i in self.store.waiting_items(&low, &high, true).await? {
+                for i in drafts {
                     let Some(due) = i.send_due_on else { continue };
                     push(
                         Category::ExchangeSend,
@@ -135,8 +159,8 @@ impl App {
             }
         }
         // Care and records of the people managed here.
-        if actor.can(Capability::PersonRead) {
-            for p in self.store.open_pregnancies(&low, &high).await? {
+        {
+            for p in pregnancies {
                 let preg = Pregnancy {
                     detected_on: p.detected_on,
                     expected_on: p.expected_on,
@@ -170,7 +194,7 @@ impl App {
                     );
                 }
             }
-            for b in self.store.recent_births(&low, &high, today - Duration::days(LOOKBACK_DAYS)).await? {
+            for b in births {
                 if let Some((due, check)) = worklist::postnatal_due(b.born, b.last_postnatal_check) {
                     let detail = if check { "worklist.detail.check_42" } else { "worklist.detail.visit_7" };
                     push(
@@ -185,8 +209,7 @@ impl App {
                     );
                 }
             }
-            let window = today + Duration::days(worklist::LEAD_DAYS);
-            for c in self.store.ending_certificates(&low, &high, today - Duration::days(LOOKBACK_DAYS), window).await? {
+            for c in certificates {
                 push(
                     Category::Certificate,
                     format!("certificate:{}:{}", c.person.person_id, c.valid_until),
@@ -198,7 +221,7 @@ impl App {
                     false,
                 );
             }
-            for r in self.store.late_registrations(&low, &high, today - Duration::days(30)).await? {
+            for r in late {
                 // To be checked within the lead time of its registration.
                 let due = r.registered_on + Duration::days(worklist::LEAD_DAYS);
                 let late = domain::record::days_late(r.moved_on, r.registered_on);
@@ -216,7 +239,7 @@ impl App {
         }
 
         // Marks: done hides for good; snoozed hides until its day.
-        let marks = self.store.worklist_marks(actor.org.as_str()).await?;
+
         let mut hidden = 0;
         tasks.retain(|t| match marks.get(&t.key) {
             Some(m) if m.state == "done" => {
