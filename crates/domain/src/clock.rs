@@ -17,6 +17,18 @@ pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&china_standard_time()).date_naive()
 }
 
+/// The instant a China date begins (00:00 China time).
+pub fn china_day_start(date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8);
+    midnight.and_utc()
+}
+
+/// The last instant of a China date (24:00 China time, less a microsecond): a period "ends at
+/// 24:00 of its last day".
+pub fn china_day_end(date: NaiveDate) -> DateTime<Utc> {
+    china_day_start(date) + chrono::Duration::days(1) - chrono::Duration::microseconds(1)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a clock is an RFC 3339 time with an offset, such as 2026-03-01T09:00:00+08:00; `{0}` is not")]
 pub struct ClockError(pub String);
@@ -70,6 +82,15 @@ mod tests {
         // 15:59 UTC is still the same day.
         let clock = Clock::fixed_at("2026-02-28T15:59:59Z").unwrap();
         assert_eq!(clock.today(), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
+    }
+
+    #[test]
+    fn a_china_day_runs_from_16_00_utc_the_day_before() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 27).unwrap();
+        assert_eq!(china_day_start(day).to_rfc3339(), "2026-03-26T16:00:00+00:00");
+        assert_eq!(china_day_end(day).to_rfc3339(), "2026-03-27T15:59:59.999999+00:00");
+        assert_eq!(china_date(china_day_end(day)), day);
+        assert_eq!(china_date(china_day_start(day)), day);
     }
 
     #[test]

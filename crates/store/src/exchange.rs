@@ -8,7 +8,7 @@ use domain::calendar::{CalendarDay, DayKind};
 use domain::exchange::Counts;
 
 use crate::audit::append_audit;
-use crate::{AuditDraft, Context, Page, Store, StoreResult, count_and_list, on_pool};
+use crate::{AuditDraft, Binds, Context, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// One stored exchange item.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -223,34 +223,25 @@ macro_rules! queue_notifications {
 /// their text on SQLite and cast on PostgreSQL, so they are bound in their own types below).
 fn item_where(f: &ItemFilter) -> (String, Vec<String>) {
     let mut clauses = vec!["TRUE".to_owned()];
-    let mut args = Vec::new();
-    let arg = |v: String, args: &mut Vec<String>| {
-        args.push(v);
-        format!("${}", args.len())
-    };
-    if let Some((lo, hi)) = &f.to_within {
-        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        clauses.push(format!("to_path >= {a} AND to_path < {b}"));
+    let mut b = Binds::default();
+    if let Some(range) = &f.to_within {
+        clauses.push(b.range("to_path", range));
     }
-    if let Some((lo, hi)) = &f.from_within {
-        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        clauses.push(format!("from_path >= {a} AND from_path < {b}"));
+    if let Some(range) = &f.from_within {
+        clauses.push(b.range("from_path", range));
     }
-    if let Some((lo, hi)) = &f.either_within {
-        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        clauses.push(format!("((to_path >= {a} AND to_path < {b}) OR (from_path >= {a} AND from_path < {b}))"));
+    if let Some(range) = &f.either_within {
+        let (to, from) = (b.range("to_path", range), b.range("from_path", range));
+        clauses.push(format!("(({to}) OR ({from}))"));
     }
     if !f.statuses.is_empty() {
-        let list: Vec<String> = f.statuses.iter().map(|s| arg(s.clone(), &mut args)).collect();
-        clauses.push(format!("status IN ({})", list.join(", ")));
+        clauses.push(format!("status IN ({})", b.list(&f.statuses)));
     }
     if let Some(k) = &f.kind {
-        let a = arg(k.clone(), &mut args);
-        clauses.push(format!("kind = {a}"));
+        clauses.push(format!("kind = {}", b.bind(k)));
     }
     if let Some(c) = &f.cycle {
-        let a = arg(c.clone(), &mut args);
-        clauses.push(format!("cycle = {a}"));
+        clauses.push(format!("cycle = {}", b.bind(c)));
     }
     match f.overdue {
         Some(true) => clauses.push(
@@ -264,7 +255,7 @@ fn item_where(f: &ItemFilter) -> (String, Vec<String>) {
         // Ids are digits: safe to inline, and it spares a second argument type.
         clauses.push(format!("person_id = {p}"));
     }
-    (clauses.join(" AND "), args)
+    (clauses.join(" AND "), b.0)
 }
 
 /// The UPDATE that submits a draft, inside an open transaction; evaluates to the rows changed.

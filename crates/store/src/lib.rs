@@ -108,6 +108,30 @@ macro_rules! count_and_list {
 }
 pub(crate) use count_and_list;
 
+/// The text arguments of a WHERE clause built piece by piece: each bound value gives back its
+/// `$n`, so that optional conditions can be added in any order with one SQL text per engine.
+#[derive(Debug, Default)]
+pub(crate) struct Binds(pub(crate) Vec<String>);
+
+impl Binds {
+    /// Binds one value; returns its placeholder.
+    pub(crate) fn bind(&mut self, value: &str) -> String {
+        self.0.push(value.to_owned());
+        format!("${}", self.0.len())
+    }
+
+    /// `column >= $a AND column < $b` for a path range `[low, high)`.
+    pub(crate) fn range(&mut self, column: &str, (low, high): &(String, String)) -> String {
+        let (a, b) = (self.bind(low), self.bind(high));
+        format!("{column} >= {a} AND {column} < {b}")
+    }
+
+    /// `$a, $b, …` for an `IN (…)` list.
+    pub(crate) fn list(&mut self, values: &[String]) -> String {
+        values.iter().map(|v| self.bind(v)).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// A handle on the database; cheap to clone (the pools are reference-counted).
 #[derive(Debug, Clone)]
 pub enum Store {

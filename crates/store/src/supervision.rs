@@ -8,7 +8,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::append_audit;
-use crate::{AuditDraft, Context, EventActor, NewNotification, Page, Store, StoreResult, count_and_list, on_pool};
+use crate::{
+    AuditDraft, Binds, Context, EventActor, NewNotification, Page, Store, StoreResult, count_and_list, on_pool,
+};
 
 /// One stored supervision order.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -133,50 +135,38 @@ enum BacklogPart {
 
 fn order_where(f: &OrderFilter) -> (String, Vec<String>) {
     let mut clauses = vec!["TRUE".to_owned()];
-    let mut args = Vec::new();
-    let arg = |v: String, args: &mut Vec<String>| {
-        args.push(v);
-        format!("${}", args.len())
-    };
-    if let Some((lo, hi)) = &f.within {
-        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        let mut either =
-            format!("(target_path >= {a} AND target_path < {b}) OR (issuer_path >= {a} AND issuer_path < {b})");
+    let mut b = Binds::default();
+    if let Some(range) = &f.within {
+        let (target, issuer) = (b.range("target_path", range), b.range("issuer_path", range));
+        let mut either = format!("({target}) OR ({issuer})");
         if !f.or_targets.is_empty() {
-            let list: Vec<String> = f.or_targets.iter().map(|p| arg(p.clone(), &mut args)).collect();
-            either.push_str(&format!(" OR target_path IN ({})", list.join(", ")));
+            either.push_str(&format!(" OR target_path IN ({})", b.list(&f.or_targets)));
         }
         clauses.push(format!("({either})"));
     }
     if !f.targets.is_empty() {
-        let list: Vec<String> = f.targets.iter().map(|p| arg(p.clone(), &mut args)).collect();
-        clauses.push(format!("target_path IN ({})", list.join(", ")));
+        clauses.push(format!("target_path IN ({})", b.list(&f.targets)));
     }
-    if let Some((lo, hi)) = &f.target_within {
-        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        clauses.push(format!("target_path >= {a} AND target_path < {b}"));
+    if let Some(range) = &f.target_within {
+        clauses.push(b.range("target_path", range));
     }
-    if let Some((lo, hi)) = &f.issuer_within {
-        let (a, b) = (arg(lo.clone(), &mut args), arg(hi.clone(), &mut args));
-        clauses.push(format!("issuer_path >= {a} AND issuer_path < {b}"));
+    if let Some(range) = &f.issuer_within {
+        clauses.push(b.range("issuer_path", range));
     }
     if !f.statuses.is_empty() {
-        let list: Vec<String> = f.statuses.iter().map(|s| arg(s.clone(), &mut args)).collect();
-        clauses.push(format!("status IN ({})", list.join(", ")));
+        clauses.push(format!("status IN ({})", b.list(&f.statuses)));
     }
     if let Some(k) = &f.subject_kind {
-        let a = arg(k.clone(), &mut args);
-        clauses.push(format!("subject_kind = {a}"));
+        clauses.push(format!("subject_kind = {}", b.bind(k)));
     }
     if let Some(c) = &f.cycle {
-        let a = arg(c.clone(), &mut args);
-        clauses.push(format!("cycle = {a}"));
+        clauses.push(format!("cycle = {}", b.bind(c)));
     }
     if let Some(day) = f.overdue_on {
         // A date is digits and dashes: safe to inline, and it spares binding a second type.
         clauses.push(format!("status = 'open' AND due_on < '{}'", day.format("%Y-%m-%d")));
     }
-    (clauses.join(" AND "), args)
+    (clauses.join(" AND "), b.0)
 }
 
 /// Appends an order's timeline row inside an open transaction.

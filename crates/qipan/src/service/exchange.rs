@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::OrgCode;
 use domain::authz::Capability;
 use domain::calendar::{CalendarDay, DayKind, WorkCalendar};
-use domain::clock::china_standard_time;
+use domain::clock::china_day_end;
 use domain::exchange::{
     self, CATEGORIES, Counts, Cycle, Identity, Kind, NOTIFICATION_REASONS, Quarter, Ranked, Rates, Status, Subject,
 };
@@ -157,17 +157,6 @@ fn conflict(rule: &'static str) -> ServiceError {
 
 fn county(code: &str) -> Option<OrgCode> {
     exchange::county_of(code).and_then(|c| OrgCode::parse(c).ok())
-}
-
-/// The instant a China date ends (24:00 China time).
-pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
-    let next = date.succ_opt().unwrap_or(date);
-    china_standard_time()
-        .from_local_datetime(&next.and_time(NaiveTime::MIN))
-        .single()
-        .expect("China time has no gaps")
-        .with_timezone(&Utc)
-        - Duration::microseconds(1)
 }
 
 impl App {
@@ -441,8 +430,10 @@ impl App {
         };
         let notifications = if terms.urgency == exchange::Urgency::Urgent {
             // No name or ID number in a text message: the operator reads them after signing in.
-            let text =
-                format!("【棋盘】{} 发来紧急协查，请于 {} 前反馈。请登录棋盘处理。", item.from_unit, due.last_day);
+            // Texts go to Chinese offices: always in Chinese, from the catalogue.
+            let text = crate::i18n::Locale::ZhCn
+                .messages()
+                .fmt("exchange.sms.urgent", &[("from", &item.from_unit), ("due", &due.last_day.to_string())]);
             self.messages_to(&item.to_unit, &text).await?
         } else {
             Vec::new()
@@ -648,12 +639,10 @@ impl App {
         if events.iter().any(|e| e.event == "reminded" && domain::clock::china_date(e.at) == today) {
             return Err(conflict("exchange.error.reminded_today"));
         }
-        let text = format!(
-            "【棋盘】{} 催办：交换信息 #{} 已逾期（截止 {}），请尽快处理。",
-            item.from_unit,
-            item.id,
-            item.due_on.map(|d| d.to_string()).unwrap_or_default()
-        );
+        let due = item.due_on.map(|d| d.to_string()).unwrap_or_default();
+        let text = crate::i18n::Locale::ZhCn
+            .messages()
+            .fmt("exchange.sms.reminder", &[("from", &item.from_unit), ("id", &item.id.to_string()), ("due", &due)]);
         let notifications = self.messages_to(&item.to_unit, &text).await?;
         let unit = OrgCode::parse(&item.to_unit).ok();
         let audit = self.audit_draft(
@@ -772,7 +761,7 @@ impl App {
     }
 
     async fn cycle_counts(&self, cycle: Cycle) -> ServiceResult<(Vec<(String, Counts)>, bool)> {
-        let close = end_of_day(cycle.closes_on());
+        let close = china_day_end(cycle.closes_on());
         let now = self.clock.now();
         let closed = now > close;
         let at = if closed { close } else { now };

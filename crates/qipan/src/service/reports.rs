@@ -9,16 +9,15 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use domain::authz::Capability;
-use domain::clock::china_standard_time;
+use domain::clock::{china_day_end, china_day_start};
 use domain::report::{self, Cell, Layout, Month, Period, PeriodKind, TableId};
 use domain::{OrgCode, OrgLevel};
 use serde_json::{Value, json};
 use store::reports::{GroupQuery, NewSnapshot};
 use store::{OrgFilter, OrgScope, OrgUnit, Page};
 
-use super::exchange::end_of_day;
 use super::{Actor, App, ServiceError, ServiceResult};
 
 /// What a report is asked for, as typed (the query string of a page or the API).
@@ -140,15 +139,6 @@ pub struct Board {
 
 fn blank(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// The instant a China date begins.
-fn start_of_day(date: chrono::NaiveDate) -> DateTime<Utc> {
-    china_standard_time()
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()
-        .expect("China time has no gaps")
-        .with_timezone(&Utc)
 }
 
 /// Length of an area code one level below a unit of `level` (0 where only units hang below).
@@ -293,8 +283,10 @@ impl App {
         let range = unit.code.path().subtree_range();
         if table == TableId::Exchange {
             let layout = report::layout(table, &[]);
-            let figures =
-                self.store.report_exchange(&range, start_of_day(period.from), end_of_day(period.to), period.to).await?;
+            let figures = self
+                .store
+                .report_exchange(&range, china_day_start(period.from), china_day_end(period.to), period.to)
+                .await?;
             let cells = layout.exchange_cells(&figures);
             return Ok((layout, cells));
         }

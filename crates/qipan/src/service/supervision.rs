@@ -25,7 +25,7 @@ use serde_json::json;
 use store::supervision::{Backlog, BacklogItems, NewOrder, Order, OrderEvent, OrderFilter};
 use store::{EventActor, Item, NewNotification, Notification, OrgFilter, OrgScope, OrgUnit, Page};
 
-use super::exchange::{Ranking, end_of_day};
+use super::exchange::Ranking;
 use super::{Actor, App, Listing, ServiceError, ServiceResult};
 use crate::i18n::Locale;
 
@@ -345,7 +345,7 @@ impl App {
 
     /// Per-county counts of one cycle, as of its close (live before), and whether it closed.
     async fn counts_of(&self, cycle: Cycle) -> ServiceResult<(Vec<(String, Counts)>, bool)> {
-        let close = end_of_day(cycle.closes_on());
+        let close = domain::clock::china_day_end(cycle.closes_on());
         let now = self.clock.now();
         let closed = now > close;
         Ok((self.store.cycle_counts(&cycle.to_string(), if closed { close } else { now }).await?, closed))

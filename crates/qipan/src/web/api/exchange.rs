@@ -106,8 +106,9 @@ impl ItemJson {
     }
 }
 
+/// A timeline row, in the exchange and the supervision API alike.
 #[derive(Serialize)]
-struct EventJson {
+pub(crate) struct EventJson {
     at: String,
     event: String,
     actor: String,
@@ -115,8 +116,21 @@ struct EventJson {
     note: String,
 }
 
+impl EventJson {
+    pub(crate) fn new(at: chrono::DateTime<chrono::Utc>, event: &str, actor: &str, unit: &str, note: &str) -> Self {
+        EventJson {
+            at: at.to_rfc3339(),
+            event: event.to_owned(),
+            actor: actor.to_owned(),
+            unit: unit.to_owned(),
+            note: note.to_owned(),
+        }
+    }
+}
+
+/// A text message of the notification outbox and its delivery state.
 #[derive(Serialize)]
-struct NotificationJson {
+pub(crate) struct NotificationJson {
     id: i64,
     recipient: String,
     channel: String,
@@ -125,6 +139,21 @@ struct NotificationJson {
     last_error: Option<String>,
     next_attempt_at: String,
     sent_at: Option<String>,
+}
+
+impl From<&store::Notification> for NotificationJson {
+    fn from(n: &store::Notification) -> Self {
+        NotificationJson {
+            id: n.id,
+            recipient: n.recipient.clone(),
+            channel: n.channel.clone(),
+            state: n.state.clone(),
+            attempts: n.attempts,
+            last_error: n.last_error.clone(),
+            next_attempt_at: n.next_attempt_at.to_rfc3339(),
+            sent_at: rfc(n.sent_at),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -141,28 +170,9 @@ fn detail(v: &ItemView) -> ItemDetailJson {
         timeline: v
             .events
             .iter()
-            .map(|e| EventJson {
-                at: e.at.to_rfc3339(),
-                event: e.event.clone(),
-                actor: e.actor_name.clone(),
-                unit: e.actor_unit.clone(),
-                note: e.note.clone(),
-            })
+            .map(|e| EventJson::new(e.at, &e.event, &e.actor_name, &e.actor_unit, &e.note))
             .collect(),
-        notifications: v
-            .notifications
-            .iter()
-            .map(|n| NotificationJson {
-                id: n.id,
-                recipient: n.recipient.clone(),
-                channel: n.channel.clone(),
-                state: n.state.clone(),
-                attempts: n.attempts,
-                last_error: n.last_error.clone(),
-                next_attempt_at: n.next_attempt_at.to_rfc3339(),
-                sent_at: rfc(n.sent_at),
-            })
-            .collect(),
+        notifications: v.notifications.iter().map(NotificationJson::from).collect(),
     }
 }
 

@@ -21,6 +21,7 @@ use store::supervision::{Backlog, Order};
 use crate::service::supervision::{OrderBox, OrderQuery, OrderRequest, OrderView, order_overdue};
 use crate::service::{Actor, App, ServiceError};
 use crate::web::ApiError;
+use crate::web::api::exchange::{EventJson, NotificationJson};
 use crate::web::auth::ApiActor;
 
 /// The routes of this part: method, path, handler.
@@ -327,26 +328,6 @@ impl OrderJson {
 }
 
 #[derive(Serialize)]
-struct EventJson {
-    at: String,
-    event: String,
-    actor: String,
-    unit: String,
-    note: String,
-}
-
-#[derive(Serialize)]
-struct NotificationJson {
-    id: i64,
-    recipient: String,
-    channel: String,
-    state: String,
-    attempts: i32,
-    last_error: Option<String>,
-    sent_at: Option<String>,
-}
-
-#[derive(Serialize)]
 struct RightsJson {
     answer: bool,
     close: bool,
@@ -373,27 +354,9 @@ fn detail(v: &OrderView, today: chrono::NaiveDate) -> OrderDetailJson {
         timeline: v
             .events
             .iter()
-            .map(|e| EventJson {
-                at: e.at.to_rfc3339(),
-                event: e.event.clone(),
-                actor: e.actor_name.clone(),
-                unit: e.actor_unit.clone(),
-                note: e.note.clone(),
-            })
+            .map(|e| EventJson::new(e.at, &e.event, &e.actor_name, &e.actor_unit, &e.note))
             .collect(),
-        notifications: v
-            .notifications
-            .iter()
-            .map(|n| NotificationJson {
-                id: n.id,
-                recipient: n.recipient.clone(),
-                channel: n.channel.clone(),
-                state: n.state.clone(),
-                attempts: n.attempts,
-                last_error: n.last_error.clone(),
-                sent_at: rfc(n.sent_at),
-            })
-            .collect(),
+        notifications: v.notifications.iter().map(NotificationJson::from).collect(),
     }
 }
 
