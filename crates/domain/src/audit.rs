@@ -117,6 +117,16 @@ mod tests {
         verify_chain((GENESIS.to_owned(), 0), rows.iter().map(|(e, p, h)| (e, p.as_str(), h.as_str())))
     }
 
+    /// A known answer, computed outside Qipan (Python's hashlib over the length-prefixed
+    /// fields): a change of the hash format, which would orphan every archived chain, fails here.
+    #[test]
+    fn the_hash_of_an_entry_is_pinned() {
+        assert_eq!(
+            chain_hash(GENESIS, &entry(1, "login.success")),
+            "12ed56f738b61f23b8d81ad5a0f6ae6c7486f7816e98ceedcd25f2ba0104d32b"
+        );
+    }
+
     #[test]
     fn an_intact_chain_verifies() {
         let rows = chain(5);

@@ -59,15 +59,29 @@ async fn pages_partition_the_results() {
     let (app, _db) = demo_app().await;
     let s = demo_login(&app, "county").await;
     let all = get(&app, "/api/v1/org-units?parent=371602&per_page=500", Some(&s)).await.json();
+    let all_codes: Vec<_> = all["items"].as_array().unwrap().iter().map(|u| u["code"].clone()).collect();
+    let total = all["total"].as_u64().unwrap() as usize;
+    assert_eq!(all_codes.len(), total, "one page of 500 holds the whole list");
+    assert!(total > 8, "enough children for three pages of four: {total}");
     let mut paged = Vec::new();
-    for page in 1..=4 {
+    let pages = total.div_ceil(4);
+    for page in 1..=pages + 1 {
         let body = get(&app, &format!("/api/v1/org-units?parent=371602&per_page=4&page={page}"), Some(&s)).await.json();
         assert_eq!(body["page"], page);
         assert_eq!(body["per_page"], 4);
-        paged.extend(body["items"].as_array().unwrap().iter().map(|u| u["code"].clone()));
+        assert_eq!(body["total"], total, "every page tells the same total");
+        let items = body["items"].as_array().unwrap();
+        let expected = if page < pages {
+            4
+        } else if page == pages {
+            total - 4 * (pages - 1)
+        } else {
+            0
+        };
+        assert_eq!(items.len(), expected, "page {page} of {pages} is full, the last holds the rest, past it nothing");
+        paged.extend(items.iter().map(|u| u["code"].clone()));
     }
-    let all_codes: Vec<_> = all["items"].as_array().unwrap().iter().map(|u| u["code"].clone()).collect();
-    assert_eq!(paged, all_codes[..paged.len()].to_vec());
+    assert_eq!(paged, all_codes, "the pages together are the whole list, in order, each item once");
     let mut sorted = all_codes.clone();
     sorted.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     assert_eq!(all_codes, sorted, "ordered by code");

@@ -15,6 +15,7 @@ fn verify_cli(db_url: &str) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_qipan"))
         .args(["--database-url", db_url, "--log", "warn", "audit", "verify"])
         .env_remove("DATABASE_URL")
+        .env("QIPAN_CLOCK", crate::helpers::TEST_NOW)
         .output()
         .unwrap();
     (
@@ -71,23 +72,37 @@ async fn verify_notices_deleted_entries_in_the_middle_and_at_the_end() {
     assert!(head.0 > 3);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_appends_form_one_unbroken_chain() {
     let (app, _db) = demo_app().await;
+    let (before, _) = app.store.audit_head().await.unwrap();
+    let (tasks_n, per_task) = (8, 5);
     let mut tasks = Vec::new();
-    for i in 0..8 {
+    for i in 0..tasks_n {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
-            for _ in 0..5 {
-                let _ = app.login(if i % 2 == 0 { "county" } else { "nobody" }, "wrong-Password-1", None).await;
+            for n in 0..per_task {
+                if i % 2 == 0 {
+                    // A sign-in with an unknown name: refused, and exactly one entry.
+                    let refused = app.login(&format!("nobody{i}"), "wrong-Password-1", None).await;
+                    assert!(matches!(refused, Err(qipan::service::ServiceError::LoginFailed)), "{refused:?}");
+                } else {
+                    let console = qipan::service::Actor::console(domain::OrgCode::parse("37").unwrap());
+                    let detail = serde_json::json!({"task": i, "n": n});
+                    app.audit(&console, "test.append", None, None, detail).await.unwrap();
+                }
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
+    let (after, _) = app.store.audit_head().await.unwrap();
+    assert_eq!(after.0 - before.0, tasks_n * per_task, "every append landed once, none lost, none doubled");
     match app.verify_audit_chain().await.unwrap() {
-        ChainReport::Intact { checked, head } => assert_eq!(checked as i64, head),
+        ChainReport::Intact { checked, head } => {
+            assert_eq!((checked as i64, head), (after.0, after.0), "the whole chain, through the last append")
+        }
         broken => panic!("{broken:?}"),
     }
 }
@@ -101,8 +116,10 @@ async fn the_audit_page_searches_within_scope_and_the_export_is_audited() {
     let page = get(&app, "/audit?action=login.", Some(&auditor)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(">county<") && !page.body.contains(">pingchang<"), "{}", page.body);
-    let by_actor = get(&app, "/audit?actor=county", Some(&auditor)).await.body;
-    assert!(!by_actor.contains(">auditor<"), "filtered by actor");
+    let by_actor = get(&app, "/audit?actor=county", Some(&auditor)).await;
+    assert_eq!(by_actor.status, StatusCode::OK);
+    assert!(by_actor.body.contains(">county<"), "the filtered actor's entries are listed: {}", by_actor.body);
+    assert!(!by_actor.body.contains(">auditor<"), "filtered by actor");
     let refused = get(&app, "/audit?unit=511923", Some(&auditor)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "another province's unit is out of scope");
     let bad = get(&app, "/audit?from=2026-02-30", Some(&auditor)).await;
@@ -133,16 +150,15 @@ async fn archiving_keeps_180_days_and_leaves_a_verifiable_chain() {
     // The day after tomorrow: every entry made today lies before its start in China time too.
     let day = (app.clock.now() + Duration::days(2)).format("%Y-%m-%d").to_string();
     let out = db.dir().join("archive.jsonl");
-    let archive = |clock: Option<String>| {
+    let archive_before = |day: &str, clock: Option<String>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_qipan"));
-        cmd.args(["--database-url", &db.url_text, "--log", "warn", "audit", "archive", "--before", &day, "--out"])
+        cmd.args(["--database-url", &db.url_text, "--log", "warn", "audit", "archive", "--before", day, "--out"])
             .arg(&out)
             .env_remove("DATABASE_URL");
-        if let Some(c) = clock {
-            cmd.env("QIPAN_CLOCK", c);
-        }
+        cmd.env("QIPAN_CLOCK", clock.unwrap_or_else(|| crate::helpers::TEST_NOW.to_owned()));
         cmd.output().unwrap()
     };
+    let archive = |clock: Option<String>| archive_before(&day, clock);
     // Today's entries are younger than 180 days: refused, nothing written.
     let refused = archive(None);
     assert_eq!(refused.status.code(), Some(1));
@@ -160,8 +176,28 @@ async fn archiving_keeps_180_days_and_leaves_a_verifiable_chain() {
         ChainReport::Intact { checked, .. } => assert_eq!(checked, 1, "only the archive's own entry remains"),
         broken => panic!("{broken:?}"),
     }
-    // The file is never overwritten.
-    assert_eq!(archive(Some(later)).status.code(), Some(0), "nothing left to archive: a no-op");
+    let archived = std::fs::read(&out).unwrap();
+    assert_eq!(archive(Some(later.clone())).status.code(), Some(0), "nothing left to archive: a no-op");
+    assert_eq!(std::fs::read(&out).unwrap(), archived, "a no-op leaves the file as it was");
+
+    // The file is never overwritten, even when there is something new to archive into it.
+    demo_login(&later_app, "county").await;
+    let (head, _) = app.store.audit_head().await.unwrap();
+    let even_later = (app.clock.now() + Duration::days(400)).to_rfc3339();
+    let next_day = (app.clock.now() + Duration::days(203)).format("%Y-%m-%d").to_string();
+    let second = archive_before(&next_day, Some(even_later));
+    assert_eq!(second.status.code(), Some(1), "an existing archive is refused");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("must not exist"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), archived, "the first archive is byte for byte as it was");
+    assert_eq!(app.store.audit_head().await.unwrap().0, head, "nothing left the database");
+    match later_app.verify_audit_chain().await.unwrap() {
+        ChainReport::Intact { checked, .. } => assert!(checked > 1, "the new entries are still there: {checked}"),
+        broken => panic!("{broken:?}"),
+    }
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ fn qipan() -> Command {
     for var in ["DATABASE_URL", "QIPAN_DATA_DIR", "QIPAN_CLOCK", "QIPAN_ADDR", "QIPAN_LOG", "QIPAN_LOG_FORMAT"] {
         cmd.env_remove(var);
     }
+    // Like the tests in process, the binary runs at the tests' fixed moment unless a test says.
+    cmd.env("QIPAN_CLOCK", crate::helpers::TEST_NOW);
     cmd.env("NO_COLOR", "1");
     cmd
 }
@@ -114,7 +116,7 @@ async fn import_divisions_loads_reports_and_refuses_broken_files_whole() {
     let line = streets.lines().count();
     assert!(stderr.contains(&format!("streets.csv, line {line}")), "names file and line: {stderr}");
     assert!(stderr.contains("nothing was imported"), "{stderr}");
-    let app = App::open(&db.url, Clock::System).await.unwrap();
+    let app = App::open(&db.url, crate::helpers::test_clock()).await.unwrap();
     let code = OrgCode::parse("371602001").unwrap();
     assert_eq!(app.store.org_unit(&code).await.unwrap().unwrap().name, "市中街道", "the rename did not land either");
     app.store.close().await;
@@ -252,7 +254,7 @@ async fn user_create_reads_the_password_from_stdin_or_generates_one() {
     assert_eq!(code, 1);
     assert!(stderr.contains("three separate administrators"), "{stderr}");
 
-    let app = App::open(&db.url, Clock::System).await.unwrap();
+    let app = App::open(&db.url, crate::helpers::test_clock()).await.unwrap();
     let s = app.login("op.one", "Piped-password-7", None).await.unwrap();
     assert!(!s.actor.must_change_password, "console accounts need not change their password");
     assert!(app.login("op.four", &generated, None).await.is_ok());

@@ -969,6 +969,14 @@ async fn the_api_answers_not_found_with_the_contracted_body() {
     // A second answer: 409; a malformed id: a JSON 404.
     let reply = crate::helpers::send(&app, answer(r#"{"found": true}"#)).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
+    let error = reply.json()["error"].clone();
+    assert_eq!(error["code"], "conflict", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("answered already"), "the reason is given: {error}");
+    assert_eq!(
+        crate::helpers::get(&app, &format!("/api/v1/exchange/items/{item}"), Some(&session)).await.json()["found"],
+        false,
+        "the first answer stands"
+    );
     let reply = crate::helpers::get(&app, "/api/v1/exchange/items/abc", Some(&session)).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(reply.json()["error"]["message"].is_string());

@@ -68,9 +68,23 @@ pub async fn empty_app(clock: Clock) -> (App, TestDb) {
     (app, db)
 }
 
-/// An installation with the demo jurisdiction loaded.
+/// "Now" for every test that does not choose its own moment: a Wednesday, a working day, late
+/// enough in 2026 for the fixed dates the tests use. Tests never read the system clock, so that
+/// none of them holds only for the year it was written in.
+pub const TEST_NOW: &str = "2026-11-25T10:00:00+08:00";
+
+pub fn test_clock() -> Clock {
+    Clock::fixed_at(TEST_NOW).expect("a valid moment")
+}
+
+/// An installation with the demo jurisdiction loaded, at [`TEST_NOW`].
 pub async fn demo_app() -> (App, TestDb) {
-    let (app, db) = empty_app(Clock::System).await;
+    demo_app_at(test_clock()).await
+}
+
+/// An installation with the demo jurisdiction loaded, at the given moment.
+pub async fn demo_app_at(clock: Clock) -> (App, TestDb) {
+    let (app, db) = empty_app(clock).await;
     app.ensure_demo_data().await.expect("load the demo data");
     (app, db)
 }

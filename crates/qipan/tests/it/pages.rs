@@ -25,7 +25,7 @@ async fn the_home_page_counts_the_hierarchy_in_chinese_by_default() {
 
 #[tokio::test]
 async fn a_unit_with_nothing_below_says_so() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     // An account needs a unit; an installation without divisions can only have the console.
     app.import_divisions(&[
         ("provinces.csv", "code,name\n37,山东省\n"),
@@ -142,9 +142,32 @@ async fn a_fixed_clock_is_announced_on_every_page() {
     let (app, _db) = demo_app().await;
     let fixed =
         qipan::service::App { store: app.store.clone(), clock: Clock::fixed_at("2026-03-01T09:00:00+08:00").unwrap() };
-    let s = county(&fixed).await;
-    let html = get(&fixed, "/", Some(&s)).await.body;
-    assert!(html.contains("2026-03-01 09:00"), "{html}");
+    let banner = "培训模式：系统时钟固定为 2026-03-01 09:00";
+    let signed_out = get(&fixed, "/login", None).await;
+    assert!(signed_out.body.contains(banner), "the sign-in page warns before anyone signs in");
+    let pages: [(&str, &[&str]); 5] = [
+        ("clerk", &["/", "/persons", "/persons/new", "/quality", "/orgs", "/account", "/no-such-page"]),
+        ("county", &["/exchange", "/exchange/notifications", "/exchange/stats", "/orders"]),
+        ("supervisor", &["/supervision", "/supervision/performance", "/supervision/bulletin", "/reports"]),
+        ("sysadmin", &["/admin/accounts", "/admin/calendar", "/admin/codes"]),
+        ("auditor", &["/audit"]),
+    ];
+    for (user, paths) in pages {
+        let s = crate::helpers::demo_login(&fixed, user).await;
+        for path in paths {
+            let page = get(&fixed, path, Some(&s)).await;
+            assert!(page.body.contains("<html"), "{user} {path} is a page: {}", page.status);
+            assert!(page.body.contains(banner), "{user} {path} ({}) announces the fixed clock", page.status);
+        }
+    }
+    let en = county(&fixed).await.with_cookie("qipan_lang=en");
+    let english = get(&fixed, "/", Some(&en)).await.body;
+    assert!(english.contains("Training mode: the clock is fixed at 2026-03-01 09:00"), "{english}");
+
+    // On the real clock there is nothing to announce.
+    let real = qipan::service::App { store: app.store.clone(), clock: Clock::System };
+    let s = county(&real).await;
+    assert!(!get(&real, "/", Some(&s)).await.body.contains("培训模式"));
 }
 
 #[tokio::test]

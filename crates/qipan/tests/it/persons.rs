@@ -309,7 +309,9 @@ async fn the_registration_form_checks_the_id_number_as_it_is_typed() {
 
 #[tokio::test]
 async fn sections_record_children_pregnancies_and_certificates_and_decide_key_persons() {
-    let (app, _db) = demo_app().await;
+    // "This year" and "still valid" are read on this day: the birth below falls in 2026 and the
+    // certificate runs to 2029, whatever year the suite runs in.
+    let (app, _db) = crate::helpers::demo_app_at(domain::Clock::fixed_at("2026-11-25T10:00:00+08:00").unwrap()).await;
     let clerk = demo_login(&app, "clerk").await;
     let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
     let path = |s: &str| format!("/api/v1/persons/{id}/{s}");
@@ -436,6 +438,9 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
     )
     .await;
     assert_eq!(preg.status, StatusCode::BAD_REQUEST);
+    let error = preg.json()["error"].clone();
+    assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid"), Some("section")), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("women only"), "the rule is named: {error}");
     let end = json!({"status": "returned", "ended_on": "2026-06-01", "version": 1});
     assert_eq!(
         api(&app, &clerk, Method::POST, &format!("/api/v1/persons/{man_id}/moves"), Some(end)).await.status,
@@ -447,6 +452,9 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
     late_edit["version"] = json!(2);
     let refused = api(&app, &clerk, Method::PUT, &format!("/api/v1/persons/{man_id}"), Some(late_edit)).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let error = refused.json()["error"].clone();
+    assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid"), Some("status")), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("can no longer be changed"), "the rule is named: {error}");
 }
 
 #[tokio::test]

@@ -95,6 +95,7 @@ async fn qipan_check_prints_the_counts() {
     let out = Command::new(env!("CARGO_BIN_EXE_qipan"))
         .args(["--database-url", &db.url_text, "--log", "warn", "check", "--unit", "371602001001"])
         .env_remove("DATABASE_URL")
+        .env("QIPAN_CLOCK", crate::helpers::TEST_NOW)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -13,7 +13,7 @@ fn code(s: &str) -> OrgCode {
 
 #[tokio::test]
 async fn migrations_run_once_and_again_change_nothing() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     assert_eq!(app.store.migrate().await.unwrap(), 0, "a second run finds nothing to apply");
     app.store.ping().await.unwrap();
     assert_eq!(app.store.engine() == Engine::Postgres, crate::helpers::engine_is_postgres());
@@ -21,7 +21,7 @@ async fn migrations_run_once_and_again_change_nothing() {
 
 #[tokio::test]
 async fn the_demo_loads_real_divisions_once() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     let first = app.ensure_demo_data().await.unwrap();
     let DemoData::Loaded { divisions: counts, .. } = first else { panic!("first start must load: {first:?}") };
     assert_eq!(counts.read, demo_total());
@@ -44,7 +44,7 @@ async fn the_demo_loads_real_divisions_once() {
 
 #[tokio::test]
 async fn reimporting_is_idempotent_and_picks_up_renames() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     app.import_divisions(&DIVISION_FILES).await.unwrap();
     let again = app.import_divisions(&DIVISION_FILES).await.unwrap();
     assert_eq!((again.inserted, again.renamed, again.unchanged), (0, 0, demo_total()));
@@ -59,7 +59,7 @@ async fn reimporting_is_idempotent_and_picks_up_renames() {
 
 #[tokio::test]
 async fn a_broken_row_leaves_the_database_untouched() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     // A broken village in the last file: everything before it parsed fine, and still nothing lands.
     let villages = format!("{}371602001999,\"\",371602001,37,3716,371602\n", DIVISION_FILES[4].1);
     let mut files = DIVISION_FILES;
@@ -77,7 +77,7 @@ async fn a_broken_row_leaves_the_database_untouched() {
 
 #[tokio::test]
 async fn subtree_queries_do_not_leak_into_lookalike_codes() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     app.import_divisions(&DIVISION_FILES).await.unwrap();
     let shandong = app.store.count_subtree(&code("37")).await.unwrap();
     let expected = demo_rows("provinces.csv", "37")
@@ -96,19 +96,35 @@ async fn subtree_queries_do_not_leak_into_lookalike_codes() {
 
 #[tokio::test]
 async fn the_schema_enforces_parents_and_sqlite_runs_in_wal_mode() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     let orphan = "INSERT INTO org_units (code, name, level, parent_code, path, province_code, created_at, updated_at) \
                   VALUES ('3799', 'x', 'city', '37', '/37/3799/', '37', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')";
-    match &app.store {
+    let parent = "INSERT INTO org_units (code, name, level, parent_code, path, province_code, created_at, updated_at) \
+                  VALUES ('37', 'p', 'province', NULL, '/37/', '37', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')";
+    let refused = match &app.store {
         Store::Sqlite(pool) => {
             let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
             assert_eq!(mode, "wal");
             let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
             assert_eq!(fk, 1);
-            assert!(sqlx::query(orphan).execute(pool).await.is_err(), "a unit without its parent is refused");
+            sqlx::query(orphan).execute(pool).await.map(|_| ())
+        }
+        Store::Postgres(pool) => sqlx::query(orphan).execute(pool).await.map(|_| ()),
+    };
+    let kind = refused.as_ref().map_err(|e| e.as_database_error().map(|d| d.kind()));
+    assert!(
+        matches!(kind, Err(Some(sqlx::error::ErrorKind::ForeignKeyViolation))),
+        "a unit without its parent is refused by the foreign key: {refused:?}"
+    );
+    // The same row is fine once its parent exists: the foreign key was the only reason.
+    match &app.store {
+        Store::Sqlite(pool) => {
+            sqlx::query(parent).execute(pool).await.unwrap();
+            sqlx::query(orphan).execute(pool).await.unwrap();
         }
         Store::Postgres(pool) => {
-            assert!(sqlx::query(orphan).execute(pool).await.is_err(), "a unit without its parent is refused");
+            sqlx::query(parent).execute(pool).await.unwrap();
+            sqlx::query(orphan).execute(pool).await.unwrap();
         }
     }
 }

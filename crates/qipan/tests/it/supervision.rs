@@ -152,7 +152,7 @@ fn new_order(target: &str, target_path: &str, due: &str) -> NewOrder {
 
 #[tokio::test]
 async fn store_lists_the_orders_not_closed_within_a_range() {
-    let (app, _db) = empty_app(Clock::System).await;
+    let (app, _db) = empty_app(crate::helpers::test_clock()).await;
     let now = Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
     let actor = EventActor { name: "supervisor".into(), unit: "3716".into() };
     let audit = |action: &str| AuditDraft {

@@ -158,7 +158,11 @@ async fn a_prenatal_visit_shows_five_days_ahead_stays_overdue_and_leaves_when_do
 
     // Scope: the township above sees her; a clerk of another community and 平昌县 do not.
     let township = actor(&app, "township").await;
-    assert!(!at(&app, "2026-09-07T09:00:00+08:00").worklist(&township).await.unwrap().tasks.is_empty());
+    let seen = lines(&at(&app, "2026-09-07T09:00:00+08:00").worklist(&township).await.unwrap());
+    for task in &got {
+        assert!(seen.contains(task), "the township sees the community's {task:?}: {seen:?}");
+    }
+    assert!(seen.iter().all(|l| l.1 == "陈静"), "only the one person of its subtree: {seen:?}");
     let pingchang = actor(&app, "pingchang").await;
     let w = at(&app, "2026-09-07T09:00:00+08:00").worklist(&pingchang).await.unwrap();
     assert!(w.tasks.iter().all(|t| t.subject != "陈静" || t.category == Category::ExchangeAnswer));
