@@ -15,6 +15,7 @@ pub mod id_number;
 pub mod org;
 pub mod person;
 pub mod pinyin_index;
+pub mod privacy;
 pub mod quality;
 pub mod record;
 pub mod report;

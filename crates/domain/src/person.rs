@@ -88,6 +88,12 @@ impl Phone {
     }
 }
 
+/// Whether a search text is digits of an ID number (with its `X`), searched as the end of the
+/// number rather than as a name.
+pub fn is_id_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'X' || b == b'x')
+}
+
 /// `511***********0027`: the province and the last four characters of an ID number (also of a
 /// malformed legacy one), so that nothing shown beside it — a birth date, an area — rebuilds it.
 pub fn mask_id(id: &str) -> String {

@@ -107,7 +107,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
     let filter = PersonFilter { managing: scope.clone(), include_ended: true, ..Default::default() };
     let (mut after, mut streamed) = (0i64, 0u64);
     loop {
-        let batch = app.person_batch(&filter, after, 2000).await.map_err(english)?;
+        let batch = app.person_batch(&filter, domain::privacy::Disclosure::Full, after, 2000).await.map_err(english)?;
         let Some(last) = batch.last() else { break };
         after = last.id;
         streamed += batch.len() as u64;

@@ -40,7 +40,9 @@ impl App {
             action: action.to_owned(),
             org_code: org.map(ToString::to_string),
             target,
-            detail: detail.to_string(),
+            // An entry never holds an ID number or a phone typed by someone (in a search box, a
+            // note): the auditor reads the log, and the log outlives the record.
+            detail: domain::privacy::scrub(&detail.to_string()),
             address: actor.address.clone(),
         }
     }

@@ -13,11 +13,13 @@ use domain::clock::china_day_end;
 use domain::exchange::{
     self, CATEGORIES, Counts, Cycle, Identity, Kind, NOTIFICATION_REASONS, Quarter, Ranked, Rates, Status, Subject,
 };
+use domain::privacy::Disclosure;
 use serde_json::json;
 use store::{
     Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Page, Submission,
 };
 
+use super::privacy::{LIST_DISCLOSURE, Project};
 use super::sms::{Gateway, retry_at};
 use super::{Actor, App, Listing, ServiceError, ServiceResult};
 
@@ -64,7 +66,9 @@ pub struct Sides {
 /// An item as the actor may see it.
 #[derive(Debug, Clone)]
 pub struct ItemView {
+    /// Projected for the reader, with its timeline and texts: see [`ItemView::disclosure`].
     pub item: Item,
+    pub disclosure: Disclosure,
     pub events: Vec<ItemEvent>,
     pub notifications: Vec<Notification>,
     pub sides: Sides,
@@ -258,12 +262,19 @@ impl App {
         Ok((item, sides))
     }
 
-    async fn view_of(&self, item: Item, sides: Sides) -> ServiceResult<ItemView> {
-        let events = self.store.item_events(item.id).await?;
-        let notifications = self.store.notifications(None, Some(item.id), 50).await?;
+    async fn view_of(&self, mut item: Item, sides: Sides) -> ServiceResult<ItemView> {
+        let mut events = self.store.item_events(item.id).await?;
+        let mut notifications = self.store.notifications(None, Some(item.id), 50).await?;
         let names = self.store.org_names(&[item.from_unit.clone(), item.to_unit.clone()]).await?;
         let overdue = status_label(&item) == "overdue";
+        // The operators who send or answer an item need the number to find the person in their
+        // registers; whoever only watches the item (supervisors, townships) sees the projection.
+        let disclosure = if sides.sends || sides.answers { Disclosure::Full } else { Disclosure::Masked };
+        item.project(disclosure);
+        events.project(disclosure);
+        notifications.project(disclosure);
         Ok(ItemView {
+            disclosure,
             from_name: names.get(&item.from_unit).cloned().unwrap_or_default(),
             to_name: names.get(&item.to_unit).cloned().unwrap_or_default(),
             item,
@@ -715,7 +726,8 @@ impl App {
         {
             return Err(ServiceError::invalid("field.cycle", "exchange.rule.cycle_format", c));
         }
-        let (total, items) = self.store.items(&filter, q.page).await?;
+        let (total, mut items) = self.store.items(&filter, q.page).await?;
+        items.project(LIST_DISCLOSURE);
         Ok(Listing { total: total as u64, items, page: q.page })
     }
 
@@ -857,7 +869,9 @@ impl App {
     /// The notification outbox of the actor's area, newest first.
     pub async fn notification_outbox(&self, actor: &Actor) -> ServiceResult<Vec<Notification>> {
         self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::Supervise]).await?;
-        Ok(self.store.notifications(actor.subtree(), None, 200).await?)
+        let mut outbox = self.store.notifications(actor.subtree(), None, 200).await?;
+        outbox.project(if actor.can(Capability::ExchangeAnswer) { Disclosure::Full } else { Disclosure::Masked });
+        Ok(outbox)
     }
 
     /// Queues a notification suggested by a change to a record (a birth, a pregnancy, a check

@@ -12,6 +12,7 @@ pub mod exchange;
 mod import;
 mod orgs;
 mod persons;
+pub mod privacy;
 mod quality;
 pub mod reports;
 pub mod secrets;

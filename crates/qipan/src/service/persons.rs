@@ -5,12 +5,14 @@
 use chrono::NaiveDate;
 use domain::OrgCode;
 use domain::authz::{Capability, RecordAccess};
-use domain::person::{mask_id, mask_phone};
+use domain::person::mask_id;
 use domain::pinyin_index::name_keys;
+use domain::privacy::Disclosure;
 use domain::record::{FieldError, PersonInput, ValidPerson, validate};
 use serde_json::{Value, json};
 use store::{Page, Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 
+use super::privacy::{LIST_DISCLOSURE, Project};
 use super::{Actor, App, Listing, ServiceError, ServiceResult};
 
 /// Why a registration or an edit was refused, field by field.
@@ -35,8 +37,10 @@ impl From<store::StoreError> for PersonRefusal {
 /// A full record as the actor may see it.
 #[derive(Debug, Clone)]
 pub struct PersonView {
+    /// Projected for the reader: see [`PersonView::disclosure`].
     pub person: Person,
     pub access: RecordAccess,
+    pub disclosure: Disclosure,
     pub days_late: i64,
 }
 
@@ -201,13 +205,11 @@ impl App {
     pub async fn view_person(&self, actor: &Actor, id: i64) -> ServiceResult<PersonView> {
         let (mut person, access) = self.reachable(actor, id, Capability::PersonRead).await?;
         self.audit_view(actor, &person, access).await?;
-        // Supervisors read, rank and order; they see ID numbers and phones masked.
-        if !actor.can(Capability::PersonWrite) {
-            person.id_number = person.id_number.as_deref().map(mask_id);
-            person.phone = person.phone.as_deref().map(mask_phone);
-        }
+        // Supervisors and the origin side read, rank and order; they see the projection.
+        let disclosure = self.record_disclosure(actor, &person, access);
+        person.project(disclosure);
         let days_late = domain::record::days_late(person.moved_on, person.registered_on);
-        Ok(PersonView { person, access, days_late })
+        Ok(PersonView { person, access, disclosure, days_late })
     }
 
     /// The record to edit: the actor must be able to write it.
@@ -217,11 +219,21 @@ impl App {
         Ok(person)
     }
 
+    /// How much of a record the actor sees: whole only where it may write it.
+    pub(super) fn record_disclosure(&self, actor: &Actor, person: &Person, access: RecordAccess) -> Disclosure {
+        let writes = access == RecordAccess::Manage
+            && code(&person.managing_unit)
+                .is_some_and(|unit| actor.can(Capability::PersonWrite) && actor.manages(&unit));
+        Disclosure::for_record(access, writes)
+    }
+
     /// A record's history (it holds full values: the read is audited as a view).
     pub async fn person_history(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PersonChange>> {
         let (person, access) = self.reachable(actor, id, Capability::PersonRead).await?;
         self.audit_view(actor, &person, access).await?;
-        Ok(self.store.person_history(id).await?)
+        let mut history = self.store.person_history(id).await?;
+        history.project(self.record_disclosure(actor, &person, access));
+        Ok(history)
     }
 
     /// Audits a full view by the managing side (the origin side's reads are audited by the
@@ -366,6 +378,17 @@ impl App {
         if q.origin && scope.is_none() {
             return Err(ServiceError::invalid("field.origin", "rule.origin_console", ""));
         }
+        // Digits of an ID number find records by their number: only where the actor may write
+        // (a reader would learn the hidden digits one search at a time), and every such search
+        // is audited.
+        if let Some(digits) = q.text.as_deref().map(str::trim).filter(|t| domain::person::is_id_digits(t)) {
+            self.guard(actor, Capability::PersonWrite).await?;
+            if q.origin {
+                return Err(ServiceError::invalid("field.q", "rule.id_search_origin", digits));
+            }
+            let detail = json!({"q": digits});
+            self.audit(actor, "person.search_id", Some(&actor.org), None, detail).await?;
+        }
         Ok(PersonFilter {
             managing: scope.as_ref().map(|s| s.managing.clone()),
             household,
@@ -384,7 +407,8 @@ impl App {
     /// Records in the actor's scope (managed in its subtree, or registered there), one page.
     pub async fn search_persons(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<Listing<Person>> {
         let filter = self.person_filter(actor, q).await?;
-        let (items, total) = self.store.search_persons(&filter, q.sort, q.page).await?;
+        let (mut items, total) = self.store.search_persons(&filter, q.sort, q.page).await?;
+        items.project(LIST_DISCLOSURE);
         if q.origin {
             let detail = json!({"q": q.text, "results": total});
             self.audit(actor, "person.search_as_origin", Some(&actor.org), None, detail).await?;
@@ -399,19 +423,30 @@ impl App {
         actor: &Actor,
         q: &PersonQuery,
         format: &str,
-    ) -> ServiceResult<(PersonFilter, bool)> {
+    ) -> ServiceResult<(PersonFilter, Disclosure)> {
         let filter = self.person_filter(actor, q).await?;
         let detail = json!({
             "format": format, "q": q.text, "unit": q.unit.as_ref().map(ToString::to_string),
             "direction": q.direction, "origin": q.origin, "include_ended": q.include_ended,
         });
         self.audit(actor, "person.export", Some(&actor.org), None, detail).await?;
-        Ok((filter, actor.can(Capability::PersonWrite)))
+        // An export carries full values to those who may write every record in it: the records
+        // they manage, not those of the origin search.
+        let full = actor.can(Capability::PersonWrite) && !q.origin;
+        Ok((filter, if full { Disclosure::Full } else { Disclosure::Masked }))
     }
 
-    /// The next batch of an export already begun.
-    pub async fn person_batch(&self, filter: &PersonFilter, after_id: i64, limit: u32) -> ServiceResult<Vec<Person>> {
-        Ok(self.store.persons_after(filter, after_id, limit).await?)
+    /// The next batch of an export already begun, projected as its start decided.
+    pub async fn person_batch(
+        &self,
+        filter: &PersonFilter,
+        disclosure: Disclosure,
+        after_id: i64,
+        limit: u32,
+    ) -> ServiceResult<Vec<Person>> {
+        let mut batch = self.store.persons_after(filter, after_id, limit).await?;
+        batch.project(disclosure);
+        Ok(batch)
     }
 
     /// Records with this ID number in the actor's management scope: shown while typing, before

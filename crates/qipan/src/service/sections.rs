@@ -9,6 +9,7 @@ use domain::sections::{Section, Value, key_reasons, validate_entry};
 use serde_json::json;
 use store::{Person, SectionRow};
 
+use super::privacy::Project;
 use super::{Actor, App, PersonRefusal, ServiceError, ServiceResult};
 
 fn entry_json(values: &BTreeMap<&'static str, Value>) -> serde_json::Value {
@@ -57,7 +58,9 @@ impl App {
     pub async fn entries(&self, actor: &Actor, person_id: i64, section: Section) -> ServiceResult<Vec<SectionRow>> {
         let (person, access) = self.reachable_record(actor, person_id, Capability::PersonRead).await?;
         self.audit_view(actor, &person, access).await?;
-        Ok(self.store.entries(section, person_id).await?)
+        let mut entries = self.store.entries(section, person_id).await?;
+        entries.project(self.record_disclosure(actor, &person, access));
+        Ok(entries)
     }
 
     /// The whole record for its page: fields, history and sections, checked and audited once.
@@ -67,10 +70,13 @@ impl App {
         person_id: i64,
     ) -> ServiceResult<(super::PersonView, Vec<store::PersonChange>, Vec<(Section, Vec<SectionRow>)>)> {
         let view = self.view_person(actor, person_id).await?;
-        let history = self.store.person_history(person_id).await?;
+        let mut history = self.store.person_history(person_id).await?;
+        history.project(view.disclosure);
         let mut sections = Vec::with_capacity(Section::ALL.len());
         for section in Section::ALL {
-            sections.push((section, self.store.entries(section, person_id).await?));
+            let mut entries = self.store.entries(section, person_id).await?;
+            entries.project(view.disclosure);
+            sections.push((section, entries));
         }
         Ok((view, history, sections))
     }

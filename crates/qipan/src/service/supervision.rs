@@ -26,6 +26,7 @@ use store::supervision::{Backlog, BacklogItems, NewOrder, Order, OrderEvent, Ord
 use store::{EventActor, Item, NewNotification, Notification, OrgFilter, OrgScope, OrgUnit, Page};
 
 use super::exchange::Ranking;
+use super::privacy::Project;
 use super::{Actor, App, Listing, ServiceError, ServiceResult};
 use crate::i18n::Locale;
 
@@ -339,7 +340,8 @@ impl App {
     ) -> ServiceResult<(OrgUnit, Listing<Item>)> {
         let unit = self.supervised_unit(actor, Some(unit)).await?;
         let (low, high) = unit.code.path().subtree_range();
-        let (total, items) = self.store.backlog_items(&low, &high, part, self.clock.today(), page).await?;
+        let (total, mut items) = self.store.backlog_items(&low, &high, part, self.clock.today(), page).await?;
+        items.project(super::privacy::LIST_DISCLOSURE);
         Ok((unit, Listing { total: total.max(0) as u64, items, page }))
     }
 

@@ -226,6 +226,12 @@ struct World {
     order_outside: i64,
 }
 
+/// The numbers of the privacy scan: hers (born 1990-01-01 in 平昌县), her husband's, her child's.
+const INSIDE_ID: &str = "511923199001010020";
+const INSIDE_PHONE: &str = "13800138000";
+const SPOUSE_ID: &str = "430582198802020037";
+const CHILD_ID: &str = "430582201506010015";
+
 fn username(who: Who) -> &'static str {
     match who {
         Who::Clerk => "clerk",
@@ -282,8 +288,29 @@ impl World {
             moved_on: "2026-01-01".into(),
             ..Default::default()
         };
-        let person_inside = app.register_person(&console, &person("371602001001", "430582")).await.unwrap();
-        let person_outside = app.register_person(&console, &person("511923", "341221")).await.unwrap();
+        // Both carry an ID number and a mobile number, so that the privacy scan has something to
+        // find; the one inside is registered in 平昌县, whose operator reads it as its origin.
+        let with_numbers = |mut p: domain::record::PersonInput, id: &str, phone: &str| {
+            p.id_number = id.into();
+            p.phone = phone.into();
+            p
+        };
+        let inside = with_numbers(person("371602001001", "511923"), INSIDE_ID, INSIDE_PHONE);
+        let person_inside = app.register_person(&console, &inside).await.unwrap();
+        let outside = with_numbers(person("511923", "341221"), "341221199001010044", "13900139000");
+        let person_outside = app.register_person(&console, &outside).await.unwrap();
+        // Her history, her husband's and her child's numbers: in the history and the sections.
+        let mut moved = inside.clone();
+        moved.phone = "13700137000".into();
+        app.edit_person(&console, person_inside, Some(1), &moved).await.unwrap();
+        let entry = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let marriage = entry(&[("married_on", "2015-01-01"), ("spouse_name", "王强"), ("spouse_id_number", SPOUSE_ID)]);
+        app.add_entry(&console, person_inside, domain::sections::Section::Marriages, &marriage).await.unwrap();
+        let child =
+            entry(&[("name", "王小明"), ("gender", "1"), ("birth_date", "2015-06-01"), ("id_number", CHILD_ID)]);
+        app.add_entry(&console, person_inside, domain::sections::Section::Children, &child).await.unwrap();
         let pregnancy: std::collections::BTreeMap<String, String> =
             [("detected_on".to_owned(), "2026-09-01".to_owned())].into();
         let pregnancy_inside =
@@ -669,4 +696,131 @@ async fn denials_are_audited() {
     let (rows, _) = world.app.store.search_audit(&filter, store::Page { number: 1, size: 10 }).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert!(rows[0].entry.detail.contains("account.admin"), "{}", rows[0].entry.detail);
+}
+
+/// Whole ID numbers (18 characters passing the GB 11643 check) and mainland mobile numbers
+/// (11 digits, 13x–19x) in a text, each standing alone (not part of a longer run of digits).
+/// Written here, independently of the masking code it checks.
+fn personal_numbers(text: &str) -> Vec<String> {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let chars: Vec<char> = text.chars().collect();
+    let digit = |i: usize| chars.get(i).is_some_and(|c| c.is_ascii_digit());
+    // Hashes and tokens (32 hex characters or more) hold runs of digits that are no one's number.
+    let mut in_hex = vec![false; chars.len()];
+    let mut i = 0;
+    while i < chars.len() {
+        let len = chars[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        if len >= 32 {
+            in_hex[i..i + len].iter_mut().for_each(|h| *h = true);
+        }
+        i += len.max(1);
+    }
+    let mut found = Vec::new();
+    for start in 0..chars.len() {
+        if start > 0 && digit(start - 1) || !digit(start) || in_hex[start] {
+            continue;
+        }
+        let run = (start..chars.len()).take_while(|&i| digit(i)).count();
+        if run == 17 && matches!(chars.get(start + 17), Some('X' | 'x')) || run == 18 {
+            let id: String = chars[start..start + 18].iter().collect();
+            let sum: u32 = id.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+            let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+            if id.ends_with(check) || id.ends_with(check.to_ascii_lowercase()) {
+                found.push(id);
+            }
+        } else if run == 11 && chars[start] == '1' && ('3'..='9').contains(&chars[start + 1]) {
+            found.push(chars[start..start + 11].iter().collect());
+        }
+    }
+    found
+}
+
+#[test]
+fn the_scanner_finds_what_it_looks_for() {
+    let page = format!("<td>{INSIDE_ID}</td> tel:{INSIDE_PHONE}; {{\"c\":\"{CHILD_ID}\"}}");
+    assert_eq!(personal_numbers(&page), [INSIDE_ID, INSIDE_PHONE, CHILD_ID]);
+    let hash = "9f1c13932820737ab02d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7";
+    for clean in ["511***********0020", "138****8000", "371602001001", "2026-11-25", "511923199001010021", hash] {
+        assert!(personal_numbers(clean).is_empty(), "{clean}");
+    }
+}
+
+/// The text of a response: a spreadsheet is unpacked, everything else read as it is.
+async fn body_text(app: &App, req: Request<Body>) -> (StatusCode, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = qipan::web::router(app.clone()).oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    if bytes.starts_with(b"PK") {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a spreadsheet");
+        let mut all = String::new();
+        for i in 0..zip.len() {
+            std::io::Read::read_to_string(&mut zip.by_index(i).unwrap(), &mut all).unwrap();
+        }
+        return (status, all);
+    }
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn read_only_actors_never_see_a_whole_id_number_or_mobile_number() {
+    let (mut world, _db) = World::new().await;
+    // Someone who may write types her whole number into the search box: the audit entry of that
+    // search is read by the auditor below.
+    let Credential::Session(clerk) = &world.creds[&Who::Clerk] else { unreachable!() };
+    let found = crate::helpers::get(&world.app, &format!("/api/v1/persons?q={INSIDE_ID}"), Some(clerk)).await;
+    assert_eq!(found.json()["total"], 1, "the clerk finds her by her number");
+    // The clerk sees her whole record: the scan below would find the numbers if they leaked.
+    let full = crate::helpers::get(&world.app, &format!("/api/v1/persons/{}", world.person_inside), Some(clerk)).await;
+    assert_eq!(personal_numbers(&full.body), [INSIDE_ID, "13700137000"], "{}", full.body);
+    let history = format!("/api/v1/persons/{}/history", world.person_inside);
+    let history = crate::helpers::get(&world.app, &history, Some(clerk)).await.body;
+    assert!(personal_numbers(&history).contains(&INSIDE_PHONE.to_owned()), "the writer sees the history whole");
+
+    let pingchang = demo_login(&world.app, "pingchang").await;
+    let readers = [Who::Supervisor, Who::SysAdmin, Who::SecAdmin, Who::Auditor, Who::Department, Who::Anonymous];
+    let mut leaks = Vec::new();
+    let mut read = 0;
+    // The second pass puts 平昌县's operator, her origin, in the county's place: it reads her
+    // record as the county of household registration.
+    for origin_pass in [false, true] {
+        let who_list: Vec<Who> = if origin_pass { vec![Who::County] } else { readers.to_vec() };
+        if origin_pass {
+            world.creds.insert(Who::County, Credential::Session(pingchang.clone()));
+        }
+        for (method, path) in qipan::web::route_list() {
+            for &who in &who_list {
+                // 平昌县 manages the record outside: its own, seen whole by right.
+                let scopes: &[Scope] = if origin_pass { &[Scope::Inside] } else { &[Scope::Inside, Scope::Outside] };
+                for &scope in scopes {
+                    let req = world.request(&method, path, who, scope).await;
+                    let uri = req.uri().to_string();
+                    let (status, text) = body_text(&world.app, req).await;
+                    if status.is_success() {
+                        read += 1;
+                    }
+                    // A number the request itself carries (a form that shows what was typed) is
+                    // not disclosed by the answer.
+                    let numbers: Vec<String> =
+                        personal_numbers(&text).into_iter().filter(|n| !uri.contains(n.as_str())).collect();
+                    if !numbers.is_empty() {
+                        let who = if origin_pass { "pingchang".to_owned() } else { format!("{who:?}") };
+                        leaks.push(format!("{method} {uri} as {who}: {numbers:?}"));
+                    }
+                    if matches!(path, "/logout" | "/api/v1/session") && method != Method::GET {
+                        if origin_pass {
+                            world
+                                .creds
+                                .insert(Who::County, Credential::Session(demo_login(&world.app, "pingchang").await));
+                        } else {
+                            world.refresh(who).await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(read > 100, "the readers read something: {read} answers");
+    assert!(leaks.is_empty(), "{} answers show whole numbers:\n{}", leaks.len(), leaks.join("\n"));
 }

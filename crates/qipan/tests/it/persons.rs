@@ -396,14 +396,43 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
     let csv = get(&app, "/persons/roster.csv?col=id_number", Some(&supervisor)).await.body;
     assert!(csv.contains("511***********0027") && !csv.contains(CHEN_JING), "{csv}");
 
+    // Nothing beside the masked number rebuilds it: the birth date is its year, the household
+    // registration its county — on the record and in the list.
+    let mut detailed = chen_jing();
+    detailed["hukou_area"] = json!("511923104201");
+    detailed["version"] = json!(1);
+    assert_eq!(api(&app, &clerk, Method::PUT, &one, Some(detailed)).await.status, StatusCode::OK);
+    let seen = api(&app, &supervisor, Method::GET, &one, None).await.json();
+    assert_eq!((seen["birth_date"].as_str(), seen["hukou_area"].as_str()), (Some("1990"), Some("511923")), "{seen}");
+    let list = api(&app, &supervisor, Method::GET, "/api/v1/persons", None).await.json();
+    let row = &list["items"][0];
+    assert_eq!((row["birth_date"].as_str(), row["hukou_area"].as_str()), (Some("1990"), Some("511923")), "{row}");
+    let mine = api(&app, &clerk, Method::GET, &one, None).await.json();
+    assert_eq!((mine["birth_date"].as_str(), mine["hukou_area"].as_str()), (Some("1990-03-07"), Some("511923104201")));
+    // Searching by ID digits reveals hidden digits one search at a time: only those who may
+    // write search so, and each such search is in the log without the number typed.
+    let by_digits = api(&app, &supervisor, Method::GET, "/api/v1/persons?q=0027", None).await;
+    assert_eq!(by_digits.status, StatusCode::FORBIDDEN, "{}", by_digits.body);
+    let found = api(&app, &clerk, Method::GET, &format!("/api/v1/persons?q={CHEN_JING}"), None).await.json();
+    assert_eq!(found["total"], 1);
+    let filter = store::AuditFilter { action_prefix: Some("person.search_id".into()), ..Default::default() };
+    let (log, _) = app.store.search_audit(&filter, store::Page { number: 1, size: 5 }).await.unwrap();
+    assert_eq!(log.len(), 1, "the clerk's search by number is audited");
+    assert!(log[0].entry.detail.contains("511***********0027") && !log[0].entry.detail.contains(CHEN_JING));
+
     // An ordinary search by the origin covers only what it manages; the origin search is explicit.
     let pingchang = demo_login(&app, "pingchang").await;
     assert_eq!(api(&app, &pingchang, Method::GET, "/api/v1/persons", None).await.json()["total"], 0);
     assert_eq!(api(&app, &pingchang, Method::GET, "/api/v1/persons?origin=1", None).await.json()["total"], 1);
+    let as_origin = api(&app, &pingchang, Method::GET, &one, None).await.json();
+    assert_eq!(as_origin["id_number"], "511***********0027", "the origin reads the projection: {as_origin}");
+    let origin_digits = api(&app, &pingchang, Method::GET, "/api/v1/persons?origin=1&q=0027", None).await;
+    assert_eq!(origin_digits.status, StatusCode::BAD_REQUEST, "{}", origin_digits.body);
+    assert_eq!(origin_digits.json()["error"]["field"], "q");
 
     // The audit log names changed fields, never their values.
     let mut change = chen_jing();
-    change["version"] = json!(1);
+    change["version"] = json!(2);
     change["phone"] = json!("13900139000");
     assert_eq!(api(&app, &clerk, Method::PUT, &one, Some(change)).await.status, StatusCode::OK);
     let filter = store::AuditFilter { action_prefix: Some("person.edit".into()), ..Default::default() };

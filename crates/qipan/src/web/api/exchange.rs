@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::OrgCode;
 use domain::exchange::{Cycle, Quarter};
-use domain::person::mask_id;
 use serde::{Deserialize, Serialize};
 use store::{Item, Page};
 
@@ -70,7 +69,7 @@ fn list_of(s: &Option<String>) -> Vec<String> {
 }
 
 impl ItemJson {
-    pub fn new(i: &Item, masked: bool) -> Self {
+    pub fn new(i: &Item) -> Self {
         ItemJson {
             id: i.id,
             kind: i.kind.clone(),
@@ -81,7 +80,7 @@ impl ItemJson {
             overdue: status_label(i) == "overdue",
             person_id: i.person_id,
             person_name: i.person_name.clone(),
-            person_id_number: i.person_id_number.as_deref().map(|n| if masked { mask_id(n) } else { n.to_owned() }),
+            person_id_number: i.person_id_number.clone(),
             origin_area: i.origin_area.clone(),
             from_unit: i.from_unit.clone(),
             to_unit: i.to_unit.clone(),
@@ -166,7 +165,7 @@ struct ItemDetailJson {
 
 fn detail(v: &ItemView) -> ItemDetailJson {
     ItemDetailJson {
-        item: ItemJson::new(&v.item, false),
+        item: ItemJson::new(&v.item),
         timeline: v
             .events
             .iter()
@@ -287,7 +286,7 @@ pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Q
     .await;
     match result {
         Ok(l) => Json(ItemList {
-            items: l.items.iter().map(|i| ItemJson::new(i, true)).collect(),
+            items: l.items.iter().map(ItemJson::new).collect(),
             total: l.total,
             page: l.page.number,
             per_page: l.page.size,

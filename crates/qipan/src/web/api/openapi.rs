@@ -66,7 +66,7 @@ fn add_exchange(doc: &mut Value) {
     let rate = json!({"type": ["number", "null"], "minimum": 0, "maximum": 1});
     doc["components"]["schemas"]["ExchangeItem"] = json!({
         "type": "object",
-        "description": "An item between the county of residence and the county of origin. In lists `person_id_number` is masked; reading one item shows it whole (audited). `due_on` is the last day (China time) of what the receiving side owes next: the answer, or for an item only to be received its receipt; a period ends at 24:00 China time and a last day that is not a working day moves to the next working day.",
+        "description": "An item between the county of residence and the county of origin. In lists `person_id_number` is masked; reading one item shows it whole (audited) to the operators who send or answer it, masked to everyone who only watches it, with ID and mobile numbers in its texts hidden too. `due_on` is the last day (China time) of what the receiving side owes next: the answer, or for an item only to be received its receipt; a period ends at 24:00 China time and a last day that is not a working day moves to the next working day.",
         "required": ["id", "kind", "urgency", "status", "from_unit", "to_unit", "submitted_at", "due_on", "cycle", "received_at", "answered_at"],
         "properties": {
             "id": {"type": "integer"},
@@ -321,7 +321,7 @@ fn base() -> Value {
                 "get": {
                     "operationId": "searchPersons",
                     "summary": "Search personal records in the actor's scope",
-                    "description": "Records managed in the actor's subtree, and (read only) records whose household registration lies in it. ID numbers and phones are masked in the list.",
+                    "description": "Records managed in the actor's subtree, and (read only) records whose household registration lies in it. ID numbers and phones are masked in the list and `birth_date` is the year only; searching by ID digits (`q` of digits) needs the right to write records and is audited.",
                     "parameters": [
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 50}, "description": "A name, its pinyin or initials (zhangli, zl), or the last digits of the ID number."},
                         {"name": "unit", "in": "query", "schema": {"$ref": "#/components/schemas/OrgCode"}, "description": "Only records managed under this unit."},
@@ -427,7 +427,7 @@ fn base() -> Value {
                     "required": ["id", "id_number", "name", "gender", "birth_date", "phone", "hukou_area", "hukou_address", "residence_area", "residence_address", "managing_unit", "direction", "moved_on", "version"],
                     "properties": {
                         "id": {"type": "integer"}, "id_number": {"type": ["string", "null"]}, "name": {"type": "string"},
-                        "gender": {"type": "string"}, "birth_date": {"type": "string", "format": "date"},
+                        "gender": {"type": "string"}, "birth_date": {"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$", "description": "The date to those who may write the record; its year only in lists and to readers who may not"},
                         "ethnicity": {"type": ["string", "null"]}, "education": {"type": ["string", "null"]},
                         "phone": {"type": ["string", "null"]}, "marital_status": {"type": ["string", "null"]},
                         "hukou_area": {"type": "string"}, "hukou_address": {"type": "string"}, "hukou_type": {"type": ["string", "null"]},

@@ -7,11 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::OrgCode;
 use domain::authz::RecordAccess;
+use domain::privacy::Disclosure;
 use domain::record::PersonInput;
 use serde::{Deserialize, Serialize};
 use store::{Page, Person, PersonSort};
 
 use crate::i18n::Locale;
+use crate::service::privacy::LIST_DISCLOSURE;
 use crate::service::{App, PersonQuery, PersonRefusal, ServiceError};
 use crate::web::ApiError;
 use crate::web::auth::ApiActor;
@@ -50,20 +52,19 @@ pub struct PersonJson {
     pub key_reasons: Vec<String>,
 }
 
-use domain::person::{mask_id as masked_id, mask_phone as masked_phone};
-
 impl PersonJson {
-    /// `masked`: ID number and phone masked, as in every list.
-    pub fn new(p: &Person, masked: bool) -> Self {
+    /// A record as the service projected it for the reader (`disclosure`): a masked birth date
+    /// is its year only.
+    pub fn new(p: &Person, disclosure: Disclosure) -> Self {
         PersonJson {
             id: p.id,
-            id_number: p.id_number.as_deref().map(|i| if masked { masked_id(i) } else { i.to_owned() }),
+            id_number: p.id_number.clone(),
             name: p.name.clone(),
             gender: p.gender.clone(),
-            birth_date: p.birth_date.to_string(),
+            birth_date: disclosure.birth_date(p.birth_date),
             ethnicity: p.ethnicity.clone(),
             education: p.education.clone(),
-            phone: p.phone.as_deref().map(|ph| if masked { masked_phone(ph) } else { ph.to_owned() }),
+            phone: p.phone.clone(),
             marital_status: p.marital_status.clone(),
             hukou_area: p.hukou_area.clone(),
             hukou_address: p.hukou_address.clone(),
@@ -173,7 +174,7 @@ fn refusal(r: PersonRefusal) -> Response {
 pub async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(body): Json<PersonBody>) -> Response {
     match app.register_person(&actor, &body.input()).await {
         Ok(id) => match app.view_person(&actor, id).await {
-            Ok(view) => (StatusCode::CREATED, Json(PersonJson::new(&view.person, false))).into_response(),
+            Ok(view) => (StatusCode::CREATED, Json(PersonJson::new(&view.person, view.disclosure))).into_response(),
             Err(e) => ApiError(e).into_response(),
         },
         Err(r) => refusal(r),
@@ -283,7 +284,7 @@ pub async fn search(
     let query = p.to_query()?;
     let listing = app.search_persons(&actor, &query).await?;
     Ok(Json(PersonList {
-        items: listing.items.iter().map(|p| PersonJson::new(p, true)).collect(),
+        items: listing.items.iter().map(|p| PersonJson::new(p, LIST_DISCLOSURE)).collect(),
         total: listing.total,
         page: listing.page.number,
         per_page: listing.page.size,
@@ -311,7 +312,7 @@ pub async fn one(
 ) -> Result<Json<PersonDetail>, ApiError> {
     let view = app.view_person(&actor, parse_id(&id)?).await?;
     let access = if view.access == RecordAccess::Manage { "manage" } else { "origin" };
-    Ok(Json(PersonDetail { person: PersonJson::new(&view.person, false), access, days_late: view.days_late }))
+    Ok(Json(PersonDetail { person: PersonJson::new(&view.person, view.disclosure), access, days_late: view.days_late }))
 }
 
 pub async fn update(
@@ -327,7 +328,7 @@ pub async fn update(
     let version = body.version;
     match app.edit_person(&actor, id, version, &body.input()).await {
         Ok(()) => match app.view_person(&actor, id).await {
-            Ok(view) => Json(PersonJson::new(&view.person, false)).into_response(),
+            Ok(view) => Json(PersonJson::new(&view.person, view.disclosure)).into_response(),
             Err(e) => ApiError(e).into_response(),
         },
         Err(r) => refusal(r),

@@ -8,11 +8,13 @@ use axum::extract::{Query, State};
 use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use domain::codes::{CodeBook, CodeTable};
+use domain::privacy::Disclosure;
 use store::{Person, PersonFilter};
 
 use super::Chrome;
 use super::orgs::Pager;
 use crate::i18n::Messages;
+use crate::service::privacy::LIST_DISCLOSURE;
 use crate::service::{App, ServiceError};
 use crate::web::api::persons::SearchParams;
 use crate::web::auth::SignedIn;
@@ -25,8 +27,9 @@ const BATCH: u32 = 2000;
 struct Ctx<'a> {
     t: &'a Messages,
     codes: &'a CodeBook,
-    /// Full ID numbers and phones (exports by those who may write records), or masked.
-    full: bool,
+    /// What the service decided the reader sees; the rows come projected already, the
+    /// birth date is cut here by the same rule.
+    disclosure: Disclosure,
 }
 
 /// A roster column: its parameter name, its header's catalogue key, and its value.
@@ -40,24 +43,11 @@ fn code(table: CodeTable, v: &Option<String>, c: &Ctx) -> String {
     v.as_deref().map(|v| c.codes.label(table, v, c.t.lang() == "en").unwrap_or(v)).unwrap_or("").to_owned()
 }
 
-fn masked_id(id: &Option<String>) -> String {
-    id.as_deref().map(domain::person::mask_id).unwrap_or_default()
-}
-
 const COLUMNS: [Column; 18] = [
     Column { id: "name", header: "person.name", value: |p, _| p.name.clone() },
-    Column {
-        id: "id_number",
-        header: "person.id_number",
-        value: |p, c| if c.full { p.id_number.clone().unwrap_or_default() } else { masked_id(&p.id_number) },
-    },
+    Column { id: "id_number", header: "person.id_number", value: |p, _| p.id_number.clone().unwrap_or_default() },
     Column { id: "gender", header: "person.gender", value: |p, c| code(CodeTable::Gender, &Some(p.gender.clone()), c) },
-    Column {
-        id: "birth_date",
-        header: "person.birth_date",
-        // Masked lists show the year only, so that the date cannot help rebuild an ID number.
-        value: |p, c| if c.full { p.birth_date.to_string() } else { p.birth_date.format("%Y").to_string() },
-    },
+    Column { id: "birth_date", header: "person.birth_date", value: |p, c| c.disclosure.birth_date(p.birth_date) },
     Column { id: "ethnicity", header: "person.ethnicity", value: |p, c| code(CodeTable::Ethnicity, &p.ethnicity, c) },
     Column { id: "education", header: "person.education", value: |p, c| code(CodeTable::Education, &p.education, c) },
     Column {
@@ -65,14 +55,7 @@ const COLUMNS: [Column; 18] = [
         header: "person.marital_status",
         value: |p, c| code(CodeTable::MaritalStatus, &p.marital_status, c),
     },
-    Column {
-        id: "phone",
-        header: "person.phone",
-        value: |p, c| {
-            let ph = p.phone.clone().unwrap_or_default();
-            if c.full { ph } else { domain::person::mask_phone(&ph) }
-        },
-    },
+    Column { id: "phone", header: "person.phone", value: |p, _| p.phone.clone().unwrap_or_default() },
     Column { id: "hukou_area", header: "person.hukou_area", value: |p, _| p.hukou_area.clone() },
     Column { id: "hukou_address", header: "person.hukou_address", value: |p, _| p.hukou_address.clone() },
     Column {
@@ -202,7 +185,7 @@ pub async fn page(
         choices: COLUMNS.iter().map(|c| (c.id, t.get(c.header), p.columns.iter().any(|x| x.id == c.id))).collect(),
         headers: p.columns.iter().map(|c| t.get(c.header)).collect(),
         rows: {
-            let ctx = Ctx { t: &t, codes: &codes, full: false };
+            let ctx = Ctx { t: &t, codes: &codes, disclosure: LIST_DISCLOSURE };
             listing.items.iter().map(|r| p.columns.iter().map(|c| (c.value)(r, &ctx)).collect()).collect()
         },
         pager,
@@ -230,7 +213,7 @@ async fn begin(
     actor: &crate::service::Actor,
     pairs: Vec<(String, String)>,
     format: &str,
-) -> Result<(RosterParams, (PersonFilter, bool)), Response> {
+) -> Result<(RosterParams, (PersonFilter, Disclosure)), Response> {
     let result = async {
         let p = parse(pairs)?;
         let filter = app.begin_person_export(actor, &p.search.to_query()?, format).await?;
@@ -244,7 +227,8 @@ fn attachment(name: &str) -> String {
     format!("attachment; filename=\"{name}\"")
 }
 
-/// `GET /persons/roster.csv`: streamed in batches, full values (the export is audited).
+/// `GET /persons/roster.csv`: streamed in batches, full values to those who may write the records
+/// (the export is audited).
 pub async fn csv(
     State(app): State<App>,
     lang: Lang,
@@ -252,7 +236,7 @@ pub async fn csv(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = lang.0;
-    let (p, (filter, full)) = match begin(&app, lang, &actor, pairs, "csv").await {
+    let (p, (filter, disclosure)) = match begin(&app, lang, &actor, pairs, "csv").await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -272,7 +256,7 @@ pub async fn csv(
             if let Some(h) = header {
                 return Some((Ok::<_, std::io::Error>(h), Some((app, filter, after, None))));
             }
-            match app.person_batch(&filter, after, BATCH).await {
+            match app.person_batch(&filter, disclosure, after, BATCH).await {
                 Ok(batch) if batch.is_empty() => None,
                 Ok(batch) => {
                     let last = batch.last().map(|p| p.id).unwrap_or(after);
@@ -280,7 +264,7 @@ pub async fn csv(
                     for person in &batch {
                         let line: Vec<String> = columns
                             .iter()
-                            .map(|c| csv_field(&(c.value)(person, &Ctx { t: &t, codes: &codes, full })))
+                            .map(|c| csv_field(&(c.value)(person, &Ctx { t: &t, codes: &codes, disclosure })))
                             .collect();
                         chunk.push_str(&line.join(","));
                         chunk.push_str("\r\n");
@@ -313,7 +297,7 @@ pub async fn xlsx(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let t = lang.0;
-    let (p, (filter, full)) = match begin(&app, lang, &actor, pairs, "xlsx").await {
+    let (p, (filter, disclosure)) = match begin(&app, lang, &actor, pairs, "xlsx").await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -336,13 +320,14 @@ pub async fn xlsx(
         let mut row = 1u32;
         let mut after = 0i64;
         loop {
-            let batch = runtime.block_on(app.person_batch(&filter, after, BATCH)).map_err(|e| e.to_string())?;
+            let batch =
+                runtime.block_on(app.person_batch(&filter, disclosure, after, BATCH)).map_err(|e| e.to_string())?;
             let Some(last) = batch.last() else { break };
             after = last.id;
             for person in &batch {
                 for (i, c) in columns.iter().enumerate() {
                     sheet
-                        .write_string(row, i as u16, (c.value)(person, &Ctx { t: &t, codes: &codes, full }))
+                        .write_string(row, i as u16, (c.value)(person, &Ctx { t: &t, codes: &codes, disclosure }))
                         .map_err(|e| e.to_string())?;
                 }
                 row += 1;
