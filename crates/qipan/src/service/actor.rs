@@ -64,6 +64,12 @@ impl Actor {
         self.via == Via::Console || grants(&self.roles, capability)
     }
 
+    /// Whether the actor stands at the top of the installation (the province, or the console),
+    /// where the settings that bind every unit are kept.
+    pub fn at_installation_top(&self) -> bool {
+        self.via == Via::Console || self.org.parent().is_none()
+    }
+
     /// Whether `org` is the actor's unit or lies below it.
     pub fn manages(&self, org: &OrgCode) -> bool {
         if self.via == Via::Console {
@@ -119,6 +125,20 @@ impl App {
             return Ok(());
         }
         self.deny(actor, capability, Some(org)).await
+    }
+
+    /// Allows a capability over what binds the whole installation — the working-day calendar,
+    /// the code tables — only at its top: an actor of a unit with no parent (the province), or
+    /// the console. A county's administrator could otherwise shift every deadline in the
+    /// province by declaring a holiday.
+    pub async fn guard_installation(&self, actor: &Actor, capability: Capability) -> ServiceResult<()> {
+        self.guard(actor, capability).await?;
+        if actor.at_installation_top() {
+            return Ok(());
+        }
+        let detail = json!({"capability": capability.as_str(), "needs": "installation"});
+        self.audit(actor, "access.denied", Some(&actor.org), None, detail).await?;
+        Err(ServiceError::Forbidden { capability: "installation.settings" })
     }
 
     /// Decides how the actor may use `capability` on one personal record managed under

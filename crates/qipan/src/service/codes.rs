@@ -57,7 +57,7 @@ impl App {
         code: &str,
         request: CodeRequest<'_>,
     ) -> ServiceResult<()> {
-        self.guard(actor, Capability::OrgAdmin).await?;
+        self.guard_installation(actor, Capability::OrgAdmin).await?;
         let table =
             CodeTable::parse(table).ok_or_else(|| ServiceError::invalid("field.code_table", "rule.choice", table))?;
         let code = check_code(code)?;

@@ -186,7 +186,7 @@ impl App {
     /// Declares that the calendar holds (or no longer holds) a year's whole notice: only then
     /// are its deadlines computed without the Monday–Friday assumption.
     pub async fn set_calendar_year(&self, actor: &Actor, year: &str, announced: bool) -> ServiceResult<()> {
-        self.guard(actor, Capability::OrgAdmin).await?;
+        self.guard_installation(actor, Capability::OrgAdmin).await?;
         let y: i32 = year
             .trim()
             .parse()
@@ -201,7 +201,7 @@ impl App {
 
     /// Sets one day (`kind` off/workday) or clears it (`kind` empty): system administrators.
     pub async fn set_calendar_day(&self, actor: &Actor, date: &str, kind: &str, holiday: &str) -> ServiceResult<()> {
-        self.guard(actor, Capability::OrgAdmin).await?;
+        self.guard_installation(actor, Capability::OrgAdmin).await?;
         let day = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
             .map_err(|_| ServiceError::invalid("field.calendar_date", "rule.date", date))?;
         let holiday = holiday.trim();

@@ -532,3 +532,39 @@ async fn changing_the_password_ends_every_other_session() {
     let fresh = Session { cookie: renewed, csrf: String::new() };
     assert_eq!(get(&app, "/account", Some(&fresh)).await.status, StatusCode::OK, "the browser that changed it goes on");
 }
+
+#[tokio::test]
+async fn only_the_top_of_the_installation_changes_the_calendar_and_the_code_tables() {
+    let (app, _db) = crate::helpers::demo_app().await;
+    let county_admin = crate::helpers::new_account(&app, "bc-sys", "system_admin", "371602").await;
+    let before = app.work_calendar().await.unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+    assert!(before.is_working_day(day).0, "a Monday");
+    // A county's administrator declares a holiday: refused, audited, nothing shifts.
+    let holiday = [("date", "2026-12-07"), ("kind", "off"), ("holiday", "县里放假")];
+    let refused = crate::helpers::post_form(&app, "/admin/calendar", Some(&county_admin), &holiday).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(app.work_calendar().await.unwrap().is_working_day(day).0, "every deadline in the province stays");
+    let code = [("table", "relationship"), ("code", "01"), ("action", "deactivate")];
+    let refused = crate::helpers::post_form(&app, "/admin/codes", Some(&county_admin), &code).await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+    let filter = store::AuditFilter {
+        actor: Some("bc-sys".into()),
+        action_prefix: Some("access.denied".into()),
+        ..Default::default()
+    };
+    let (log, _) = app.store.search_audit(&filter, store::Page { number: 1, size: 10 }).await.unwrap();
+    assert_eq!(log.len(), 2, "both attempts are in the log");
+    // The pages still show what is in force, without the forms.
+    for path in ["/admin/calendar", "/admin/codes"] {
+        let page = crate::helpers::get(&app, path, Some(&county_admin)).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK);
+        assert!(page.body.contains(r#"id="read-only""#) && !page.body.contains(r#"method="post" action="/admin/"#));
+    }
+    // The province's administrator may.
+    let province = crate::helpers::demo_login(&app, "sysadmin").await;
+    let done = crate::helpers::post_form(&app, "/admin/calendar", Some(&province), &holiday).await;
+    assert!(done.status.is_redirection(), "{}: {}", done.status, done.body);
+    assert!(!app.work_calendar().await.unwrap().is_working_day(day).0);
+    assert!(!crate::helpers::get(&app, "/admin/calendar", Some(&province)).await.body.contains(r#"id="read-only""#));
+}

@@ -29,6 +29,8 @@ struct CodesPage {
     chrome: Chrome,
     tables: Vec<TableView>,
     error: Option<String>,
+    /// Only the top of the installation changes the code tables; below it the page reads.
+    editable: bool,
 }
 
 async fn codes_page(
@@ -58,7 +60,8 @@ async fn codes_page(
                 .collect(),
         })
         .collect();
-    let page = CodesPage { t, chrome: Chrome::for_request(app, &t, Some(actor), "/admin/codes", uri), tables, error };
+    let chrome = Chrome::for_request(app, &t, Some(actor), "/admin/codes", uri);
+    let page = CodesPage { t, chrome, tables, error, editable: actor.at_installation_top() };
     render(&page, t)
 }
 

@@ -649,6 +649,8 @@ struct CalendarPage {
     done: bool,
     years: Vec<(i32, Vec<CalendarDay>)>,
     announced: Vec<i32>,
+    /// Only the top of the installation changes the calendar; below it the page reads.
+    editable: bool,
 }
 
 async fn calendar_page(app: &App, lang: Lang, actor: &Actor, uri: &Uri, done: bool, error: Option<String>) -> Response {
@@ -672,6 +674,7 @@ async fn calendar_page(app: &App, lang: Lang, actor: &Actor, uri: &Uri, done: bo
                 done,
                 years,
                 announced,
+                editable: actor.at_installation_top(),
             };
             render(&page, t)
         }
