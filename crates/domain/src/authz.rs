@@ -145,6 +145,8 @@ pub enum RoleError {
     Separation(Role, Role),
     #[error("the department role belongs to API tokens, not to accounts that sign in")]
     DepartmentAccount,
+    #[error("{0} is not held at a unit of level {1:?}")]
+    Level(Role, crate::OrgLevel),
 }
 
 impl RoleError {
@@ -154,6 +156,7 @@ impl RoleError {
             RoleError::None => "rule.roles_none",
             RoleError::Separation(..) => "rule.roles_separation",
             RoleError::DepartmentAccount => "rule.roles_department",
+            RoleError::Level(..) => "rule.role_level",
         }
     }
 }
@@ -174,6 +177,29 @@ pub fn check_account_roles(roles: &[Role]) -> Result<(), RoleError> {
         return Err(RoleError::Separation(*admin, *other));
     }
     Ok(())
+}
+
+/// The levels of unit at which a role is held: a clerk at a village (or a work unit), an
+/// officer at a township, an operator at a county, a supervisor at a city or the province, the
+/// administrators at a county or above. A role held higher than its level would reach the data
+/// of every unit below it (a county operator at the province: the whole province's records).
+pub fn role_levels(role: Role) -> &'static [crate::OrgLevel] {
+    use crate::OrgLevel::*;
+    match role {
+        Role::VillageClerk => &[Village, Unit],
+        Role::TownshipOfficer => &[Township],
+        Role::CountyOperator => &[County],
+        Role::Supervisor => &[Province, City],
+        Role::Department | Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => &[Province, City, County],
+    }
+}
+
+/// Checks that every role fits the level of the unit it is held at.
+pub fn check_role_levels(roles: &[Role], level: crate::OrgLevel) -> Result<(), RoleError> {
+    match roles.iter().find(|r| !role_levels(**r).contains(&level)) {
+        Some(r) => Err(RoleError::Level(*r, level)),
+        None => Ok(()),
+    }
 }
 
 /// Whether any of the roles grants the capability.
@@ -283,6 +309,22 @@ mod tests {
         }
         assert_eq!(check_account_roles(&[Role::TownshipOfficer, Role::CountyOperator]), Ok(()));
         assert_eq!(check_account_roles(&[]), Err(RoleError::None));
+    }
+
+    #[test]
+    fn a_role_is_held_at_the_level_it_serves() {
+        use crate::OrgLevel::*;
+        assert_eq!(check_role_levels(&[Role::VillageClerk], Village), Ok(()));
+        assert_eq!(check_role_levels(&[Role::CountyOperator], County), Ok(()));
+        assert_eq!(
+            check_role_levels(&[Role::CountyOperator], Province),
+            Err(RoleError::Level(Role::CountyOperator, Province)),
+            "a county operator at the province would write every record of it"
+        );
+        assert_eq!(check_role_levels(&[Role::VillageClerk], County), Err(RoleError::Level(Role::VillageClerk, County)));
+        assert_eq!(check_role_levels(&[Role::Supervisor], Township), Err(RoleError::Level(Role::Supervisor, Township)));
+        assert_eq!(check_role_levels(&[Role::SystemAdmin], Province), Ok(()));
+        assert_eq!(check_role_levels(&[], Village), Ok(()), "no role fits anywhere");
         assert_eq!(check_account_roles(&[Role::Department]), Err(RoleError::DepartmentAccount));
     }
 }

@@ -1,10 +1,12 @@
-//! Account administration: the system administrator creates, disables, moves accounts, resets
-//! passwords and assigns roles; the security administrator unlocks. All within the actor's
-//! subtree, all audited with the before and after.
+//! Account administration, split as 三员分立 asks: the system administrator creates, disables,
+//! moves and renames accounts and resets passwords; the security administrator grants and
+//! removes roles and unlocks. Neither alone can give itself the data: the one who can sign in
+//! as an account (by resetting it) cannot give it a role, and the one who gives roles cannot
+//! sign in. All within the actor's subtree, all audited with the before and after.
 
 use domain::OrgCode;
 use domain::account::{NewPassword, Username};
-use domain::authz::{Capability, Role, check_account_roles};
+use domain::authz::{Capability, Role, check_account_roles, check_role_levels};
 use serde_json::json;
 use store::{Account, AccountChange, AccountFilter, AccountWrite, NewAccount, Page};
 
@@ -54,13 +56,22 @@ pub fn parse_roles(raw: &[&str]) -> ServiceResult<Vec<Role>> {
         }
     }
     roles.sort();
-    check_account_roles(&roles).map_err(|e| ServiceError::invalid("field.roles", e.rule_key(), joined(&roles)))?;
+    // No role at all is an account that waits for the security administrator.
+    if !roles.is_empty() {
+        check_account_roles(&roles).map_err(|e| ServiceError::invalid("field.roles", e.rule_key(), joined(&roles)))?;
+    }
     Ok(roles)
+}
+
+/// Every role must fit the level of the unit it is held at.
+fn check_levels(roles: &[Role], unit: &OrgCode) -> ServiceResult<()> {
+    check_role_levels(roles, unit.level())
+        .map_err(|e| ServiceError::invalid("field.roles", e.rule_key(), format!("{} @ {unit}", joined(roles))))
 }
 
 /// Whether the actor may give these roles to an account in `unit`. Administrator roles are the
 /// keys to the system: the security and audit administrators are made only at the console, and
-/// a system administrator may appoint system administrators only for units strictly below
+/// a security administrator may appoint system administrators only for units strictly below
 /// its own (delegation downwards, never sideways or upwards).
 fn may_grant(actor: &Actor, unit: &OrgCode, roles: &[Role]) -> bool {
     if actor.via == Via::Console {
@@ -129,6 +140,14 @@ impl App {
         let unit = parse_unit(form.unit)?;
         let roles = parse_roles(&form.roles)?;
         self.guard_on(actor, Capability::AccountAdmin, &unit).await?;
+        // Roles are the security administrator's to grant; only the console (bootstrap) gives
+        // them at creation.
+        if !roles.is_empty() && actor.via != Via::Console {
+            let detail = json!({"capability": "account.roles", "roles": joined(&roles), "unit": unit.to_string()});
+            self.audit(actor, "access.denied", Some(&unit), None, detail).await?;
+            return Err(ServiceError::Forbidden { capability: "account.roles" });
+        }
+        check_levels(&roles, &unit)?;
         if !may_grant(actor, &unit, &roles) {
             return self.refuse_admin_roles(actor, &unit, &roles, None).await;
         }
@@ -198,7 +217,7 @@ impl App {
         action: AccountAction<'_>,
     ) -> ServiceResult<ActionDone> {
         let capability = match action {
-            AccountAction::Unlock => Capability::SecurityAdmin,
+            AccountAction::Unlock | AccountAction::SetRoles { .. } => Capability::SecurityAdmin,
             _ => Capability::AccountAdmin,
         };
         self.guard(actor, capability).await?;
@@ -243,6 +262,7 @@ impl App {
                     return self.refuse_admin_roles(actor, &unit, &account.roles, Some(id)).await;
                 }
                 self.existing_org_unit(&unit).await?;
+                check_levels(&account.roles, &unit)?;
                 change.org_code = Some(unit.clone());
                 change.end_sessions = true;
                 target_unit = unit;
@@ -253,6 +273,7 @@ impl App {
                 if !may_grant(actor, &account.org_code, &roles) {
                     return self.refuse_admin_roles(actor, &account.org_code, &roles, Some(id)).await;
                 }
+                check_levels(&roles, &account.org_code)?;
                 change.roles = Some(roles);
                 change.end_sessions = true;
                 "account.roles"

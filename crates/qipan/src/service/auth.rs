@@ -97,6 +97,13 @@ impl App {
             self.audit(&who, "login.failure", org, None, json!({"reason": "locked"})).await?;
             return Err(ServiceError::LoginFailed);
         }
+        // A password an administrator set (a reset, a new account) was known to someone else:
+        // its first use is flagged for the audit administrator, who can ask whether it was the
+        // account's owner who signed in.
+        if account.must_change_password {
+            let target = Some(format!("account:{}", account.id));
+            self.audit(&who, "login.after_reset", org, target, json!({})).await?;
+        }
         // Old sessions of everyone are cleared now and then; a sign-in is a fine moment.
         let idle_before = now - Duration::minutes(IDLE_TIMEOUT_MINUTES);
         if let Err(e) = self.store.sweep_sessions(idle_before, now).await {

@@ -197,13 +197,32 @@ async fn a_new_account_must_change_its_password_first_and_the_policy_holds() {
         &app,
         "/admin/accounts",
         Some(&admin),
-        &[("username", "Wang.Fang"), ("display_name", "王芳"), ("unit", "371602001"), ("role", "village_clerk")],
+        &[("username", "Wang.Fang"), ("display_name", "王芳"), ("unit", "371602001001")],
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let secret =
         reply.body.split(r#"<pre class="secret" id="secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    // The account has no role until the security administrator grants one.
+    let created = app.store.account_by_username("wang.fang").await.unwrap().unwrap();
+    assert!(created.roles.is_empty());
+    let security = demo_login(&app, "secadmin").await;
+    let v = created.version.to_string();
+    let grant = post_form(
+        &app,
+        &format!("/admin/accounts/{}", created.id),
+        Some(&security),
+        &[("action", "roles"), ("version", &v), ("role", "village_clerk")],
+    )
+    .await;
+    assert_eq!(grant.status, StatusCode::SEE_OTHER, "{}", grant.body);
     let s = login_as(&app, "wang.fang", &secret).await;
+    // A sign-in with a password an administrator set is flagged for the audit administrator.
+    let flagged = audit_actions(&app, "wang.fang").await;
+    assert!(flagged.iter().any(|(a, _)| a == "login.after_reset"), "{flagged:?}");
+    let auditor = demo_login(&app, "auditor").await;
+    let log = get(&app, "/audit?action=login.after_reset", Some(&auditor)).await.body;
+    assert!(log.contains(r#"class="flagged""#) && log.contains(">wang.fang<"), "{log}");
 
     // Until the password is changed, every page leads to the change form and the API refuses.
     assert_eq!(get(&app, "/orgs", Some(&s)).await.location(), "/account/password");
@@ -257,21 +276,32 @@ async fn a_new_account_must_change_its_password_first_and_the_policy_holds() {
 async fn administration_refuses_broken_role_combinations_and_stale_edits() {
     let (app, _db) = demo_app().await;
     let admin = demo_login(&app, "sysadmin").await;
-    for roles in [vec!["system_admin", "audit_admin"], vec!["security_admin", "village_clerk"], vec![]] {
-        let mut fields = vec![("username", "mixed"), ("unit", "371602")];
-        fields.extend(roles.iter().map(|r| ("role", *r)));
-        let reply = post_form(&app, "/admin/accounts", Some(&admin), &fields).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{roles:?}");
-        assert!(reply.body.contains("角色"), "{}", reply.body);
-    }
+    let security = demo_login(&app, "secadmin").await;
+    // The system administrator creates accounts but gives no role: that is refused and audited.
+    let with_role = [("username", "mixed"), ("unit", "371602"), ("role", "county_operator")];
+    let reply = post_form(&app, "/admin/accounts", Some(&admin), &with_role).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
     assert!(app.store.account_by_username("mixed").await.unwrap().is_none());
-    let dup = post_form(
-        &app,
-        "/admin/accounts",
-        Some(&admin),
-        &[("username", "county"), ("unit", "371602"), ("role", "supervisor")],
-    )
-    .await;
+    let reply = post_form(&app, "/admin/accounts", Some(&admin), &[("username", "mixed"), ("unit", "371602")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mixed = app.store.account_by_username("mixed").await.unwrap().unwrap();
+    // The security administrator grants roles: broken combinations and roles above or below the
+    // unit's level are refused, naming the rule.
+    for (roles, rule) in [
+        (vec!["system_admin", "audit_admin"], "三员"),
+        (vec!["security_admin", "village_clerk"], "三员"),
+        (vec!["village_clerk"], "层级"),
+        (vec!["supervisor"], "层级"),
+    ] {
+        let v = mixed.version.to_string();
+        let mut fields = vec![("action", "roles"), ("version", v.as_str())];
+        fields.extend(roles.iter().map(|r| ("role", *r)));
+        let reply = post_form(&app, &format!("/admin/accounts/{}", mixed.id), Some(&security), &fields).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{roles:?}");
+        assert!(reply.body.contains(rule), "{roles:?}: {}", reply.body);
+    }
+    assert!(app.store.account_by_username("mixed").await.unwrap().unwrap().roles.is_empty());
+    let dup = post_form(&app, "/admin/accounts", Some(&admin), &[("username", "county"), ("unit", "371602")]).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
 
     // Two administrators open the same account; the second save is refused, showing the conflict.
@@ -282,7 +312,8 @@ async fn administration_refuses_broken_role_combinations_and_stale_edits() {
         post_form(&app, &path, Some(&admin), &[("action", "rename"), ("version", &v), ("display_name", "赵敏")]).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER);
     let second =
-        post_form(&app, &path, Some(&admin), &[("action", "roles"), ("version", &v), ("role", "supervisor")]).await;
+        post_form(&app, &path, Some(&security), &[("action", "roles"), ("version", &v), ("role", "county_operator")])
+            .await;
     assert_eq!(second.status, StatusCode::CONFLICT);
     assert!(second.body.contains("已被他人修改"), "{}", second.body);
     let after = app.store.account_by_username("county").await.unwrap().unwrap();
@@ -419,21 +450,59 @@ async fn the_guard_lets_the_origin_read_its_outflow_population_and_audits_each_r
 async fn administrator_roles_are_delegated_only_downwards() {
     let (app, _db) = demo_app().await;
     let admin = demo_login(&app, "sysadmin").await; // at 山东省 37
-    let create = |username: &'static str, unit: &'static str, role: &'static str| {
-        let (app, admin) = (app.clone(), admin.clone());
+    let security = demo_login(&app, "secadmin").await; // at 山东省 37
+    // The system administrator creates the accounts (without roles) ...
+    for (username, unit) in
+        [("new.auditor", "3716"), ("new.security", "3716"), ("binzhou.admin", "3716"), ("peer.admin", "37")]
+    {
+        let reply = post_form(&app, "/admin/accounts", Some(&admin), &[("username", username), ("unit", unit)]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{username}: {}", reply.body);
+    }
+    // ... and the security administrator grants their roles.
+    let grant = |username: &'static str, role: &'static str| {
+        let (app, security) = (app.clone(), security.clone());
         async move {
-            post_form(&app, "/admin/accounts", Some(&admin), &[("username", username), ("unit", unit), ("role", role)])
-                .await
-                .status
+            let a = app.store.account_by_username(username).await.unwrap().unwrap();
+            let v = a.version.to_string();
+            let fields = [("action", "roles"), ("version", v.as_str()), ("role", role)];
+            post_form(&app, &format!("/admin/accounts/{}", a.id), Some(&security), &fields).await.status
         }
     };
     // The keys to the audit log and to security are made at the console only.
-    assert_eq!(create("new.auditor", "3716", "audit_admin").await, StatusCode::FORBIDDEN);
-    assert_eq!(create("new.security", "3716", "security_admin").await, StatusCode::FORBIDDEN);
+    assert_eq!(grant("new.auditor", "audit_admin").await, StatusCode::FORBIDDEN);
+    assert_eq!(grant("new.security", "security_admin").await, StatusCode::FORBIDDEN);
     // A system administrator for a unit below: allowed; beside itself: refused.
-    assert_eq!(create("binzhou.admin", "3716", "system_admin").await, StatusCode::OK);
-    assert_eq!(create("peer.admin", "37", "system_admin").await, StatusCode::FORBIDDEN);
-    // It cannot take over the security administrator of its own unit, nor promote a clerk to one.
+    assert_eq!(grant("binzhou.admin", "system_admin").await, StatusCode::SEE_OTHER);
+    assert_eq!(grant("peer.admin", "system_admin").await, StatusCode::FORBIDDEN);
+    // Nor may it promote a clerk to an administrator, nor give itself a role.
+    assert_eq!(grant("clerk", "audit_admin").await, StatusCode::FORBIDDEN);
+    assert_eq!(grant("secadmin", "county_operator").await, StatusCode::FORBIDDEN, "not on itself");
+    assert_eq!(
+        app.store.account_by_username("clerk").await.unwrap().unwrap().roles,
+        vec![domain::authz::Role::VillageClerk]
+    );
+    let denied = |who: &'static str| {
+        let app = app.clone();
+        async move {
+            audit_actions(&app, who)
+                .await
+                .into_iter()
+                .filter(|(a, d)| a == "access.denied" && d.contains("admin_roles"))
+                .count()
+        }
+    };
+    assert_eq!(denied("secadmin").await, 5);
+    // The system administrator grants no role at all, nor takes over the security administrator.
+    let clerk = app.store.account_by_username("clerk").await.unwrap().unwrap();
+    let v = clerk.version.to_string();
+    let promote = post_form(
+        &app,
+        &format!("/admin/accounts/{}", clerk.id),
+        Some(&admin),
+        &[("action", "roles"), ("version", &v), ("role", "county_operator")],
+    )
+    .await;
+    assert_eq!(promote.status, StatusCode::FORBIDDEN);
     let sec = app.store.account_by_username("secadmin").await.unwrap().unwrap();
     let v = sec.version.to_string();
     let reset = post_form(
@@ -444,27 +513,18 @@ async fn administrator_roles_are_delegated_only_downwards() {
     )
     .await;
     assert_eq!(reset.status, StatusCode::FORBIDDEN);
-    let clerk = app.store.account_by_username("clerk").await.unwrap().unwrap();
-    let v = clerk.version.to_string();
-    let promote = post_form(
+    assert_eq!(denied("sysadmin").await, 1);
+    // It cannot give itself the data by moving a clerk up: a village clerk is not held at a city.
+    let v = app.store.account_by_username("clerk").await.unwrap().unwrap().version.to_string();
+    let moved = post_form(
         &app,
         &format!("/admin/accounts/{}", clerk.id),
         Some(&admin),
-        &[("action", "roles"), ("version", &v), ("role", "audit_admin")],
+        &[("action", "move"), ("version", &v), ("unit", "3716")],
     )
     .await;
-    assert_eq!(promote.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.store.account_by_username("clerk").await.unwrap().unwrap().roles,
-        vec![domain::authz::Role::VillageClerk]
-    );
-    let denied = audit_actions(&app, "sysadmin")
-        .await
-        .into_iter()
-        .filter(|(a, d)| a == "access.denied" && d.contains("admin_roles"))
-        .count();
-    assert_eq!(denied, 5);
-    // The administrator it appointed below is its to manage.
+    assert_eq!(moved.status, StatusCode::BAD_REQUEST, "{}", moved.body);
+    // The administrator appointed below is the system administrator's to manage.
     let below = app.store.account_by_username("binzhou.admin").await.unwrap().unwrap();
     let v = below.version.to_string();
     let disable = post_form(

@@ -479,11 +479,7 @@ impl World {
                 format!("/admin/accounts/{id}")
             }
             "/admin/accounts" if *method == Method::POST => {
-                form = vec![
-                    ("username".into(), format!("matrix{}", self.counter)),
-                    ("unit".into(), unit.into()),
-                    ("role".into(), "village_clerk".into()),
-                ];
+                form = vec![("username".into(), format!("matrix{}", self.counter)), ("unit".into(), unit.into())];
                 path.to_owned()
             }
             "/admin/codes" if *method == Method::POST => {

@@ -218,7 +218,7 @@ async fn user_create_reads_the_password_from_stdin_or_generates_one() {
             "--role",
             role,
             "--unit",
-            "371602",
+            if role == "supervisor" { "3716" } else { "371602" },
         ]);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
@@ -253,6 +253,10 @@ async fn user_create_reads_the_password_from_stdin_or_generates_one() {
     let (code, _, stderr) = create("op.five", "system_admin,audit_admin", None);
     assert_eq!(code, 1);
     assert!(stderr.contains("three separate administrators"), "{stderr}");
+    // A role fits the level of its unit at the console too: no village clerk at a county.
+    let (code, _, stderr) = create("op.six", "village_clerk", None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("held at the level it serves"), "{stderr}");
 
     let app = App::open(&db.url, crate::helpers::test_clock()).await.unwrap();
     let s = app.login("op.one", "Piped-password-7", None).await.unwrap();

@@ -149,7 +149,6 @@ pub async fn list(
 struct NewPage {
     t: Messages,
     chrome: Chrome,
-    roles: Vec<(&'static str, &'static str, bool)>,
     username: String,
     display_name: String,
     unit: String,
@@ -167,10 +166,6 @@ fn new_page(
     NewPage {
         t,
         chrome: Chrome::for_request(app, &t, Some(actor), "/admin/accounts", uri),
-        roles: grantable_roles(&t)
-            .into_iter()
-            .map(|(id, label)| (id, label, fields.is_some_and(|f| f.all("role").contains(&id))))
-            .collect(),
         username: fields.map(|f| f.get("username").to_owned()).unwrap_or_default(),
         display_name: fields.map(|f| f.get("display_name").to_owned()).unwrap_or_default(),
         unit: fields.map(|f| f.get("unit").to_owned()).unwrap_or_else(|| actor.org.to_string()),
@@ -205,6 +200,8 @@ pub async fn create(State(app): State<App>, lang: Lang, uri: Uri, SignedIn(actor
         username: fields.get("username"),
         display_name: fields.get("display_name"),
         unit: fields.get("unit"),
+        // The form offers no roles (the security administrator grants them afterwards); a
+        // request that carries some anyway is refused by the service.
         roles: fields.all("role"),
         password: (!password.is_empty()).then_some(password),
         must_change: true,
@@ -240,6 +237,8 @@ struct DetailPage {
     a: AccountRow,
     roles: Vec<(&'static str, &'static str)>,
     can_admin: bool,
+    /// The security administrator grants and removes roles.
+    can_grant: bool,
     can_unlock: bool,
     done: Option<&'static str>,
     error: Option<String>,
@@ -277,6 +276,7 @@ pub async fn detail(
         a: AccountRow::new(&account, &t, app.clock.now()),
         roles: grantable_roles(&t),
         can_admin: actor.can(Capability::AccountAdmin),
+        can_grant: actor.can(Capability::SecurityAdmin),
         can_unlock: actor.can(Capability::SecurityAdmin),
         done: done_message(&t, d.done.as_deref()),
         error: None,
@@ -342,6 +342,7 @@ pub async fn act(
                         a: AccountRow::new(&account, &t, app.clock.now()),
                         roles: grantable_roles(&t),
                         can_admin: actor.can(Capability::AccountAdmin),
+                        can_grant: actor.can(Capability::SecurityAdmin),
                         can_unlock: actor.can(Capability::SecurityAdmin),
                         done: None,
                         error: Some(message),
