@@ -9,6 +9,7 @@ pub mod authz;
 pub mod calendar;
 pub mod clock;
 pub mod codes;
+pub mod csv;
 pub mod divisions;
 pub mod exchange;
 pub mod id_number;

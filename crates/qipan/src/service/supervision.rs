@@ -186,6 +186,9 @@ pub struct OrderRequest {
 pub struct OrderRights {
     /// The actor stands on the target side (the order's unit or below it).
     pub target_side: bool,
+    /// The actor belongs to the order's unit itself: the one who answers for it. An order to a
+    /// county is the county's to answer, not any village clerk's below it.
+    pub at_target: bool,
     /// The actor stands on the issuing side (the issuing unit or above it).
     pub issuer_side: bool,
     pub answer: bool,
@@ -728,6 +731,7 @@ impl App {
         let mine = actor.path();
         let within = |p: &str| p.starts_with(mine.as_str());
         let target_side = console || mine.as_str().starts_with(&o.target_path);
+        let at_target = console || mine.as_str() == o.target_path;
         let issuer_side = console || within(&o.issuer_path);
         let visible = target_side || issuer_side || within(&o.target_path);
         let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Closed);
@@ -735,8 +739,9 @@ impl App {
         let settles = actor.can(Capability::Supervise) || actor.can(Capability::ExchangeAnswer);
         let rights = OrderRights {
             target_side,
+            at_target,
             issuer_side,
-            answer: target_side && answers && status.answerable(),
+            answer: at_target && answers && status.answerable(),
             close: issuer_side && settles && status.closable(),
             reopen: issuer_side && settles && status.reopenable(),
         };
@@ -825,7 +830,7 @@ impl App {
     pub async fn answer_order(&self, actor: &Actor, id: i64, answer: &str) -> ServiceResult<()> {
         self.guard_any(actor, &[Capability::PersonWrite, Capability::ExchangeAnswer]).await?;
         let (order, rights) = self.visible_order(actor, id).await?;
-        if !rights.target_side {
+        if !rights.at_target {
             return Err(conflict("order.error.target_only"));
         }
         if !OrderStatus::parse(&order.status).is_some_and(OrderStatus::answerable) {

@@ -452,10 +452,12 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
     assert_eq!((v.order.status.as_str(), v.order.due_on), ("open", d("2026-03-09")));
     assert_eq!(v.notifications.len(), 2);
 
-    // Mon 03-09: a township officer of 滨城区 (below the county) may answer too; the supervisor
-    // closes; afterwards nothing more can happen but a reopening.
+    // Mon 03-09: a township officer of 滨城区 (below the county) may not answer for the county;
+    // the county does, the supervisor closes; afterwards nothing more can happen but a reopening.
     let mar09 = at(&app, "2026-03-09T09:00:00+08:00");
-    mar09.answer_order(&township, id, "已全部反馈。").await.unwrap();
+    let e = refused(mar09.answer_order(&township, id, "替县里答复").await);
+    assert!(matches!(e, ServiceError::Conflict { rule: "order.error.target_only" }), "{e:?}");
+    mar09.answer_order(&county, id, "已全部反馈。").await.unwrap();
     mar09.close_order(&supervisor, id, "办结").await.unwrap();
     let e = refused(mar09.answer_order(&county, id, "再答").await);
     assert!(matches!(e, ServiceError::Conflict { rule: "order.error.not_open" }), "{e:?}");
@@ -474,7 +476,7 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
             ("opened", "3716", ""),
             ("answered", "371602", "已逐件反馈。"),
             ("reopened", "3716", "仍有 2 件未反馈"),
-            ("answered", "371602001", "已全部反馈。"),
+            ("answered", "371602", "已全部反馈。"),
             ("closed", "3716", "办结"),
         ]
     );

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use domain::codes::CodeBook;
+use domain::csv::field as csv_field;
 use domain::report::{Cell, PROVINCES, Period, PeriodKind, TableId, Title};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -143,11 +144,6 @@ pub fn file_name(r: &Report, ext: &str) -> String {
         _ => r.period.label(),
     };
     format!("{}-{}-{}.{ext}", r.table.as_str(), r.unit.code, period).replace(|c: char| !c.is_ascii_graphic(), "_")
-}
-
-fn csv_field(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    format!("\"{}\"", defused.replace('"', "\"\""))
 }
 
 /// A column's header in one line: `group · title`.

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use domain::codes::{CodeBook, CodeTable};
+use domain::csv::field as csv_field;
 use domain::privacy::Disclosure;
 use store::{Person, PersonFilter};
 
@@ -200,11 +201,6 @@ pub async fn page(
         ),
     };
     render(&page, t)
-}
-
-fn csv_field(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    format!("\"{}\"", defused.replace('"', "\"\""))
 }
 
 async fn begin(
