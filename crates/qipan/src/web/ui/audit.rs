@@ -143,9 +143,6 @@ pub async fn search(
     render(&page, t)
 }
 
-/// One CSV field: quoted, quotes doubled, and a leading `=`, `+`, `-`, `@`, tab or carriage
-/// return defused so that a spreadsheet never runs it as a formula.
-
 fn csv_line(row: &AuditRow, hash: &str) -> String {
     let fields = [
         row.seq.to_string(),
