@@ -70,7 +70,7 @@ impl App {
             self.create_account(&console, &form).await?;
         }
         let bincheng = OrgCode::parse("371602").expect("static code");
-        let (_, token) = self.create_api_token(&console, "滨城区公安分局（演示）", &bincheng).await?;
+        let (_, token) = self.create_api_token(&console, "滨城区公安分局（演示）", &bincheng, 365).await?;
         let people = self.generate_demo_people(people, seed).await?;
         self.seed_demo_exchange().await?;
         let now = self.clock.now();

@@ -149,6 +149,17 @@ struct SessionDbRow {
     account_id: i64,
 }
 
+/// A token to store: its secret appears only as its hash.
+#[derive(Debug, Clone, Copy)]
+pub struct NewApiToken<'a> {
+    pub name: &'a str,
+    pub org_code: &'a OrgCode,
+    pub token_hash: &'a str,
+    pub created_by: Option<i64>,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// An API token (never its secret: only the hash is stored).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiToken {
@@ -158,6 +169,15 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// `None` for tokens made before tokens expired: see [`ApiToken::expiry`].
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// When the token stops working; a token from before expiry existed runs a year.
+    pub fn expiry(&self) -> DateTime<Utc> {
+        self.expires_at.unwrap_or(self.created_at + chrono::Duration::days(365))
+    }
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -488,25 +508,20 @@ impl Store {
 
     // --- API tokens -------------------------------------------------------------------------
 
-    pub async fn create_api_token(
-        &self,
-        name: &str,
-        org_code: &OrgCode,
-        token_hash: &str,
-        created_by: Option<i64>,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<i64> {
+    pub async fn create_api_token(&self, token: &NewApiToken<'_>, audit: &AuditDraft) -> StoreResult<i64> {
+        let NewApiToken { name, org_code, token_hash, created_by, now, expires_at } = *token;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a token creation")?;
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO api_tokens (name, org_code, token_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO api_tokens (name, org_code, token_hash, created_by, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(name)
             .bind(org_code.as_str())
             .bind(token_hash)
             .bind(created_by)
             .bind(now)
+            .bind(expires_at)
             .fetch_one(&mut *tx)
             .await
             .context("creating an API token")?;
@@ -519,7 +534,7 @@ impl Store {
     }
 
     pub async fn list_api_tokens(&self, within: Option<&(String, String)>) -> StoreResult<Vec<ApiToken>> {
-        let base = "SELECT t.id, t.name, t.org_code, t.created_at, t.revoked_at, t.last_used_at FROM api_tokens t \
+        let base = "SELECT t.id, t.name, t.org_code, t.created_at, t.revoked_at, t.last_used_at, t.expires_at FROM api_tokens t \
                     JOIN org_units o ON o.code = t.org_code";
         on_pool!(self, pool => match within {
             Some((low, high)) => sqlx::query_as(&format!("{base} WHERE o.path >= $1 AND o.path < $2 ORDER BY t.id DESC"))
@@ -534,7 +549,7 @@ impl Store {
 
     pub async fn api_token(&self, id: i64) -> StoreResult<Option<ApiToken>> {
         on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, name, org_code, created_at, revoked_at, last_used_at FROM api_tokens WHERE id = $1",
+            "SELECT id, name, org_code, created_at, revoked_at, last_used_at, expires_at FROM api_tokens WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
@@ -542,17 +557,18 @@ impl Store {
         .context("loading an API token")
     }
 
-    /// The live token with this hash, marking it used.
+    /// The unrevoked token with this hash, marked used when it has not expired at `now` (the
+    /// caller tells an expired token apart).
     pub async fn use_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<ApiToken>> {
         let token: Option<ApiToken> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, name, org_code, created_at, revoked_at, last_used_at FROM api_tokens \
+            "SELECT id, name, org_code, created_at, revoked_at, last_used_at, expires_at FROM api_tokens \
              WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(pool)
         .await)
         .context("checking an API token")?;
-        if let Some(t) = &token {
+        if let Some(t) = token.as_ref().filter(|t| now < t.expiry()) {
             on_pool!(self, pool => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(t.id)

@@ -24,7 +24,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use accounts::{Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, SessionRow};
+pub use accounts::{
+    Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, NewApiToken, SessionRow,
+};
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
 pub use codes::{CodeChange, CodeOutcome};
 pub use exchange::{

@@ -196,6 +196,37 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, env = "QIPAN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Mark cookies Secure on every response (behind a TLS proxy that sends no X-Forwarded-Proto)
+    #[arg(long, env = "QIPAN_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// A proxy (address or CIDR network) whose X-Forwarded-For names the client in the audit log;
+    /// repeat, or separate with commas
+    #[arg(long = "trusted-proxy", env = "QIPAN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<crate::web::limits::Cidr>,
+    /// Sign-in attempts allowed per client address per minute
+    #[arg(long, env = "QIPAN_SIGN_INS_PER_MINUTE", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub sign_ins_per_minute: u32,
+    /// API calls allowed per client address per minute
+    #[arg(long, env = "QIPAN_API_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_per_minute: u32,
+}
+
+impl ServeArgs {
+    /// The web layer's settings from the command line.
+    pub fn web_config(&self) -> crate::web::limits::WebConfig {
+        let mut config = crate::web::limits::WebConfig {
+            secure_cookies: self.secure_cookies,
+            trusted_proxies: self.trusted_proxies.clone(),
+            ..Default::default()
+        };
+        config.limits.sign_ins_per_minute = self.sign_ins_per_minute;
+        config.limits.api_per_minute = self.api_per_minute;
+        config
+    }
+}
+
+fn parse_cidr(raw: &str) -> Result<crate::web::limits::Cidr, String> {
+    crate::web::limits::Cidr::parse(raw)
 }
 
 #[derive(Debug, Clone, Args)]

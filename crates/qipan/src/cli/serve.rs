@@ -22,7 +22,8 @@ pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
     println!("Qipan is serving at http://{addr}/");
     let store = app.store.clone();
     let jobs = tokio::spawn(run_jobs(app.clone()));
-    let service = web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let service =
+        web::router_with(app, args.web_config()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     jobs.abort();
     store.close().await;

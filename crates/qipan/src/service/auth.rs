@@ -39,6 +39,11 @@ pub(super) fn actor_of(account: &Account, via: Via, address: Option<String>) -> 
     }
 }
 
+/// The longest an API token lives: a department renews its token at least every two years.
+pub const MAX_TOKEN_DAYS: u32 = 730;
+/// The life of a token when none is chosen.
+pub const DEFAULT_TOKEN_DAYS: u32 = 365;
+
 /// Someone not yet identified, for audit entries about sign-in attempts.
 fn anonymous(name: &str, address: Option<String>) -> Actor {
     let mut a = Actor::console(OrgCode::parse("00").expect("static code"));
@@ -190,7 +195,12 @@ impl App {
 
     /// The actor of a department's API token (`Authorization: Bearer …`), if it is live.
     pub async fn token_actor(&self, token: &str, address: Option<String>) -> ServiceResult<Option<Actor>> {
-        let Some(t) = self.store.use_api_token(&token_hash(token), self.clock.now()).await? else { return Ok(None) };
+        let now = self.clock.now();
+        let Some(t) = self.store.use_api_token(&token_hash(token), now).await? else { return Ok(None) };
+        if now >= t.expiry() {
+            let on = domain::clock::china_date(t.expiry() - Duration::seconds(1)).to_string();
+            return Err(ServiceError::TokenExpired { on });
+        }
         let org = OrgCode::parse(&t.org_code).map_err(|e| {
             ServiceError::Store(store::StoreError::Corrupt { what: "API token", detail: e.to_string() })
         })?;
@@ -207,21 +217,39 @@ impl App {
         }))
     }
 
-    /// Creates a department token for a unit in the actor's scope; the secret is returned once.
-    pub async fn create_api_token(&self, actor: &Actor, name: &str, org: &OrgCode) -> ServiceResult<(i64, String)> {
+    /// Creates a department token for a unit in the actor's scope, valid for `valid_days` (1 to
+    /// [`MAX_TOKEN_DAYS`]); the secret is returned once.
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        org: &OrgCode,
+        valid_days: u32,
+    ) -> ServiceResult<(i64, String)> {
         self.guard_on(actor, Capability::SecurityAdmin, org).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ServiceError::invalid("field.token_name", "rule.token_name", name));
         }
+        if !(1..=MAX_TOKEN_DAYS).contains(&valid_days) {
+            return Err(ServiceError::invalid("field.token_days", "rule.token_days", valid_days.to_string()));
+        }
+        let now = self.clock.now();
+        let expires_at = now + Duration::days(i64::from(valid_days));
         self.existing_org_unit(org).await?;
         let secret = format!("qpt_{}", random_token());
-        let audit =
-            self.audit_draft(actor, "token.create", Some(org), None, json!({"name": name, "scope": "feed.submit"}));
-        let id = self
-            .store
-            .create_api_token(name, org, &token_hash(&secret), actor.account_id, self.clock.now(), &audit)
-            .await?;
+        let detail = json!({"name": name, "scope": "feed.submit", "expires_at": expires_at.to_rfc3339()});
+        let audit = self.audit_draft(actor, "token.create", Some(org), None, detail);
+        let hash = token_hash(&secret);
+        let token = store::NewApiToken {
+            name,
+            org_code: org,
+            token_hash: &hash,
+            created_by: actor.account_id,
+            now,
+            expires_at,
+        };
+        let id = self.store.create_api_token(&token, &audit).await?;
         Ok((id, secret))
     }
 

@@ -28,6 +28,9 @@ pub enum ServiceError {
     /// all, so that the answer never tells which.
     #[error("sign-in failed")]
     LoginFailed,
+    /// An API token that has run out (`on`: its last day, China time).
+    #[error("the API token expired on {on}")]
+    TokenExpired { on: String },
     /// The actor may not do this (already audited by the guard).
     #[error("{capability} denied")]
     Forbidden { capability: &'static str },
@@ -44,6 +47,18 @@ pub enum ServiceError {
     /// catalogue key of the reason.
     #[error("conflict: {rule}")]
     Conflict { rule: &'static str },
+    /// Too many requests from one client address in a short time (`retry_after`: seconds).
+    #[error("too many requests; retry after {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    /// The account already runs as many exports as it may at once.
+    #[error("too many exports at once")]
+    TooManyExports,
+    /// The server is answering as many requests as it can.
+    #[error("busy")]
+    Busy,
+    /// The answer took longer than the deadline of a request.
+    #[error("timed out")]
+    TimedOut,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -59,8 +59,13 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The client's address for the audit log: as the limits middleware worked it out (behind a
+/// trusted proxy, the forwarded client), else the peer.
 pub fn address_of(parts_ext: &axum::http::Extensions) -> Option<String> {
-    parts_ext.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string())
+    match parts_ext.get::<crate::web::limits::ClientAddress>() {
+        Some(crate::web::limits::ClientAddress(ip)) => ip.map(|ip| ip.to_string()),
+        None => parts_ext.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip().to_string()),
+    }
 }
 
 /// Whether the request came over TLS (directly or through a proxy that says so): cookies get
@@ -190,11 +195,27 @@ pub async fn resolve(State(app): State<App>, request: Request, next: Next) -> Re
         }
     }
 
+    // An account runs a bounded number of exports at once; the place is held until the file
+    // has been sent.
+    let mut export_slot = None;
+    if let (Some(actor), Some(guards)) = (&actor, parts.extensions.get::<std::sync::Arc<crate::web::limits::Guards>>())
+        && parts.method == Method::GET
+        && crate::web::limits::is_export(parts.uri.path())
+    {
+        match guards.exports.take(&actor.name) {
+            Some(slot) => export_slot = Some(slot),
+            None => return crate::web::limits::refusal(api, lang, ServiceError::TooManyExports, 10),
+        }
+    }
+
     let here = parts.uri.clone();
     parts.extensions.insert(MaybeActor(actor.clone()));
     let request = Request::from_parts(parts, body.take().unwrap_or_else(Body::empty));
     let context = RequestContext { actor, uri: here, app: app.clone() };
     let mut response = CURRENT.scope(context, next.run(request)).await;
+    if let Some(slot) = export_slot {
+        response = crate::web::limits::hold_until_sent(response, slot);
+    }
     if clear_cookie
         && !response.headers().contains_key(header::SET_COOKIE)
         && let Ok(v) = clear_session_cookie().parse()

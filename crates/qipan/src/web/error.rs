@@ -46,6 +46,9 @@ fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, Stri
         ServiceError::LoginFailed => {
             (StatusCode::UNAUTHORIZED, "login_failed", t.get("error.login_failed").to_owned(), None)
         }
+        ServiceError::TokenExpired { on } => {
+            (StatusCode::UNAUTHORIZED, "token_expired", t.fmt("error.token_expired", &[("on", on)]), None)
+        }
         ServiceError::Forbidden { .. } => {
             (StatusCode::FORBIDDEN, "forbidden", t.get("error.forbidden").to_owned(), None)
         }
@@ -65,6 +68,19 @@ fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, Stri
             Some(*field),
         ),
         ServiceError::Conflict { rule } => (StatusCode::CONFLICT, "conflict", t.get(rule).to_owned(), None),
+        ServiceError::TooManyRequests { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            t.fmt("error.rate_limited", &[("seconds", &retry_after.to_string())]),
+            None,
+        ),
+        ServiceError::TooManyExports => {
+            (StatusCode::TOO_MANY_REQUESTS, "rate_limited", t.get("error.exports_busy").to_owned(), None)
+        }
+        ServiceError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", t.get("error.busy").to_owned(), None),
+        ServiceError::TimedOut => {
+            (StatusCode::SERVICE_UNAVAILABLE, "timeout", t.get("error.timed_out").to_owned(), None)
+        }
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "internal error");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal", t.get("error.internal").to_owned(), None)
@@ -158,6 +174,7 @@ impl IntoResponse for PageError {
             StatusCode::FORBIDDEN => t.get("error.forbidden_title"),
             StatusCode::CONFLICT => t.get("error.conflict_title"),
             StatusCode::UNAUTHORIZED => t.get("error.unauthenticated_title"),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => t.get("error.busy_title"),
             _ => t.get("error.internal_title"),
         };
         let message = match &self.err {

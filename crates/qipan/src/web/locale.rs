@@ -21,8 +21,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 pub(crate) fn locale_of(parts: &Parts) -> Locale {
-    parts
-        .headers
+    locale_of_headers(&parts.headers)
+}
+
+pub(crate) fn locale_of_headers(headers: &axum::http::HeaderMap) -> Locale {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -8,6 +8,7 @@ mod api;
 mod assets;
 pub mod auth;
 mod error;
+pub mod limits;
 mod locale;
 mod ui;
 
@@ -26,8 +27,13 @@ use crate::service::App;
 pub use error::{ApiError, PageError};
 pub use locale::{LANG_COOKIE, Lang};
 
-/// The whole application as one router, for `serve` and for in-process tests.
+/// The whole application as one router with the default limits, for in-process tests.
 pub fn router(app: App) -> Router {
+    router_with(app, limits::WebConfig::default())
+}
+
+/// The whole application as one router, with the deployment's web settings (`serve`).
+pub fn router_with(app: App, config: limits::WebConfig) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(
             |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
@@ -61,6 +67,9 @@ pub fn router(app: App) -> Router {
         ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(trace)
+        // Outermost: the limits see every request first, and find their state in it.
+        .layer(axum::middleware::from_fn(limits::guard))
+        .layer(axum::Extension(limits::Guards::new(config)))
 }
 
 /// Every route of the application: method, path, handler. The router is built from it, and the

@@ -628,3 +628,59 @@ async fn only_the_top_of_the_installation_changes_the_calendar_and_the_code_tabl
     assert!(!app.work_calendar().await.unwrap().is_working_day(day).0);
     assert!(!crate::helpers::get(&app, "/admin/calendar", Some(&province)).await.body.contains(r#"id="read-only""#));
 }
+
+#[tokio::test]
+async fn a_department_token_runs_out_on_its_day_with_a_clear_answer() {
+    let (app, _db) = demo_app().await; // 2026-11-25 10:00 China time
+    let sec = demo_login(&app, "secadmin").await;
+    for (days, ok) in [("0", false), ("731", false), ("abc", false), ("30", true)] {
+        let fields = [("name", "滨城区卫健局"), ("unit", "371602"), ("days", days)];
+        let reply = post_form(&app, "/admin/tokens", Some(&sec), &fields).await;
+        if ok {
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        } else {
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{days}");
+            assert!(reply.body.contains("1 至 730 天"), "{days}: the rule is named");
+        }
+    }
+    let listed = app.store.list_api_tokens(None).await.unwrap();
+    let made: Vec<_> = listed.iter().filter(|t| t.name == "滨城区卫健局").collect();
+    assert_eq!(made.len(), 1, "only the valid request made a token");
+    let token = made[0];
+    let secret = {
+        // The secret is shown once; make another to hold it, with the same life.
+        let (_, s) = app
+            .create_api_token(
+                &qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap()),
+                "卫健局二",
+                &domain::OrgCode::parse("371602").unwrap(),
+                30,
+            )
+            .await
+            .unwrap();
+        s
+    };
+    assert_eq!(
+        token.expires_at.unwrap().with_timezone(&domain::clock::china_standard_time()).to_rfc3339(),
+        "2026-12-25T10:00:00+08:00",
+        "thirty days from its making"
+    );
+    let bearer = |secret: &str| {
+        Request::get("/api/v1/session")
+            .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let at =
+        |when: &str| qipan::service::App { store: app.store.clone(), clock: domain::Clock::fixed_at(when).unwrap() };
+    assert_eq!(send(&at("2026-12-25T09:59:59+08:00"), bearer(&secret)).await.status, StatusCode::OK, "its last moment");
+    let late = send(&at("2026-12-25T10:00:00+08:00"), bearer(&secret)).await;
+    assert_eq!(late.status, StatusCode::UNAUTHORIZED);
+    let error = late.json()["error"].clone();
+    assert_eq!(error["code"], "token_expired", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("2026-12-25"), "names the day: {error}");
+    let later = at("2026-12-26T09:00:00+08:00");
+    let sec = demo_login(&later, "secadmin").await;
+    let page = get(&later, "/admin/tokens", Some(&sec)).await.body;
+    assert!(page.contains("已过期") && page.contains("2026-12-25 10:00"), "the list shows it ran out");
+}

@@ -264,11 +264,11 @@ impl World {
         let (app, db) = demo_app().await;
         let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
         let (_, secret) =
-            app.create_api_token(&console, "matrix", &domain::OrgCode::parse("371602").unwrap()).await.unwrap();
+            app.create_api_token(&console, "matrix", &domain::OrgCode::parse("371602").unwrap(), 365).await.unwrap();
         let (token_inside, _) =
-            app.create_api_token(&console, "inside", &domain::OrgCode::parse("371602").unwrap()).await.unwrap();
+            app.create_api_token(&console, "inside", &domain::OrgCode::parse("371602").unwrap(), 365).await.unwrap();
         let (token_outside, _) =
-            app.create_api_token(&console, "outside", &domain::OrgCode::parse("511923").unwrap()).await.unwrap();
+            app.create_api_token(&console, "outside", &domain::OrgCode::parse("511923").unwrap(), 365).await.unwrap();
         let mut creds = HashMap::new();
         for who in ACCOUNTS {
             creds.insert(who, Credential::Session(demo_login(&app, username(who)).await));

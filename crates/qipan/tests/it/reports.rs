@@ -935,7 +935,8 @@ async fn each_actor_sees_its_own_subtree_and_is_refused_outside_it() {
     let sysadmin = demo_login(&app, "sysadmin").await;
     assert_eq!(get(&app, "/api/v1/reports", Some(&sysadmin)).await.status, StatusCode::FORBIDDEN);
     let console = Actor::console(domain::OrgCode::parse("00").unwrap());
-    let (_, token) = app.create_api_token(&console, "公安", &domain::OrgCode::parse(COUNTY).unwrap()).await.unwrap();
+    let (_, token) =
+        app.create_api_token(&console, "公安", &domain::OrgCode::parse(COUNTY).unwrap(), 365).await.unwrap();
     let req = Request::get("/api/v1/reports/inflow?period=2026-03")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())

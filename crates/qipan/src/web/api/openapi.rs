@@ -17,7 +17,26 @@ pub fn spec() -> Value {
     add_worklist(&mut doc);
     super::supervision::add_openapi(&mut doc);
     super::reports::add_openapi(&mut doc);
+    add_limits(&mut doc);
     doc
+}
+
+/// Every operation may be refused by the limits in front of it: 429 (too many requests from
+/// the address, or too many exports of the account, with `Retry-After`) and 503 (the server is
+/// full, or the answer passed its deadline).
+fn add_limits(doc: &mut Value) {
+    let limited = json!({"description": "Too many requests from this address (or exports of this account) for now; `Retry-After` says when to try again.", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let unavailable = json!({"description": "The server is answering as many requests as it can, or the answer took too long; try again.", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                    responses.entry("429").or_insert_with(|| limited.clone());
+                    responses.entry("503").or_insert_with(|| unavailable.clone());
+                }
+            }
+        }
+    }
 }
 
 /// The clerk's day (DESIGN §7).
@@ -504,7 +523,7 @@ fn base() -> Value {
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "forbidden", "password_change_required", "stale", "duplicate", "internal"]},
+                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "token_expired", "forbidden", "password_change_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]},
                                 "message": {"type": "string"},
                                 "field": {"type": "string", "description": "The parameter at fault, for `invalid`."}
                             }

@@ -15,7 +15,7 @@ use store::{Account, Page};
 use super::Chrome;
 use super::orgs::Pager;
 use crate::i18n::Messages;
-use crate::service::{AccountAction, AccountForm, Actor, App, ServiceError};
+use crate::service::{AccountAction, AccountForm, Actor, App, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ServiceError};
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
 use crate::web::{Lang, PageError};
@@ -366,6 +366,8 @@ pub struct TokenRow {
     pub name: String,
     pub unit: String,
     pub created: String,
+    pub expires: String,
+    pub expired: bool,
     pub last_used: String,
     pub revoked: bool,
 }
@@ -382,6 +384,8 @@ struct TokensPage {
     rows: Vec<TokenRow>,
     unit: String,
     name: String,
+    days: String,
+    max_days: u32,
     error: Option<String>,
 }
 
@@ -408,12 +412,16 @@ async fn tokens_page(
                 name: k.name.clone(),
                 unit: k.org_code.clone(),
                 created: cst(k.created_at),
+                expires: cst(k.expiry()),
+                expired: app.clock.now() >= k.expiry(),
                 last_used: k.last_used_at.map(cst).unwrap_or_else(|| t.get("tokens.never_used").to_owned()),
                 revoked: k.revoked_at.is_some(),
             })
             .collect(),
         unit: fields.map(|f| f.get("unit").to_owned()).unwrap_or_else(|| actor.org.to_string()),
         name: fields.map(|f| f.get("name").to_owned()).unwrap_or_default(),
+        days: fields.map(|f| f.get("days").to_owned()).unwrap_or_else(|| DEFAULT_TOKEN_DAYS.to_string()),
+        max_days: MAX_TOKEN_DAYS,
         error,
     };
     render(&page, t)
@@ -435,7 +443,10 @@ pub async fn create_token(
     let result = async {
         let unit = OrgCode::parse(fields.get("unit"))
             .map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", fields.get("unit")))?;
-        app.create_api_token(&actor, fields.get("name"), &unit).await
+        let days = fields.get("days").trim();
+        let days = if days.is_empty() { Ok(DEFAULT_TOKEN_DAYS) } else { days.parse::<u32>() }
+            .map_err(|_| ServiceError::invalid("field.token_days", "rule.token_days", days))?;
+        app.create_api_token(&actor, fields.get("name"), &unit, days).await
     }
     .await;
     match result {
