@@ -77,7 +77,8 @@ impl Disclosure {
 /// Hides every ID number (18 characters, 17 digits and a digit or `X`, also with a wrong check
 /// digit, and the 15-digit numbers of before 1999) and every mainland mobile number (11 digits
 /// starting 1) in `text`, wherever they stand: in JSON, a note, a search box. Runs of digits of
-/// other lengths (a date, a code, an amount) are left as they are.
+/// other lengths (a date, a code, an amount), and digits inside a token of letters and digits
+/// (a hash, a reference), are left as they are.
 pub fn scrub(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -97,6 +98,11 @@ pub fn scrub(text: &str) -> String {
             i += 1;
         }
         let run: String = chars[start..i].iter().collect();
+        let in_token = |c: Option<&char>| c.is_some_and(|c| c.is_ascii_alphabetic());
+        if in_token(start.checked_sub(1).and_then(|p| chars.get(p))) || in_token(chars.get(i)) {
+            out.push_str(&run);
+            continue;
+        }
         let masked = match run.len() {
             18 | 15 => mask_id(&run),
             11 if run.starts_with('1') => mask_phone(&run),
@@ -153,6 +159,8 @@ mod tests {
             assert_eq!(scrub(text), text);
         }
         assert!(!holds_personal_number("371602001001"));
+        let hash = "h1:9f1c13932820737ab02d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7";
+        assert_eq!(scrub(hash), hash, "digits inside a hash are not a phone");
         assert!(holds_personal_number("tel 15000000000"));
     }
 }

@@ -216,6 +216,15 @@ impl Store {
         Ok(rows.into_iter().map(StoredAudit::from).collect())
     }
 
+    /// The stored hash of one entry, if it is still in the table.
+    pub async fn audit_hash_of(&self, seq: i64) -> StoreResult<Option<String>> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(pool)
+            .await)
+        .context("reading an audit entry's hash")
+    }
+
     /// The chain's head `(seq, hash)` and where archiving left off `(seq, hash)`.
     pub async fn audit_head(&self) -> StoreResult<((i64, String), (i64, String))> {
         let row: (i64, String, i64, String) = on_pool!(self, pool => sqlx::query_as(
@@ -253,6 +262,9 @@ impl Store {
             if moved == 0 {
                 return Ok(None);
             }
+            // The triggers refuse any removal unless this transaction says it archives.
+            let archiving = |on: bool| sqlx::query("UPDATE audit_head SET archiving = $1 WHERE id = 1").bind(on);
+            archiving(true).execute(&mut *tx).await.context("opening the archive")?;
             let deleted = sqlx::query("DELETE FROM audit_log WHERE seq > $1 AND seq <= $2")
                 .bind(from_seq)
                 .bind(through_seq)
@@ -260,6 +272,7 @@ impl Store {
                 .await
                 .context("removing archived audit entries")?
                 .rows_affected();
+            archiving(false).execute(&mut *tx).await.context("closing the archive")?;
             append_audit!(tx, draft);
             tx.commit().await.context("committing the audit archive")?;
             Ok(Some(deleted))

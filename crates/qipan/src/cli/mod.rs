@@ -65,6 +65,17 @@ pub struct GlobalArgs {
     /// Which logs to show, e.g. `info` or `qipan=debug,tower_http=debug`
     #[arg(long = "log", env = "QIPAN_LOG", global = true, default_value = "info")]
     pub log_filter: String,
+
+    /// File holding the audit chain's key (64 hex digits), kept outside the database; created
+    /// when missing. QIPAN_AUDIT_KEY (the hex key itself) takes precedence. Default: audit-chain.key in
+    /// the data directory
+    #[arg(long, env = "QIPAN_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// Append-only file of the audit chain's heads, written by serve every 10 minutes and by
+    /// `audit anchor`, read by `audit verify`. Default: audit-anchors.log in the data directory
+    #[arg(long, env = "QIPAN_AUDIT_ANCHORS", global = true)]
+    pub audit_anchors: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -94,8 +105,81 @@ impl GlobalArgs {
     }
 
     async fn open_app(&self) -> anyhow::Result<App> {
+        let created = self.install_audit_key(true)?;
+        match App::open(&self.database_url(), self.clock()).await {
+            Ok(app) => {
+                let ((_, head), _) = app.store.audit_head().await?;
+                if let Some(path) = created.filter(|_| head.starts_with(domain::audit::KEYED)) {
+                    // A new key for a chain keyed with another: every later entry would fail.
+                    let _ = std::fs::remove_file(&path);
+                    app.store.close().await;
+                    anyhow::bail!(
+                        "the audit log was keyed with a key that is missing: restore {} (or set QIPAN_AUDIT_KEY)",
+                        path.display()
+                    );
+                }
+                Ok(app)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Opens the database for checking the audit log: a missing key is not created (checking
+    /// with a new key would only report every keyed entry as altered).
+    async fn open_app_to_check(&self) -> anyhow::Result<App> {
+        self.install_audit_key(false)?;
         Ok(App::open(&self.database_url(), self.clock()).await?)
     }
+
+    pub fn audit_anchors(&self) -> PathBuf {
+        self.audit_anchors.clone().unwrap_or_else(|| self.data_dir.join("audit-anchors.log"))
+    }
+
+    /// Loads the audit chain's key from QIPAN_AUDIT_KEY or the key file (creating the file with
+    /// a new random key when `create` and it is missing) and installs it for this process.
+    /// Returns the path of the key file when it was created now.
+    fn install_audit_key(&self, create: bool) -> anyhow::Result<Option<PathBuf>> {
+        use anyhow::Context as _;
+        let key = if let Ok(hex) = std::env::var("QIPAN_AUDIT_KEY") {
+            domain::audit::ChainKey::from_hex(&hex).map_err(|e| anyhow::anyhow!("QIPAN_AUDIT_KEY: {e}"))?
+        } else {
+            let path = self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit-chain.key"));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => domain::audit::ChainKey::from_hex(&text)
+                    .map_err(|e| anyhow::anyhow!("{} (--audit-key-file): {e}", path.display()))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                    let hex = crate::service::secrets::random_token();
+                    write_secret_file(&path, &hex).with_context(|| format!("creating {}", path.display()))?;
+                    tracing::warn!(
+                        path = %path.display(),
+                        "created a new audit key: keep it outside the database's backups, and back it up on its own"
+                    );
+                    let key = domain::audit::ChainKey::from_hex(&hex).map_err(|e| anyhow::anyhow!(e))?;
+                    domain::audit::install_key(key).map_err(|e| anyhow::anyhow!(e))?;
+                    return Ok(Some(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            }
+        };
+        domain::audit::install_key(key).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(None)
+    }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_secret_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    writeln!(file, "{text}")?;
+    file.sync_all()
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,8 +261,11 @@ pub enum JobsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain of the audit log; names the first broken entry and exits 1 if any
+    /// Check the hash chain of the audit log, and the anchors written out of it; names the first
+    /// broken entry and exits 1 if any
     Verify,
+    /// Append the chain's head to the anchors file (serve does so every 10 minutes)
+    Anchor,
     /// Write entries older than a date to a file (JSON lines), then remove them from the database.
     /// Entries are kept at least 180 days: a younger date is refused
     Archive {
@@ -319,6 +406,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user::create(&cli.global, &args).await
         }
         Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
+        Command::Audit(AuditCommand::Anchor) => audit::anchor(&cli.global).await,
         Command::Jobs(JobsCommand::Run { job }) => jobs::run(&cli.global, &job).await,
         Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,

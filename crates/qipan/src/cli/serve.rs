@@ -10,18 +10,18 @@ use crate::web;
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     global.log_effective(&[("addr", args.addr.to_string())]);
     let app = global.open_app().await?;
-    serve(app, args).await
+    serve(app, args, global.audit_anchors()).await
 }
 
 /// Binds the address and serves until Ctrl-C or SIGTERM.
-pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
+pub(super) async fn serve(app: App, args: &ServeArgs, anchors: std::path::PathBuf) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (--addr): {e}", args.addr))?;
     let addr = listener.local_addr()?;
     println!("Qipan is serving at http://{addr}/");
     let store = app.store.clone();
-    let jobs = tokio::spawn(run_jobs(app.clone()));
+    let jobs = tokio::spawn(run_jobs(app.clone(), anchors));
     let service =
         web::router_with(app, args.web_config()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
@@ -33,8 +33,9 @@ pub(super) async fn serve(app: App, args: &ServeArgs) -> anyhow::Result<()> {
 /// The scheduled jobs, each on its own timer so that a slow SMS gateway never delays the
 /// overdue marks: overdue marking every 10 minutes (idempotent, so running it often only makes
 /// a mark appear sooner after midnight) with the key-person reclassification once a day,
-/// notifications every 30 seconds.
-async fn run_jobs(app: App) {
+/// notifications every 30 seconds; with the overdue marks, the audit chain's head is written out
+/// of the database to the anchors file.
+async fn run_jobs(app: App, anchors: std::path::PathBuf) {
     let overdue = {
         let app = app.clone();
         tokio::spawn(async move {
@@ -44,6 +45,14 @@ async fn run_jobs(app: App) {
                 tick.tick().await;
                 if let Err(e) = app.run_overdue_job().await {
                     tracing::error!(error = %e, "the overdue job failed");
+                }
+                match app.audit_anchor().await.map_err(anyhow::Error::from) {
+                    Ok(anchor) => {
+                        if let Err(e) = super::audit::append_anchor(&anchors, &anchor) {
+                            tracing::error!(error = %e, "cannot write the audit anchor");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot read the audit head"),
                 }
                 // Once a day (and at start): key persons whose reasons change with the date.
                 let today = app.clock.today();

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::OrgCode;
-use domain::audit::{ChainBreak, verify_chain};
+use domain::audit::{Anchor, AnchorBreak, ChainBreak, verify_chain};
 use domain::authz::Capability;
 use serde_json::Value;
 use store::{AuditDraft, AuditFilter, Page, StoredAudit};
@@ -149,6 +149,28 @@ impl App {
             return Ok(ChainReport::Broken(ChainBreak::Gap { seq: head.0, expected_seq: prev.0 + 1 }));
         }
         Ok(ChainReport::Intact { checked, head: head.0 })
+    }
+
+    /// The head of the chain now, to be written out of the database.
+    pub async fn audit_anchor(&self) -> ServiceResult<Anchor> {
+        let ((seq, hash), _) = self.store.audit_head().await?;
+        Ok(Anchor { at: self.clock.now(), seq, hash })
+    }
+
+    /// Compares the log with anchors written out of it earlier: the first that it no longer
+    /// reaches, or whose entry now has another hash. Anchors of archived entries are skipped.
+    pub async fn check_audit_anchors(&self, anchors: &[Anchor]) -> ServiceResult<Option<AnchorBreak>> {
+        let ((head, _), (archived, _)) = self.store.audit_head().await?;
+        for anchor in anchors.iter().filter(|a| a.seq > archived) {
+            if anchor.seq > head {
+                return Ok(Some(AnchorBreak::Truncated { anchored: anchor.seq, at: anchor.at, head }));
+            }
+            match self.store.audit_hash_of(anchor.seq).await? {
+                Some(hash) if hash == anchor.hash => {}
+                _ => return Ok(Some(AnchorBreak::Rewritten { seq: anchor.seq, at: anchor.at })),
+            }
+        }
+        Ok(None)
     }
 
     /// Checks that archiving before `before` is allowed (at least the retention ago) and returns

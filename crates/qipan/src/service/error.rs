@@ -59,6 +59,9 @@ pub enum ServiceError {
     /// The answer took longer than the deadline of a request.
     #[error("timed out")]
     TimedOut,
+    /// The audit log is keyed and this process was given no key.
+    #[error("the audit log is keyed, and no audit key was given (QIPAN_AUDIT_KEY or --audit-key-file)")]
+    AuditKeyMissing,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

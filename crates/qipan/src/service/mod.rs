@@ -69,6 +69,11 @@ impl App {
         if filled > 0 {
             tracing::info!(filled, "indexed the pinyin of org unit names");
         }
+        // Appending to a keyed chain without its key would break the chain for good.
+        let ((_, head_hash), _) = store.audit_head().await?;
+        if head_hash.starts_with(domain::audit::KEYED) && domain::audit::installed_key().is_none() {
+            return Err(ServiceError::AuditKeyMissing);
+        }
         Ok(App { store, clock })
     }
 

@@ -11,13 +11,26 @@ use store::Store;
 
 use crate::helpers::{demo_app, demo_login, get, new_account};
 
-fn verify_cli(db_url: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qipan"))
-        .args(["--database-url", db_url, "--log", "warn", "audit", "verify"])
+fn verify_cli(db: &crate::helpers::TestDb) -> (i32, String, String) {
+    audit_cli(db, "verify", Some(crate::helpers::TEST_AUDIT_KEY))
+}
+
+/// `qipan audit <command>` on the test database, its anchors in the test's folder, with the
+/// given key (or none).
+fn audit_cli(db: &crate::helpers::TestDb, command: &str, key: Option<&str>) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qipan"));
+    cmd.args(["--database-url", &db.url_text, "--log", "warn", "audit", command])
+        .arg("--audit-anchors")
+        .arg(db.dir().join("anchors.log"))
+        .arg("--audit-key-file")
+        .arg(db.dir().join("no-such.key"))
         .env_remove("DATABASE_URL")
-        .env("QIPAN_CLOCK", crate::helpers::TEST_NOW)
-        .output()
-        .unwrap();
+        .env_remove("QIPAN_AUDIT_KEY")
+        .env("QIPAN_CLOCK", crate::helpers::TEST_NOW);
+    if let Some(key) = key {
+        cmd.env("QIPAN_AUDIT_KEY", key);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),
@@ -25,7 +38,26 @@ fn verify_cli(db_url: &str) -> (i32, String, String) {
     )
 }
 
+/// Runs `sql` as someone who can change the schema: the append-only triggers are dropped first.
 async fn exec(store: &Store, sql: &str) {
+    drop_guards(store).await;
+    run(store, sql).await;
+}
+
+async fn drop_guards(store: &Store) {
+    match store {
+        Store::Sqlite(_) => {
+            run(store, "DROP TRIGGER IF EXISTS audit_log_no_update").await;
+            run(store, "DROP TRIGGER IF EXISTS audit_log_no_delete").await;
+        }
+        Store::Postgres(_) => {
+            run(store, "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log").await;
+            run(store, "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log").await;
+        }
+    }
+}
+
+async fn run(store: &Store, sql: &str) {
     match store {
         Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
         Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
@@ -38,13 +70,13 @@ async fn verify_names_the_first_entry_edited_directly_in_the_database() {
     let (app, db) = demo_app().await;
     demo_login(&app, "county").await;
     demo_login(&app, "clerk").await;
-    let (code, stdout, stderr) = verify_cli(&db.url_text);
+    let (code, stdout, stderr) = verify_cli(&db);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("audit log intact"), "{stdout}");
 
     // Someone with database access rewrites who signed in as entry #5.
     exec(&app.store, "UPDATE audit_log SET actor_name = 'someone_else' WHERE seq = 5").await;
-    let (code, _, stderr) = verify_cli(&db.url_text);
+    let (code, _, stderr) = verify_cli(&db);
     assert_eq!(code, 1);
     assert!(stderr.contains("entry #5 was altered"), "{stderr}");
     assert_eq!(
@@ -59,7 +91,7 @@ async fn verify_notices_deleted_entries_in_the_middle_and_at_the_end() {
     demo_login(&app, "county").await;
     let (head, _) = app.store.audit_head().await.unwrap();
     exec(&app.store, "DELETE FROM audit_log WHERE seq = 3").await;
-    let (code, _, stderr) = verify_cli(&db.url_text);
+    let (code, _, stderr) = verify_cli(&db);
     assert_eq!(code, 1);
     assert!(stderr.contains("at entry #4") && stderr.contains("expected #3"), "{stderr}");
 
@@ -67,7 +99,7 @@ async fn verify_notices_deleted_entries_in_the_middle_and_at_the_end() {
     demo_login(&app2, "county").await;
     let (head2, _) = app2.store.audit_head().await.unwrap();
     exec(&app2.store, &format!("DELETE FROM audit_log WHERE seq = {}", head2.0)).await;
-    let (code, _, stderr) = verify_cli(&db2.url_text);
+    let (code, _, stderr) = verify_cli(&db2);
     assert_eq!(code, 1, "removing the newest entry is noticed too: {stderr}");
     assert!(head.0 > 3);
 }
@@ -156,6 +188,7 @@ async fn archiving_keeps_180_days_and_leaves_a_verifiable_chain() {
             .arg(&out)
             .env_remove("DATABASE_URL");
         cmd.env("QIPAN_CLOCK", clock.unwrap_or_else(|| crate::helpers::TEST_NOW.to_owned()));
+        cmd.env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY);
         cmd.output().unwrap()
     };
     let archive = |clock: Option<String>| archive_before(&day, clock);
@@ -220,6 +253,7 @@ async fn archiving_refuses_a_chain_that_does_not_verify() {
         .arg(&out)
         .env_remove("DATABASE_URL")
         .env("QIPAN_CLOCK", &later)
+        .env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY)
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(1));
@@ -227,4 +261,84 @@ async fn archiving_refuses_a_chain_that_does_not_verify() {
     assert!(stderr.contains("entry #2 was altered") && stderr.contains("nothing was archived"), "{stderr}");
     let (_, archived) = app.store.audit_head().await.unwrap();
     assert_eq!(archived.0, 0, "the tampered entry was not archived away");
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_change_or_remove_an_entry() {
+    let (app, _db) = demo_app().await;
+    demo_login(&app, "county").await;
+    for sql in ["UPDATE audit_log SET actor_name = 'x' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 2"] {
+        let refused = match &app.store {
+            Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        };
+        let message = refused.expect_err(sql).to_string();
+        assert!(message.contains("append-only"), "{sql}: {message}");
+    }
+    if let Store::Postgres(pool) = &app.store {
+        let truncate = sqlx::query("TRUNCATE audit_log").execute(pool).await;
+        assert!(truncate.expect_err("truncate").to_string().contains("append-only"));
+    }
+    match app.verify_audit_chain().await.unwrap() {
+        ChainReport::Intact { checked, head } => assert_eq!(checked as i64, head, "nothing changed"),
+        broken => panic!("{broken:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_entry_rewritten_without_the_key_is_found() {
+    let (app, db) = demo_app().await;
+    demo_login(&app, "county").await;
+    let (head, _) = app.store.audit_head().await.unwrap();
+    assert!(head.1.starts_with("h1:"), "the chain is keyed: {}", head.1);
+    // Someone with the database, not the key, rewrites the last entry and recomputes its hash
+    // the way the chain hashed before it was keyed.
+    let last = app.store.audit_after(head.0 - 1, 1, &Default::default()).await.unwrap().remove(0);
+    let mut forged = last.entry.clone();
+    forged.actor_name = "someone_else".into();
+    let hash = domain::audit::chain_hash_with(None, &last.prev_hash, &forged);
+    exec(
+        &app.store,
+        &format!("UPDATE audit_log SET actor_name = 'someone_else', hash = '{hash}' WHERE seq = {}", head.0),
+    )
+    .await;
+    exec(&app.store, &format!("UPDATE audit_head SET hash = '{hash}' WHERE id = 1")).await;
+    let (code, _, stderr) = verify_cli(&db);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("entry #{} carries an unkeyed hash", head.0)), "{stderr}");
+    // Without the key, the log cannot even be opened for writing, nor checked.
+    let (code, _, stderr) = audit_cli(&db, "verify", None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no audit key was given"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_tail_removed_with_its_head_is_found_by_the_anchors() {
+    let (app, db) = demo_app().await;
+    demo_login(&app, "county").await;
+    demo_login(&app, "clerk").await;
+    let (code, stdout, stderr) = audit_cli(&db, "anchor", Some(crate::helpers::TEST_AUDIT_KEY));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (head, _) = app.store.audit_head().await.unwrap();
+    let (code, stdout, _) = verify_cli(&db);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("1 anchors") && stdout.contains("agree"), "{stdout}");
+    // The last three entries go, and the head row is set back to the entry before them: the
+    // chain in the database is consistent again...
+    let keep = head.0 - 3;
+    let kept = app.store.audit_hash_of(keep).await.unwrap().unwrap();
+    exec(&app.store, &format!("DELETE FROM audit_log WHERE seq > {keep}")).await;
+    exec(&app.store, &format!("UPDATE audit_head SET seq = {keep}, hash = '{kept}' WHERE id = 1")).await;
+    match app.verify_audit_chain().await.unwrap() {
+        ChainReport::Intact { head, .. } => assert_eq!(head, keep, "inside the database nothing shows"),
+        broken => panic!("{broken:?}"),
+    }
+    // ...but the anchor written out of it remembers where it ended.
+    let (code, _, stderr) = verify_cli(&db);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!("it ends at #{keep}, but #{} was anchored", head.0))
+            && stderr.contains("removed from the end"),
+        "{stderr}"
+    );
 }

@@ -37,6 +37,7 @@ pub fn engine_is_postgres() -> bool {
 }
 
 pub async fn fresh_db() -> TestDb {
+    install_test_audit_key();
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let dir = tempfile::tempdir().expect("temporary folder");
     if !engine_is_postgres() {
@@ -61,8 +62,17 @@ pub async fn fresh_db() -> TestDb {
     TestDb { url: DatabaseUrl::parse(&url_text).unwrap(), url_text, _dir: dir }
 }
 
+/// The audit key of every test installation, in process and in the `qipan` binaries the tests
+/// start (`QIPAN_AUDIT_KEY`): the chain is keyed, as in production.
+pub const TEST_AUDIT_KEY: &str = "71616970616e2d746573742d61756469742d6b65792d6f662d7468652d737569";
+
+pub fn install_test_audit_key() {
+    domain::audit::install_key(domain::audit::ChainKey::from_hex(TEST_AUDIT_KEY).unwrap()).unwrap();
+}
+
 /// A migrated, empty installation.
 pub async fn empty_app(clock: Clock) -> (App, TestDb) {
+    install_test_audit_key();
     let db = fresh_db().await;
     let app = App::open(&db.url, clock).await.expect("open the test database");
     (app, db)

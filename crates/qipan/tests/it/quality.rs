@@ -96,6 +96,7 @@ async fn qipan_check_prints_the_counts() {
         .args(["--database-url", &db.url_text, "--log", "warn", "check", "--unit", "371602001001"])
         .env_remove("DATABASE_URL")
         .env("QIPAN_CLOCK", crate::helpers::TEST_NOW)
+        .env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
