@@ -343,6 +343,13 @@ impl Store {
                         .context("granting a role")?;
                 }
             }
+            if change.unlock {
+                sqlx::query("DELETE FROM login_locks WHERE account_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .context("lifting sign-in locks")?;
+            }
             if change.end_sessions {
                 sqlx::query("DELETE FROM sessions WHERE account_id = $1")
                     .bind(id)
@@ -356,14 +363,29 @@ impl Store {
         })
     }
 
-    /// Counts a failed sign-in atomically (parallel guesses each count) and locks the account
-    /// until `lock_until` when the count reaches `max_failed`. A lock that has run out starts
+    /// The end of the lock on signing in to the account from this address, if one is running.
+    pub async fn login_locked_until(&self, id: i64, address: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let until: Option<Option<DateTime<Utc>>> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT locked_until FROM login_locks WHERE account_id = $1 AND address = $2",
+        )
+        .bind(id)
+        .bind(address)
+        .fetch_optional(pool)
+        .await)
+        .context("reading a sign-in lock")?;
+        Ok(until.flatten())
+    }
+
+    /// Counts a failed sign-in from `address` atomically (parallel guesses each count) and locks
+    /// that address out of the account until `lock_until` when the count reaches `max_failed`. A lock that has run out starts
     /// the count afresh; a running lock is never shortened. Returns the count and whether this
     /// failure set the lock. The audit entries (`failure`, and `lockout` when it locks) are
     /// written in the same transaction.
+    #[expect(clippy::too_many_arguments, reason = "who, from where, when, the rule and its two entries")]
     pub async fn record_login_failure(
         &self,
         id: i64,
+        address: &str,
         now: DateTime<Utc>,
         max_failed: i32,
         lock_until: DateTime<Utc>,
@@ -373,12 +395,16 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a sign-in record")?;
             let failed: i32 = sqlx::query_scalar(
-                "UPDATE accounts SET \
-                   failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END, \
-                   locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN NULL ELSE locked_until END \
-                 WHERE id = $1 RETURNING failed_logins",
+                "INSERT INTO login_locks (account_id, address, failed_logins) VALUES ($1, $2, 1) \
+                 ON CONFLICT (account_id, address) DO UPDATE SET \
+                   failed_logins = CASE WHEN login_locks.locked_until IS NOT NULL AND login_locks.locked_until <= $3 \
+                                   THEN 1 ELSE login_locks.failed_logins + 1 END, \
+                   locked_until = CASE WHEN login_locks.locked_until IS NOT NULL AND login_locks.locked_until <= $3 \
+                                  THEN NULL ELSE login_locks.locked_until END \
+                 RETURNING failed_logins",
             )
             .bind(id)
+            .bind(address)
             .bind(now)
             .fetch_one(&mut *tx)
             .await
@@ -387,9 +413,11 @@ impl Store {
             let mut locked = false;
             if failed >= max_failed {
                 locked = sqlx::query(
-                    "UPDATE accounts SET locked_until = $2, failed_logins = 0 WHERE id = $1 AND locked_until IS NULL",
+                    "UPDATE login_locks SET locked_until = $3, failed_logins = 0 \
+                     WHERE account_id = $1 AND address = $2 AND locked_until IS NULL",
                 )
                 .bind(id)
+                .bind(address)
                 .bind(lock_until)
                 .execute(&mut *tx)
                 .await
@@ -397,6 +425,13 @@ impl Store {
                 .rows_affected()
                     > 0;
                 if locked {
+                    // What the administrators see: the account has a lock (from somewhere).
+                    sqlx::query("UPDATE accounts SET locked_until = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(lock_until)
+                        .execute(&mut *tx)
+                        .await
+                        .context("marking an account locked")?;
                     append_audit!(tx, lockout);
                 }
             }
@@ -424,18 +459,25 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a session")?;
             let open = sqlx::query(
-                "UPDATE accounts SET failed_logins = 0, locked_until = NULL \
-                 WHERE id = $1 AND NOT disabled AND (locked_until IS NULL OR locked_until <= $2)",
+                "UPDATE accounts SET failed_logins = 0 WHERE id = $1 AND NOT disabled AND NOT EXISTS \
+                 (SELECT 1 FROM login_locks l WHERE l.account_id = $1 AND l.address = $3 AND l.locked_until > $2)",
             )
             .bind(account_id)
             .bind(now)
+            .bind(address.unwrap_or(""))
             .execute(&mut *tx)
             .await
-            .context("clearing failed sign-ins")?
+            .context("checking the sign-in lock")?
             .rows_affected();
             if open == 0 {
                 return Ok(false);
             }
+            sqlx::query("DELETE FROM login_locks WHERE account_id = $1 AND address = $2")
+                .bind(account_id)
+                .bind(address.unwrap_or(""))
+                .execute(&mut *tx)
+                .await
+                .context("clearing failed sign-ins")?;
             sqlx::query(
                 "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, last_seen_at, expires_at, address) \
                  VALUES ($1, $2, $3, $4, $4, $5, $6)",

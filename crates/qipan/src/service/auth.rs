@@ -76,7 +76,10 @@ impl App {
             self.audit(&who, "login.failure", org, None, json!({"reason": "disabled"})).await?;
             return Err(ServiceError::LoginFailed);
         }
-        if account.locked_until.is_some_and(|until| until > now) {
+        // Locks hold per account and source address: guesses from one place lock that place
+        // out, not the account's owner elsewhere.
+        let source = address.as_deref().unwrap_or("");
+        if self.store.login_locked_until(account.id, source).await?.is_some_and(|until| until > now) {
             self.audit(&who, "login.failure", org, None, json!({"reason": "locked"})).await?;
             return Err(ServiceError::LoginFailed);
         }
@@ -84,9 +87,11 @@ impl App {
             let until = now + Duration::minutes(LOCKOUT_MINUTES);
             let failure = self.audit_draft(&who, "login.failure", org, None, json!({"reason": "wrong_password"}));
             let target = Some(format!("account:{}", account.id));
-            let detail = json!({"until": until.to_rfc3339(), "failed": MAX_FAILED_LOGINS});
+            let detail = json!({"until": until.to_rfc3339(), "failed": MAX_FAILED_LOGINS, "from": source});
             let lockout = self.audit_draft(&who, "account.lockout", org, target, detail);
-            self.store.record_login_failure(account.id, now, MAX_FAILED_LOGINS, until, &failure, &lockout).await?;
+            self.store
+                .record_login_failure(account.id, source, now, MAX_FAILED_LOGINS, until, &failure, &lockout)
+                .await?;
             return Err(ServiceError::LoginFailed);
         }
         let token = random_token();

@@ -88,6 +88,32 @@ async fn five_failures_lock_the_account_for_fifteen_minutes_and_security_can_unl
 }
 
 #[tokio::test]
+async fn guesses_from_one_address_do_not_lock_the_owner_out_from_another() {
+    let (app, _db) = demo_app().await;
+    let app = frozen(&app);
+    let attacker = || Some("203.0.113.66".to_owned());
+    for _ in 0..5 {
+        assert!(app.login("county", "Not-the-password-1", attacker()).await.is_err());
+    }
+    // The guessing address is locked out, even with the right password...
+    let refused = app.login("county", qipan::demo::DEMO_PASSWORD, attacker()).await;
+    assert!(matches!(refused, Err(ServiceError::LoginFailed)));
+    // ...while the owner signs in from the office, and the administrators see the lock.
+    assert!(app.login("county", qipan::demo::DEMO_PASSWORD, Some("10.8.0.12".into())).await.is_ok());
+    let account = app.store.account_by_username("county").await.unwrap().unwrap();
+    assert!(account.locked_until.is_some(), "shown as locked to the security administrator");
+    let lockout = audit_actions(&app, "county").await.into_iter().find(|(a, _)| a == "account.lockout").unwrap();
+    assert!(lockout.1.contains("203.0.113.66"), "the lockout names the address: {}", lockout.1);
+    // Unlocking lifts it for every address.
+    let sec = demo_login(&app, "secadmin").await;
+    let path = format!("/admin/accounts/{}", account.id);
+    let version = account.version.to_string();
+    let reply = post_form(&app, &path, Some(&sec), &[("action", "unlock"), ("version", &version)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert!(app.login("county", qipan::demo::DEMO_PASSWORD, attacker()).await.is_ok());
+}
+
+#[tokio::test]
 async fn sessions_end_after_thirty_idle_minutes_or_twelve_hours() {
     let (app, _db) = demo_app().await;
     let app = frozen(&app);
