@@ -24,6 +24,8 @@ pub struct Account {
     pub version: i32,
     pub roles: Vec<Role>,
     pub created_at: DateTime<Utc>,
+    /// A confirmed second factor (TOTP).
+    pub has_factor: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,6 +43,7 @@ struct AccountRow {
     version: i32,
     roles: Option<String>,
     created_at: DateTime<Utc>,
+    has_factor: bool,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -67,6 +70,7 @@ impl TryFrom<AccountRow> for Account {
             version: r.version,
             roles,
             created_at: r.created_at,
+            has_factor: r.has_factor,
         })
     }
 }
@@ -81,7 +85,8 @@ fn select_account(store: &Store) -> String {
     format!(
         "SELECT a.id, a.username, a.display_name, a.org_code, o.name AS org_name, a.password_hash, \
          a.must_change_password, a.disabled, a.failed_logins, a.locked_until, a.version, \
-         (SELECT {agg} FROM account_roles r WHERE r.account_id = a.id) AS roles, a.created_at \
+         (SELECT {agg} FROM account_roles r WHERE r.account_id = a.id) AS roles, a.created_at, \
+         EXISTS (SELECT 1 FROM account_factors f WHERE f.account_id = a.id AND f.confirmed_at IS NOT NULL) AS has_factor \
          FROM accounts a JOIN org_units o ON o.code = a.org_code"
     )
 }

@@ -35,10 +35,18 @@ pub enum AccountAction<'a> {
     Disable,
     Enable,
     ResetPassword,
-    Move { unit: &'a str },
-    SetRoles { roles: Vec<&'a str> },
-    Rename { display_name: &'a str },
+    Move {
+        unit: &'a str,
+    },
+    SetRoles {
+        roles: Vec<&'a str>,
+    },
+    Rename {
+        display_name: &'a str,
+    },
     Unlock,
+    /// Removes the account's second factor (a lost phone): the security administrator.
+    ResetFactor,
 }
 
 /// The outcome of an action; a reset carries the new password, shown once.
@@ -217,7 +225,9 @@ impl App {
         action: AccountAction<'_>,
     ) -> ServiceResult<ActionDone> {
         let capability = match action {
-            AccountAction::Unlock | AccountAction::SetRoles { .. } => Capability::SecurityAdmin,
+            AccountAction::Unlock | AccountAction::SetRoles { .. } | AccountAction::ResetFactor => {
+                Capability::SecurityAdmin
+            }
             _ => Capability::AccountAdmin,
         };
         self.guard(actor, capability).await?;
@@ -285,6 +295,10 @@ impl App {
             AccountAction::Unlock => {
                 change.unlock = true;
                 "account.unlock"
+            }
+            AccountAction::ResetFactor => {
+                self.reset_account_factor(actor, &account).await?;
+                return Ok(ActionDone { new_password: None });
             }
         };
         let before = account_json(&account);

@@ -58,6 +58,19 @@ impl App {
     /// disabled account — is the same `LoginFailed`, takes the same Argon2 verification, and
     /// is audited.
     pub async fn login(&self, username: &str, password: &str, address: Option<String>) -> ServiceResult<NewSession> {
+        self.login_with_code(username, password, None, address).await
+    }
+
+    /// [`App::login`], with the code of a second factor when the account has one (the API
+    /// sends both at once). Without the code, an account with a factor is answered
+    /// `SecondFactorRequired` with a pending sign-in that [`App::complete_login`] finishes.
+    pub async fn login_with_code(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+        address: Option<String>,
+    ) -> ServiceResult<NewSession> {
         let now = self.clock.now();
         let account = match Username::parse(username) {
             Ok(u) => self.store.account_by_username(u.as_str()).await?,
@@ -94,9 +107,28 @@ impl App {
                 .await?;
             return Err(ServiceError::LoginFailed);
         }
+        if account.has_factor {
+            match code {
+                Some(code) => self.check_factor_code(&account, &who, code).await?,
+                None => return Err(self.hold_for_factor(&account, &who, source).await?),
+            }
+        }
+        self.start_session(&account, &who, address, if account.has_factor { "totp" } else { "password" }).await
+    }
+
+    /// Opens a session for an account whose credentials were checked.
+    pub(super) async fn start_session(
+        &self,
+        account: &Account,
+        who: &Actor,
+        address: Option<String>,
+        factors: &str,
+    ) -> ServiceResult<NewSession> {
+        let now = self.clock.now();
+        let org = Some(&account.org_code);
         let token = random_token();
         let csrf = random_token();
-        let audit = self.audit_draft(&who, "login.success", org, None, json!({}));
+        let audit = self.audit_draft(who, "login.success", org, None, json!({"with": factors}));
         let expires = now + Duration::hours(ABSOLUTE_TIMEOUT_HOURS);
         let started = self
             .store
@@ -104,7 +136,7 @@ impl App {
             .await?;
         if !started {
             // Locked or disabled by a parallel request since it was read.
-            self.audit(&who, "login.failure", org, None, json!({"reason": "locked"})).await?;
+            self.audit(who, "login.failure", org, None, json!({"reason": "locked"})).await?;
             return Err(ServiceError::LoginFailed);
         }
         // A password an administrator set (a reset, a new account) was known to someone else:
@@ -112,14 +144,14 @@ impl App {
         // account's owner who signed in.
         if account.must_change_password {
             let target = Some(format!("account:{}", account.id));
-            self.audit(&who, "login.after_reset", org, target, json!({})).await?;
+            self.audit(who, "login.after_reset", org, target, json!({})).await?;
         }
         // Old sessions of everyone are cleared now and then; a sign-in is a fine moment.
         let idle_before = now - Duration::minutes(IDLE_TIMEOUT_MINUTES);
         if let Err(e) = self.store.sweep_sessions(idle_before, now).await {
             tracing::warn!(error = %e, "cannot sweep ended sessions");
         }
-        Ok(NewSession { token, actor: actor_of(&account, Via::Session { csrf }, address) })
+        Ok(NewSession { token, actor: actor_of(account, Via::Session { csrf }, address) })
     }
 
     /// The actor of a session token, if the session is alive (30 minutes idle, 12 hours in all)

@@ -28,6 +28,10 @@ pub enum ServiceError {
     /// all, so that the answer never tells which.
     #[error("sign-in failed")]
     LoginFailed,
+    /// The password was right; the second factor's code is still to come (`pending`: the token
+    /// of the pending sign-in).
+    #[error("second factor required")]
+    SecondFactorRequired { pending: String },
     /// An API token that has run out (`on`: its last day, China time).
     #[error("the API token expired on {on}")]
     TokenExpired { on: String },

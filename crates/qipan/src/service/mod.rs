@@ -9,6 +9,7 @@ mod auth;
 mod codes;
 mod error;
 pub mod exchange;
+pub mod factors;
 mod import;
 mod orgs;
 mod persons;

@@ -151,11 +151,13 @@ pub async fn resolve(State(app): State<App>, request: Request, next: Next) -> Re
             Some(_) => None,
             // Signing in: the login form carries a token matching its own cookie; the JSON
             // endpoint needs a JSON body, which a cross-site form cannot send.
-            None if parts.uri.path() == "/login" => match cookie(&parts.headers, LOGIN_CSRF_COOKIE) {
-                Some(token) if !token.is_empty() => Some(token.to_owned()),
-                // No form was loaded from here: a forged sign-in.
-                _ => return forbidden_csrf(api, lang),
-            },
+            None if matches!(parts.uri.path(), "/login" | "/login/factor") => {
+                match cookie(&parts.headers, LOGIN_CSRF_COOKIE) {
+                    Some(token) if !token.is_empty() => Some(token.to_owned()),
+                    // No form was loaded from here: a forged sign-in.
+                    _ => return forbidden_csrf(api, lang),
+                }
+            }
             None => None,
         };
         if let Some(expected) = expected {

@@ -46,6 +46,9 @@ fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, Stri
         ServiceError::LoginFailed => {
             (StatusCode::UNAUTHORIZED, "login_failed", t.get("error.login_failed").to_owned(), None)
         }
+        ServiceError::SecondFactorRequired { .. } => {
+            (StatusCode::UNAUTHORIZED, "second_factor_required", t.get("error.second_factor_required").to_owned(), None)
+        }
         ServiceError::TokenExpired { on } => {
             (StatusCode::UNAUTHORIZED, "token_expired", t.fmt("error.token_expired", &[("on", on)]), None)
         }

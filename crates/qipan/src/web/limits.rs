@@ -254,7 +254,8 @@ pub async fn guard(mut request: Request, next: Next) -> Response {
     }
     if let Some(ip) = client {
         let path = request.uri().path();
-        let signing_in = request.method() == Method::POST && matches!(path, "/login" | "/api/v1/session");
+        let signing_in =
+            request.method() == Method::POST && matches!(path, "/login" | "/login/factor" | "/api/v1/session");
         let limits = &guards.config.limits;
         let verdict = if signing_in {
             guards.sign_ins.hit(ip, limits.sign_ins_per_minute, Instant::now())

@@ -76,6 +76,9 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::GET, "/", ALL_ACCOUNTS);
     put(Method::GET, "/login", PUBLIC);
     put(Method::POST, "/login", PUBLIC);
+    put(Method::POST, "/login/factor", PUBLIC);
+    put(Method::GET, "/account/factor", ALL_ACCOUNTS);
+    put(Method::POST, "/account/factor", ALL_ACCOUNTS);
     put(Method::POST, "/logout", ALL_ACCOUNTS);
     put(Method::GET, "/lang", PUBLIC);
     put(Method::GET, "/orgs", ALL_ACCOUNTS);
@@ -524,7 +527,7 @@ impl World {
             Credential::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
             Credential::None => {}
         }
-        if path == "/login" && *method == Method::POST {
+        if matches!(path, "/login" | "/login/factor") && *method == Method::POST {
             // The login form's own token, as a browser that loaded the form would send it.
             cookies.push("qipan_login_csrf=matrix".to_owned());
             form.push(("_csrf".into(), "matrix".into()));
@@ -622,7 +625,9 @@ fn classify(method: &Method, path: &str, reply: &Reply) -> Outcome {
     let to_login = reply.location().starts_with("/login");
     match reply.status {
         // A failed sign-in attempt is the answer of the sign-in routes themselves.
-        StatusCode::UNAUTHORIZED if *method == Method::POST && matches!(path, "/login" | "/api/v1/session") => {
+        StatusCode::UNAUTHORIZED
+            if *method == Method::POST && matches!(path, "/login" | "/login/factor" | "/api/v1/session") =>
+        {
             Outcome::Allowed
         }
         StatusCode::UNAUTHORIZED => Outcome::SignIn,

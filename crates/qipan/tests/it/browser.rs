@@ -635,3 +635,48 @@ async fn a_supervisor_sees_the_ranking_with_its_bottom_three_and_the_monitoring_
     server.abort();
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_enrols_a_second_factor_and_signs_in_with_its_code() {
+    let Some(driver_path) = chromedriver() else { return };
+    let (base, server, _db) = serve_demo().await;
+    let Driver { mut process, client } = start_browser(&driver_path).await;
+    // The server's clock stands at TEST_NOW; the codes are computed for that moment here.
+    let now = chrono::DateTime::parse_from_rfc3339(crate::helpers::TEST_NOW).unwrap().timestamp();
+    let result = async {
+        sign_in(&client, &base, "secadmin", "/account").await;
+        client.find(Locator::Css("#factor-link")).await.unwrap().click().await.unwrap();
+        client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#factor-begin")).await.unwrap();
+        client.find(Locator::Css("#factor-begin")).await.unwrap().click().await.unwrap();
+        let secret = text_of(&client, "#factor-secret").await;
+        assert!(client.find(Locator::Css("#factor-qr svg")).await.is_ok(), "the QR code is on the page");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        if let Ok(png) = client.screenshot().await {
+            std::fs::write(dir.join("factor-enrol.png"), png).ok();
+        }
+        fill(&client, "#code", &crate::factors::code_at(&secret, now)).await;
+        client.find(Locator::Css("#factor-confirm")).await.unwrap().click().await.unwrap();
+        let codes = text_of(&client, "#recovery-codes").await;
+        assert_eq!(codes.lines().filter(|l| !l.trim().is_empty()).count(), 10, "{codes}");
+        sign_out(&client).await;
+
+        // Signing in now takes the password, then the code of the next half minute.
+        client.goto(&format!("{base}/login?next=/account")).await.unwrap();
+        fill(&client, "#username", "secadmin").await;
+        fill(&client, "#password", qipan::demo::DEMO_PASSWORD).await;
+        client.find(Locator::Css("#login-submit")).await.unwrap().click().await.unwrap();
+        client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#factor-submit")).await.unwrap();
+        fill(&client, "#code", "000000").await;
+        client.find(Locator::Css("#factor-submit")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&client, "#login-error").await.contains("动态码"), "a wrong code is named");
+        fill(&client, "#code", &crate::factors::code_at(&secret, now + 30)).await;
+        client.find(Locator::Css("#factor-submit")).await.unwrap().click().await.unwrap();
+        client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#me")).await.unwrap();
+        assert!(text_of(&client, "#factor-link").await.contains("第二重验证"));
+    }
+    .await;
+    client.close().await.ok();
+    process.kill().await.ok();
+    server.abort();
+    result
+}

@@ -12,6 +12,7 @@ mod browser;
 mod catalogue;
 mod cli;
 mod exchange;
+mod factors;
 mod limits;
 mod pages;
 mod persons;

@@ -473,7 +473,7 @@ fn base() -> Value {
                 "Credentials": {
                     "type": "object",
                     "required": ["username", "password"],
-                    "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}}
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}, "totp": {"type": "string", "description": "The current six-digit code (or a recovery code) of the account's second factor, when it has one; without it such an account is answered 401 second_factor_required"}}
                 },
                 "Session": {
                     "type": "object",
@@ -523,7 +523,7 @@ fn base() -> Value {
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "token_expired", "forbidden", "password_change_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]},
+                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "second_factor_required", "token_expired", "forbidden", "password_change_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]},
                                 "message": {"type": "string"},
                                 "field": {"type": "string", "description": "The parameter at fault, for `invalid`."}
                             }

@@ -14,6 +14,9 @@ use crate::web::auth::{ApiActor, SessionToken, clear_session_cookie, is_tls, ses
 pub struct Credentials {
     username: String,
     password: String,
+    /// The current code of the account's second factor, when it has one.
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 /// The signed-in account, as the API shows it.
@@ -48,7 +51,7 @@ pub async fn create(
     Json(c): Json<Credentials>,
 ) -> Result<Response, ApiError> {
     let address = crate::web::auth::address_of(&ext);
-    let session = app.login(&c.username, &c.password, address).await?;
+    let session = app.login_with_code(&c.username, &c.password, c.totp.as_deref(), address).await?;
     let cookie = session_cookie(&session.token, is_tls(&headers));
     Ok(([(header::SET_COOKIE, cookie)], Json(SessionView::from(&session.actor))).into_response())
 }

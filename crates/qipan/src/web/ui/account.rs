@@ -3,13 +3,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Chrome;
 use crate::i18n::Messages;
-use crate::service::App;
+use crate::service::{Actor, App};
 use crate::web::auth::{SignedIn, is_tls, session_cookie};
 use crate::web::error::{message_of, render};
 use crate::web::{Lang, PageError};
@@ -126,5 +126,75 @@ pub async fn password_submit(
             *response.status_mut() = status;
             response
         }
+    }
+}
+
+// --- the second factor -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "factor.html")]
+struct FactorPage {
+    t: Messages,
+    chrome: Chrome,
+    /// `None`: no factor; `Some((enrolment, confirmed))`.
+    factor: Option<(crate::service::factors::Enrolment, bool)>,
+    /// Shown once, right after the confirmation.
+    recovery: Vec<String>,
+    error: Option<String>,
+}
+
+async fn factor_page(
+    app: &App,
+    t: Messages,
+    uri: &Uri,
+    actor: &Actor,
+    recovery: Vec<String>,
+    error: Option<String>,
+) -> Response {
+    match app.own_factor(actor).await {
+        Ok(factor) => {
+            let chrome = Chrome::for_request(app, &t, Some(actor), "/account", uri);
+            let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            let mut response = render(&FactorPage { t, chrome, factor, recovery, error }, t);
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => PageError::new(Lang(t), e).into_response(),
+    }
+}
+
+/// `GET /account/factor`: the account's second factor, or its enrolment.
+pub async fn factor(State(app): State<App>, Lang(t): Lang, uri: Uri, SignedIn(actor): SignedIn) -> Response {
+    factor_page(&app, t, &uri, &actor, Vec::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct FactorForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /account/factor`: `begin` an enrolment, or `confirm` it with a first code.
+pub async fn factor_submit(
+    State(app): State<App>,
+    Lang(t): Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    Form(f): Form<FactorForm>,
+) -> Response {
+    let result = match f.action.as_str() {
+        "begin" => app.begin_factor(&actor).await.map(|_| Vec::new()),
+        "confirm" => app.confirm_factor(&actor, &f.code).await,
+        other => Err(crate::service::ServiceError::invalid("field.action", "rule.choice", other)),
+    };
+    match result {
+        Ok(recovery) => factor_page(&app, t, &uri, &actor, recovery, None).await,
+        Err(e @ crate::service::ServiceError::Invalid { .. }) => {
+            let (_, message) = message_of(&e, &t);
+            factor_page(&app, t, &uri, &actor, Vec::new(), Some(message)).await
+        }
+        Err(e) => PageError::new(Lang(t), e).into_response(),
     }
 }

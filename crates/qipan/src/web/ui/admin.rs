@@ -50,6 +50,7 @@ pub struct AccountRow {
     pub version: i32,
     pub disabled: bool,
     pub locked: bool,
+    pub has_factor: bool,
 }
 
 impl AccountRow {
@@ -64,6 +65,9 @@ impl AccountRow {
         }
         if a.must_change_password {
             state.push(t.get("account.state_must_change"));
+        }
+        if a.has_factor {
+            state.push(t.get("factor.state_on"));
         }
         if state.is_empty() {
             state.push(t.get("account.state_active"));
@@ -80,6 +84,7 @@ impl AccountRow {
             version: a.version,
             disabled: a.disabled,
             locked,
+            has_factor: a.has_factor,
         }
     }
 }
@@ -305,6 +310,7 @@ pub async fn act(
         "reset_password" => AccountAction::ResetPassword,
         "move" => AccountAction::Move { unit: fields.get("unit") },
         "roles" => AccountAction::SetRoles { roles: fields.all("role") },
+        "reset_factor" => AccountAction::ResetFactor,
         "rename" => AccountAction::Rename { display_name: fields.get("display_name") },
         "unlock" => AccountAction::Unlock,
         other => {

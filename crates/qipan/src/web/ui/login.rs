@@ -25,6 +25,8 @@ struct LoginPage {
     username: String,
     error: Option<String>,
     login_csrf: String,
+    /// The second step: the pending sign-in waiting for its code.
+    pending: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -32,6 +34,7 @@ pub struct NextParam {
     next: Option<String>,
 }
 
+#[expect(clippy::too_many_arguments, reason = "the page's two steps share one template")]
 fn login_page(
     app: &App,
     t: Messages,
@@ -40,6 +43,7 @@ fn login_page(
     username: &str,
     error: Option<String>,
     tls: bool,
+    pending: Option<String>,
 ) -> Response {
     let login_csrf = random_token();
     let page = LoginPage {
@@ -49,6 +53,7 @@ fn login_page(
         username: username.to_owned(),
         error,
         login_csrf: login_csrf.clone(),
+        pending,
     };
     let secure = if tls { "; Secure" } else { "" };
     let cookie = format!("{LOGIN_CSRF_COOKIE}={login_csrf}; Path=/login; HttpOnly; SameSite=Strict{secure}");
@@ -71,7 +76,7 @@ pub async fn form(
     if actor.is_some_and(|a| a.0.0.is_some()) {
         return Redirect::to(next).into_response();
     }
-    login_page(&app, t, &uri, next, "", None, is_tls(&headers))
+    login_page(&app, t, &uri, next, "", None, is_tls(&headers), None)
 }
 
 #[derive(Deserialize)]
@@ -100,16 +105,65 @@ pub async fn submit(
             }
             response
         }
+        Err(ServiceError::SecondFactorRequired { pending }) => {
+            login_page(&app, t, &uri, &next, &f.username, None, is_tls(&headers), Some(pending))
+        }
         Err(e @ ServiceError::LoginFailed) => {
             let (status, message) = message_of(&e, &t);
-            let mut response = login_page(&app, t, &uri, &next, &f.username, Some(message), is_tls(&headers));
+            let mut response = login_page(&app, t, &uri, &next, &f.username, Some(message), is_tls(&headers), None);
             *response.status_mut() = status;
             response
         }
         Err(e) => {
             let (status, message) = message_of(&e, &t);
-            let mut response = login_page(&app, t, &uri, &next, &f.username, Some(message), is_tls(&headers));
+            let mut response = login_page(&app, t, &uri, &next, &f.username, Some(message), is_tls(&headers), None);
             *response.status_mut() = if status.is_server_error() { status } else { StatusCode::BAD_REQUEST };
+            response
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FactorForm {
+    #[serde(default)]
+    pending: String,
+    #[serde(default)]
+    code: String,
+    next: Option<String>,
+}
+
+/// `POST /login/factor`: the second step, the code of the account's second factor.
+pub async fn submit_factor(
+    State(app): State<App>,
+    Lang(t): Lang,
+    uri: Uri,
+    headers: HeaderMap,
+    ext: axum::http::Extensions,
+    Form(f): Form<FactorForm>,
+) -> Response {
+    let next = safe_next(f.next.as_deref()).to_owned();
+    let address = crate::web::auth::address_of(&ext);
+    match app.complete_login(&f.pending, &f.code, address).await {
+        Ok(session) => {
+            let to = if session.actor.must_change_password { "/account/password" } else { next.as_str() };
+            let mut response = Redirect::to(to).into_response();
+            if let Ok(v) = session_cookie(&session.token, is_tls(&headers)).parse() {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            response
+        }
+        // A wrong or used code: the same step again, while the pending sign-in lasts.
+        Err(e @ ServiceError::Invalid { .. }) => {
+            let (_, message) = message_of(&e, &t);
+            let mut response =
+                login_page(&app, t, &uri, &next, "", Some(message), is_tls(&headers), Some(f.pending.clone()));
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response
+        }
+        Err(e) => {
+            let (status, message) = message_of(&e, &t);
+            let mut response = login_page(&app, t, &uri, &next, "", Some(message), is_tls(&headers), None);
+            *response.status_mut() = status;
             response
         }
     }
