@@ -71,6 +71,9 @@ impl App {
         }
         let bincheng = OrgCode::parse("371602").expect("static code");
         let (_, token) = self.create_api_token(&console, "滨城区公安分局（演示）", &bincheng, 365).await?;
+        // A demo is for trying Qipan out: its administrators may set up a second factor, and
+        // are not made to before anything else (a real installation requires it).
+        self.store.set_setting(crate::service::ADMIN_FACTOR_SETTING, "optional", self.clock.now()).await?;
         let people = self.generate_demo_people(people, seed).await?;
         self.seed_demo_exchange().await?;
         let now = self.clock.now();

@@ -41,6 +41,8 @@ pub struct Actor {
     pub roles: Vec<Role>,
     pub via: Via,
     pub must_change_password: bool,
+    /// An administrator who must set up a second factor before anything else.
+    pub must_enrol_factor: bool,
     pub address: Option<String>,
 }
 
@@ -56,6 +58,7 @@ impl Actor {
             roles: Vec::new(),
             via: Via::Console,
             must_change_password: false,
+            must_enrol_factor: false,
             address: None,
         }
     }
@@ -110,6 +113,9 @@ impl App {
     pub async fn guard(&self, actor: &Actor, capability: Capability) -> ServiceResult<()> {
         if actor.must_change_password && actor.via != Via::Console {
             return Err(ServiceError::PasswordChangeRequired);
+        }
+        if actor.must_enrol_factor && actor.via != Via::Console {
+            return Err(ServiceError::FactorEnrolmentRequired);
         }
         if actor.can(capability) {
             return Ok(());

@@ -35,9 +35,14 @@ pub(super) fn actor_of(account: &Account, via: Via, address: Option<String>) -> 
         roles: account.roles.clone(),
         via,
         must_change_password: account.must_change_password,
+        must_enrol_factor: false,
         address,
     }
 }
+
+/// The setting that says whether administrators must use a second factor: `required` (also when
+/// unset) or `optional` (a demo or training installation).
+pub const ADMIN_FACTOR_SETTING: &str = "security.admin_factor";
 
 /// The longest an API token lives: a department renews its token at least every two years.
 pub const MAX_TOKEN_DAYS: u32 = 730;
@@ -151,7 +156,9 @@ impl App {
         if let Err(e) = self.store.sweep_sessions(idle_before, now).await {
             tracing::warn!(error = %e, "cannot sweep ended sessions");
         }
-        Ok(NewSession { token, actor: actor_of(account, Via::Session { csrf }, address) })
+        let mut actor = actor_of(account, Via::Session { csrf }, address);
+        actor.must_enrol_factor = self.must_enrol_factor(account).await?;
+        Ok(NewSession { token, actor })
     }
 
     /// The actor of a session token, if the session is alive (30 minutes idle, 12 hours in all)
@@ -168,7 +175,9 @@ impl App {
         if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
             self.store.touch_session(&hash, now).await?;
         }
-        Ok(Some(actor_of(&session.account, Via::Session { csrf: session.csrf_token }, address)))
+        let mut actor = actor_of(&session.account, Via::Session { csrf: session.csrf_token }, address);
+        actor.must_enrol_factor = self.must_enrol_factor(&session.account).await?;
+        Ok(Some(actor))
     }
 
     pub async fn logout(&self, token: &str, actor: &Actor) -> ServiceResult<()> {
@@ -250,6 +259,7 @@ impl App {
             roles: vec![Role::Department],
             via: Via::Token { token_id: t.id },
             must_change_password: false,
+            must_enrol_factor: false,
             address,
         }))
     }

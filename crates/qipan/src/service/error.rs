@@ -38,6 +38,9 @@ pub enum ServiceError {
     /// The actor may not do this (already audited by the guard).
     #[error("{capability} denied")]
     Forbidden { capability: &'static str },
+    /// The administrator must set up a second factor before anything else.
+    #[error("second factor enrolment required")]
+    FactorEnrolmentRequired,
     /// The account must change its password before anything else.
     #[error("password change required")]
     PasswordChangeRequired,

@@ -181,6 +181,16 @@ impl App {
         self.start_session(&account, &who, address, "totp").await
     }
 
+    /// Whether the account is an administrator who must set up a second factor first (the
+    /// setting is read only for administrators without one, so ordinary requests pay nothing).
+    pub(super) async fn must_enrol_factor(&self, account: &Account) -> ServiceResult<bool> {
+        if account.has_factor || !account.roles.iter().any(|r| r.is_administrator()) {
+            return Ok(false);
+        }
+        let setting = self.store.setting(super::auth::ADMIN_FACTOR_SETTING).await?;
+        Ok(setting.as_deref() != Some("optional"))
+    }
+
     /// The security administrator removes an account's factor (a lost phone); the account
     /// enrols again at its next sign-in.
     pub(super) async fn reset_account_factor(&self, actor: &Actor, account: &Account) -> ServiceResult<()> {

@@ -34,8 +34,8 @@ pub use accounts::{AccountAction, AccountForm, ActionDone, parse_roles};
 pub use actor::{Actor, RecordScope, Via};
 pub use audit::{ChainReport, MIN_RETENTION_DAYS};
 pub use auth::{
-    ABSOLUTE_TIMEOUT_HOURS, DEFAULT_TOKEN_DAYS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES, MAX_FAILED_LOGINS,
-    MAX_TOKEN_DAYS, NewSession,
+    ABSOLUTE_TIMEOUT_HOURS, ADMIN_FACTOR_SETTING, DEFAULT_TOKEN_DAYS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES,
+    MAX_FAILED_LOGINS, MAX_TOKEN_DAYS, NewSession,
 };
 pub use codes::CodeRequest;
 pub use error::{ServiceError, ServiceResult};

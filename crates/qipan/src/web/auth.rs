@@ -254,6 +254,9 @@ impl FromRequestParts<App> for SignedIn {
             Some(a) if a.must_change_password && !matches!(parts.uri.path(), "/account/password" | "/logout") => {
                 Err(Redirect::to("/account/password").into_response())
             }
+            Some(a) if a.must_enrol_factor && !matches!(parts.uri.path(), "/account/factor" | "/logout") => {
+                Err(Redirect::to("/account/factor").into_response())
+            }
             Some(a) => Ok(SignedIn(a)),
         }
     }
@@ -270,6 +273,7 @@ impl FromRequestParts<App> for ApiActor {
         match parts.extensions.get::<MaybeActor>().and_then(|m| m.0.clone()) {
             None => Err(ApiError(ServiceError::Unauthenticated).into_response()),
             Some(a) if a.must_change_password => Err(ApiError(ServiceError::PasswordChangeRequired).into_response()),
+            Some(a) if a.must_enrol_factor => Err(ApiError(ServiceError::FactorEnrolmentRequired).into_response()),
             Some(a) => Ok(ApiActor(a)),
         }
     }

@@ -55,6 +55,9 @@ fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, Stri
         ServiceError::Forbidden { .. } => {
             (StatusCode::FORBIDDEN, "forbidden", t.get("error.forbidden").to_owned(), None)
         }
+        ServiceError::FactorEnrolmentRequired => {
+            (StatusCode::FORBIDDEN, "factor_required", t.get("error.factor_required").to_owned(), None)
+        }
         ServiceError::PasswordChangeRequired => (
             StatusCode::FORBIDDEN,
             "password_change_required",

@@ -159,3 +159,30 @@ async fn an_account_enrols_a_factor_and_signs_in_with_a_code_used_once() {
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn administrators_set_up_a_factor_before_anything_else_outside_the_demo() {
+    let (app, _db) = demo_app().await;
+    let t0 = "2026-11-25T10:00:00+08:00";
+    let app = at(&app, t0);
+    // A real installation: the demo's relaxation is lifted.
+    app.store.set_setting(qipan::service::ADMIN_FACTOR_SETTING, "required", app.clock.now()).await.unwrap();
+    let admin = demo_login(&app, "sysadmin").await;
+    let page = get(&app, "/admin/accounts", Some(&admin)).await;
+    assert_eq!(page.location(), "/account/factor", "sent to set up a factor first");
+    let token_list =
+        Request::get("/api/v1/org-units").header(header::COOKIE, &admin.cookie).body(Body::empty()).unwrap();
+    let api = send(&app, token_list).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json()["error"]["code"], "factor_required");
+    // Ordinary accounts are not held back.
+    let clerk = demo_login(&app, "clerk").await;
+    assert_eq!(get(&app, "/persons", Some(&clerk)).await.status, StatusCode::OK);
+    // Once set up, the administrator works as before (after signing in with a code).
+    let begun = post_form(&app, "/account/factor", Some(&admin), &[("action", "begin")]).await;
+    let secret = begun.body.split(r#"id="factor-secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let code = code_at(&secret, unix(t0));
+    let done = post_form(&app, "/account/factor", Some(&admin), &[("action", "confirm"), ("code", &code)]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(get(&app, "/admin/accounts", Some(&admin)).await.status, StatusCode::OK);
+}

@@ -36,7 +36,7 @@ async fn a_unit_with_nothing_below_says_so() {
     ])
     .await
     .unwrap();
-    let s = new_account(&app, "lonely", "system_admin", "37").await;
+    let s = new_account(&app, "lonely", "supervisor", "37").await;
     let html = get(&app, "/orgs/37", Some(&s)).await.body;
     assert!(html.contains("没有下级单位"), "{html}");
     let html = get(&app, "/", Some(&s)).await.body;

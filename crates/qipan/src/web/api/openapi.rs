@@ -523,7 +523,7 @@ fn base() -> Value {
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "second_factor_required", "token_expired", "forbidden", "password_change_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]},
+                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "second_factor_required", "token_expired", "forbidden", "password_change_required", "factor_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]},
                                 "message": {"type": "string"},
                                 "field": {"type": "string", "description": "The parameter at fault, for `invalid`."}
                             }
