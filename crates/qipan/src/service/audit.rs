@@ -7,6 +7,7 @@ use domain::authz::Capability;
 use serde_json::Value;
 use store::{AuditDraft, AuditFilter, Page, StoredAudit};
 
+use super::privacy::Project;
 use super::{Actor, App, Listing, ServiceResult};
 
 /// Entries are kept at least this long; `qipan audit archive` refuses anything younger.
@@ -94,7 +95,9 @@ impl App {
         page: Page,
     ) -> ServiceResult<Listing<StoredAudit>> {
         let filter = self.scoped(actor, Capability::AuditRead, &filter, unit).await?;
-        let (items, total) = self.store.search_audit(&filter, page).await?;
+        let (mut items, total) = self.store.search_audit(&filter, page).await?;
+        // Entries written before details were scrubbed at writing may still hold a number.
+        items.project(super::privacy::TEXT_DISCLOSURE);
         Ok(Listing { items, total, page })
     }
 
@@ -122,7 +125,9 @@ impl App {
         after_seq: i64,
         limit: u32,
     ) -> ServiceResult<Vec<StoredAudit>> {
-        Ok(self.store.audit_after(after_seq, limit, scoped).await?)
+        let mut batch = self.store.audit_after(after_seq, limit, scoped).await?;
+        batch.project(super::privacy::TEXT_DISCLOSURE);
+        Ok(batch)
     }
 
     /// Walks the chain from where archiving left off to the head as it stood when the walk

@@ -5,7 +5,12 @@
 
 use domain::privacy::Disclosure;
 use domain::sections::Value;
+use store::supervision::{Order, OrderEvent};
 use store::{Item, ItemEvent, Notification, Person, PersonChange, SectionRow, StoredAudit};
+
+/// Orders, their timelines and the audit log are no place for a whole ID or phone number: anyone
+/// who reads them sees numbers typed into them masked.
+pub const TEXT_DISCLOSURE: Disclosure = Disclosure::Masked;
 
 /// Lists show every record masked, also to those who may write them: a list is for finding a
 /// person, the record for reading one (and that read is audited).
@@ -135,5 +140,19 @@ impl Project for StoredAudit {
     fn project(&mut self, d: Disclosure) {
         text(&mut self.entry.detail, d);
         opt_text(&mut self.entry.target, d);
+    }
+}
+
+impl Project for Order {
+    fn project(&mut self, d: Disclosure) {
+        text(&mut self.title, d);
+        text(&mut self.body, d);
+        opt_text(&mut self.answer, d);
+    }
+}
+
+impl Project for OrderEvent {
+    fn project(&mut self, d: Disclosure) {
+        text(&mut self.note, d);
     }
 }

@@ -767,9 +767,12 @@ impl App {
 
     /// One order with its timeline and notifications.
     pub async fn supervision_order(&self, actor: &Actor, id: i64) -> ServiceResult<OrderView> {
-        let (order, rights) = self.visible_order(actor, id).await?;
-        let events = self.store.order_events(id).await?;
-        let notifications = self.store.order_notifications(id).await?;
+        let (mut order, rights) = self.visible_order(actor, id).await?;
+        let mut events = self.store.order_events(id).await?;
+        let mut notifications = self.store.order_notifications(id).await?;
+        order.project(super::privacy::TEXT_DISCLOSURE);
+        events.project(super::privacy::TEXT_DISCLOSURE);
+        notifications.project(super::privacy::TEXT_DISCLOSURE);
         let names = self.store.org_names(&[order.issuer_unit.clone(), order.target_unit.clone()]).await?;
         Ok(OrderView {
             issuer_name: names.get(&order.issuer_unit).cloned().unwrap_or_default(),
@@ -783,7 +786,7 @@ impl App {
     }
 
     /// The orders the actor may see: addressed to or issued from the subtree, or addressed to a
-    /// unit above the actor's (which the actor may answer). Open ones first, by last day.
+    /// unit above the actor's (so that it knows what its county was asked; the county answers). Open ones first, by last day.
     pub async fn supervision_orders(&self, actor: &Actor, q: &OrderQuery) -> ServiceResult<OrderList> {
         self.guard_any(
             actor,
@@ -817,7 +820,8 @@ impl App {
                 SubjectKind::parse(k).ok_or_else(|| ServiceError::invalid("field.kind", "rule.code_unknown", k))?;
             filter.subject_kind = Some(kind.as_str().to_owned());
         }
-        let (total, items) = self.store.orders(&filter, q.page).await?;
+        let (total, mut items) = self.store.orders(&filter, q.page).await?;
+        items.project(super::privacy::TEXT_DISCLOSURE);
         let mut codes: Vec<String> =
             items.iter().flat_map(|o| [o.issuer_unit.clone(), o.target_unit.clone()]).collect();
         codes.sort();

@@ -340,7 +340,22 @@ impl World {
         };
         let supervisor = app.login("supervisor", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
         let pingchang = app.login("pingchang", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
-        let order_inside = app.open_order(&supervisor, &order("371602001001")).await.unwrap();
+        // Someone typed her number into the order: readers see it masked.
+        let mut typed = order("371602001001");
+        typed.body = format!("请核实 {INSIDE_ID}（电话 {INSIDE_PHONE}）的登记");
+        let order_inside = app.open_order(&supervisor, &typed).await.unwrap();
+        // An audit entry from before details were scrubbed when written, holding her number.
+        let old = store::AuditDraft {
+            at: app.clock.now(),
+            actor_id: None,
+            actor_name: "clerk".into(),
+            action: "person.search".into(),
+            org_code: Some("371602001001".into()),
+            target: None,
+            detail: format!(r#"{{"q":"{INSIDE_ID}"}}"#),
+            address: None,
+        };
+        app.store.append_audit(&old).await.unwrap();
         let order_outside = app.open_order(&pingchang, &order("511923001")).await.unwrap();
         let world = World {
             order_inside,
