@@ -216,6 +216,9 @@ pub enum RecordAccess {
     /// The person's household registration lies in the actor's subtree (异地查询, the origin side):
     /// read only, and every read is audited.
     ReadAsOrigin,
+    /// Outside the scope, by a grant the reader gave itself for a stated reason (breaking the
+    /// glass): read only, for at most 24 hours, every read audited.
+    ByGrant,
 }
 
 /// Decides how an actor whose unit has path `actor_unit` may use `capability` on a record

@@ -33,7 +33,7 @@ pub use codes::{CodeChange, CodeOutcome};
 pub use exchange::{
     Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Submission,
 };
-pub use factors::Factor;
+pub use factors::{Factor, GlassGrant};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 pub use sections::SectionRow;

@@ -73,6 +73,11 @@ impl Actor {
         self.via == Via::Console || self.org.parent().is_none()
     }
 
+    /// Whether the unit with this code is the actor's or lies below it (a bad code: no).
+    pub fn manages_code(&self, code: &str) -> bool {
+        OrgCode::parse(code).is_ok_and(|c| self.manages(&c))
+    }
+
     /// Whether `org` is the actor's unit or lies below it.
     pub fn manages(&self, org: &OrgCode) -> bool {
         if self.via == Via::Console {
@@ -175,6 +180,16 @@ impl App {
                 Ok(RecordAccess::ReadAsOrigin)
             }
             Some(a) => Ok(a),
+            // Outside the scope: a grant the reader broke the glass for lets it read, and the
+            // read is audited.
+            None if capability == Capability::PersonRead
+                && let Some(account) = actor.account_id
+                && self.store.has_glass_grant(account, target, self.clock.now()).await? =>
+            {
+                let detail = json!({"capability": capability.as_str(), "as": "grant"});
+                self.audit(actor, "person.read_by_grant", Some(managing), Some(target.to_owned()), detail).await?;
+                Ok(RecordAccess::ByGrant)
+            }
             None => {
                 let detail = json!({"capability": capability.as_str(), "on": managing.to_string()});
                 self.audit(actor, "access.denied", Some(managing), Some(target.to_owned()), detail).await?;

@@ -10,6 +10,7 @@ mod codes;
 mod error;
 pub mod exchange;
 pub mod factors;
+mod glass;
 mod import;
 mod orgs;
 mod persons;

@@ -539,3 +539,54 @@ async fn the_administrator_maintains_code_tables_and_entry_follows_them() {
     .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_reader_breaks_the_glass_for_one_record_for_a_day_and_everyone_concerned_sees_it() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    let record = format!("/persons/{id}");
+    let neighbour = new_account(&app, "neighbour", "village_clerk", "371602001002").await;
+    assert_eq!(get(&app, &record, Some(&neighbour)).await.status, StatusCode::NOT_FOUND, "outside its scope");
+
+    // A reason is required, and the whole number: a suffix finds nothing to open.
+    let refused =
+        post_form(&app, "/persons/glass", Some(&neighbour), &[("id_number", CHEN_JING), ("reason", "")]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("5 至 200 字"), "{}", refused.body);
+    let partial =
+        post_form(&app, "/persons/glass", Some(&neighbour), &[("id_number", "0027"), ("reason", "急救联系家属")]).await;
+    assert_eq!(partial.status, StatusCode::BAD_REQUEST);
+    let unknown = [("id_number", "11010519491231002X"), ("reason", "急救联系家属")];
+    assert_eq!(post_form(&app, "/persons/glass", Some(&neighbour), &unknown).await.status, StatusCode::NOT_FOUND);
+
+    let opened =
+        post_form(&app, "/persons/glass", Some(&neighbour), &[("id_number", CHEN_JING), ("reason", "急救联系家属")])
+            .await;
+    assert_eq!((opened.status, opened.location()), (StatusCode::SEE_OTHER, record.as_str()), "{}", opened.body);
+    let page = get(&app, &record, Some(&neighbour)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"id="read-only""#) && !page.body.contains(CHEN_JING), "read only, masked");
+    let api_view = api(&app, &neighbour, Method::GET, &format!("/api/v1/persons/{id}"), None).await.json();
+    assert_eq!(api_view["access"], "grant");
+    let mut change = chen_jing();
+    change["version"] = json!(1);
+    let put = api(&app, &neighbour, Method::PUT, &format!("/api/v1/persons/{id}"), Some(change)).await;
+    assert_eq!(put.status, StatusCode::NOT_FOUND, "a grant never writes");
+
+    // The managing unit sees who opened its record and why; the auditor has it marked.
+    let own = get(&app, &record, Some(&clerk)).await.body;
+    assert!(own.contains(r#"id="glass-grants""#) && own.contains("neighbour") && own.contains("急救联系家属"), "{own}");
+    let auditor = demo_login(&app, "auditor").await;
+    let log = get(&app, "/audit?action=person.break_glass", Some(&auditor)).await.body;
+    assert!(log.contains(">neighbour<") && log.contains(r#"class="flagged""#), "{log}");
+    let filter = store::AuditFilter { action_prefix: Some("person.read_by_grant".into()), ..Default::default() };
+    let (reads, _) = app.store.search_audit(&filter, store::Page { number: 1, size: 10 }).await.unwrap();
+    assert!(!reads.is_empty(), "each read under the grant is audited");
+
+    // A day later the grant has run out.
+    let tomorrow =
+        App { store: app.store.clone(), clock: domain::Clock::fixed_at("2026-11-26T10:00:01+08:00").unwrap() };
+    let neighbour = crate::helpers::login_as(&tomorrow, "neighbour", crate::helpers::TEST_PASSWORD).await;
+    assert_eq!(get(&tomorrow, &record, Some(&neighbour)).await.status, StatusCode::NOT_FOUND);
+}

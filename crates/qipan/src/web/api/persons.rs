@@ -311,7 +311,11 @@ pub async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<PersonDetail>, ApiError> {
     let view = app.view_person(&actor, parse_id(&id)?).await?;
-    let access = if view.access == RecordAccess::Manage { "manage" } else { "origin" };
+    let access = match view.access {
+        RecordAccess::Manage => "manage",
+        RecordAccess::ReadAsOrigin => "origin",
+        RecordAccess::ByGrant => "grant",
+    };
     Ok(Json(PersonDetail { person: PersonJson::new(&view.person, view.disclosure), access, days_late: view.days_late }))
 }
 

@@ -45,6 +45,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/persons/roster.xlsx", get(roster::xlsx)),
         (Method::POST, "/persons", post(persons::create)),
         (Method::GET, "/persons/check-id", get(persons::check_id)),
+        (Method::POST, "/persons/glass", post(persons::glass)),
         (Method::GET, "/persons/{id}", get(persons::record)),
         (Method::GET, "/persons/{id}/edit", get(persons::edit_form)),
         (Method::POST, "/persons/{id}/edit", post(persons::edit)),

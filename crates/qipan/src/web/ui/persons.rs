@@ -374,6 +374,8 @@ struct RecordPage {
     read_only: bool,
     days_late: i64,
     birth_date: String,
+    /// Reads of this record granted outside its scope (breaking the glass): who, unit, why, until.
+    grants: Vec<(String, String, String, String)>,
     gender: String,
     ethnicity: String,
     education: String,
@@ -522,8 +524,15 @@ async fn record_page(
     error: Option<String>,
 ) -> Response {
     let t = lang.0;
-    let result = async { Ok::<_, ServiceError>((app.full_record(actor, id).await?, app.codes().await?)) }.await;
-    let ((view, history, sections), codes) = match result {
+    let result = async {
+        Ok::<_, ServiceError>((
+            app.full_record(actor, id).await?,
+            app.codes().await?,
+            app.record_grants(actor, id).await?,
+        ))
+    }
+    .await;
+    let ((view, history, sections), codes, grants) = match result {
         Ok(v) => v,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
@@ -531,9 +540,21 @@ async fn record_page(
     let page = RecordPage {
         t,
         chrome: Chrome::for_request(app, &t, Some(actor), "/persons", uri),
-        read_only: view.access == domain::authz::RecordAccess::ReadAsOrigin,
+        read_only: view.access != domain::authz::RecordAccess::Manage,
         days_late: view.days_late,
         birth_date: view.disclosure.birth_date(p.birth_date),
+        grants: grants
+            .iter()
+            .map(|g| {
+                let until = g.expires_at.with_timezone(&domain::clock::china_standard_time());
+                (
+                    g.actor_name.clone(),
+                    g.actor_unit.clone(),
+                    g.reason.clone(),
+                    until.format("%Y-%m-%d %H:%M").to_string(),
+                )
+            })
+            .collect(),
         gender: label(&codes, &t, CodeTable::Gender, &p.gender),
         ethnicity: label(&codes, &t, CodeTable::Ethnicity, p.ethnicity.as_deref().unwrap_or("")),
         education: label(&codes, &t, CodeTable::Education, p.education.as_deref().unwrap_or("")),
@@ -750,6 +771,27 @@ pub async fn close_pregnancy(
             *response.status_mut() = status;
             response
         }
+        Err(e) => PageError::new(lang, e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GlassForm {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /persons/glass`: breaks the glass for a record outside the actor's scope, then opens it.
+pub async fn glass(
+    State(app): State<App>,
+    lang: Lang,
+    SignedIn(actor): SignedIn,
+    axum::Form(f): axum::Form<GlassForm>,
+) -> Response {
+    match app.break_glass(&actor, &f.id_number, &f.reason).await {
+        Ok(ids) => Redirect::to(&format!("/persons/{}", ids[0])).into_response(),
         Err(e) => PageError::new(lang, e).into_response(),
     }
 }
