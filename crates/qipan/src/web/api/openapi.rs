@@ -23,16 +23,21 @@ pub fn spec() -> Value {
 
 /// Every operation may be refused by the limits in front of it: 429 (too many requests from
 /// the address, or too many exports of the account, with `Retry-After`) and 503 (the server is
-/// full, or the answer passed its deadline).
+/// full, or the answer passed its deadline); and every operation that needs an account answers
+/// 403 while the account must first change its password or set up its second factor.
 fn add_limits(doc: &mut Value) {
     let limited = json!({"description": "Too many requests from this address (or exports of this account) for now; `Retry-After` says when to try again.", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let unavailable = json!({"description": "The server is answering as many requests as it can, or the answer took too long; try again.", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let first = json!({"description": "Not allowed, or not yet: the account must first change its password (`password_change_required`) or set up a second factor (`factor_required`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     if let Some(paths) = doc["paths"].as_object_mut() {
         for item in paths.values_mut() {
             for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
                 if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                     responses.entry("429").or_insert_with(|| limited.clone());
                     responses.entry("503").or_insert_with(|| unavailable.clone());
+                    if responses.contains_key("401") {
+                        responses.entry("403").or_insert_with(|| first.clone());
+                    }
                 }
             }
         }
