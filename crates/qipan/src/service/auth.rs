@@ -220,7 +220,13 @@ impl App {
         let audit =
             self.audit_draft(actor, "password.change", Some(&actor.org), Some(format!("account:{id}")), json!({}));
         match self.store.change_account(id, account.version, &change, self.clock.now(), &audit).await? {
-            AccountWrite::Done(_) => self.login(&account.username, new.expose(), actor.address.clone()).await,
+            // The account proved itself in this session (and with its second factor, if any): the
+            // new session starts without asking again.
+            AccountWrite::Done(_) => {
+                let account = self.store.account_by_id(id).await?.ok_or(ServiceError::Unauthenticated)?;
+                let who = actor_of(&account, Via::Session { csrf: String::new() }, actor.address.clone());
+                self.start_session(&account, &who, actor.address.clone(), "password_change").await
+            }
             AccountWrite::Stale => Err(ServiceError::Stale { what: "thing.account" }),
             AccountWrite::Missing | AccountWrite::Duplicate => Err(ServiceError::Unauthenticated),
         }

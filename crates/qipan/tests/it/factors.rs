@@ -186,3 +186,22 @@ async fn administrators_set_up_a_factor_before_anything_else_outside_the_demo() 
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(get(&app, "/admin/accounts", Some(&admin)).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_account_with_a_factor_changes_its_password_without_being_asked_again() {
+    let (app, _db) = demo_app().await;
+    let t0 = "2026-11-25T10:00:00+08:00";
+    let app = at(&app, t0);
+    let clerk = demo_login(&app, "clerk").await;
+    let begun = post_form(&app, "/account/factor", Some(&clerk), &[("action", "begin")]).await;
+    let secret = begun.body.split(r#"id="factor-secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let code = code_at(&secret, unix(t0));
+    post_form(&app, "/account/factor", Some(&clerk), &[("action", "confirm"), ("code", &code)]).await;
+    let new = "Another-password-9";
+    let fields = [("current", qipan::demo::DEMO_PASSWORD), ("new", new), ("confirm", new)];
+    let reply = post_form(&app, "/account/password", Some(&clerk), &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert!(reply.headers[header::SET_COOKIE].to_str().unwrap().starts_with("qipan_session="), "a fresh session");
+    // The next sign-in still takes both.
+    assert!(matches!(app.login("clerk", new, None).await, Err(ServiceError::SecondFactorRequired { .. })));
+}
