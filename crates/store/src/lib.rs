@@ -11,6 +11,7 @@ mod audit;
 mod codes;
 mod exchange;
 mod factors;
+mod glass;
 mod org_units;
 mod persons;
 pub mod reports;
@@ -33,7 +34,8 @@ pub use codes::{CodeChange, CodeOutcome};
 pub use exchange::{
     Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Submission,
 };
-pub use factors::{Factor, GlassGrant};
+pub use factors::Factor;
+pub use glass::GlassGrant;
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 pub use sections::SectionRow;

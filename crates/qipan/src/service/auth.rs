@@ -102,14 +102,7 @@ impl App {
             return Err(ServiceError::LoginFailed);
         }
         if !password_ok {
-            let until = now + Duration::minutes(LOCKOUT_MINUTES);
-            let failure = self.audit_draft(&who, "login.failure", org, None, json!({"reason": "wrong_password"}));
-            let target = Some(format!("account:{}", account.id));
-            let detail = json!({"until": until.to_rfc3339(), "failed": MAX_FAILED_LOGINS, "from": source});
-            let lockout = self.audit_draft(&who, "account.lockout", org, target, detail);
-            self.store
-                .record_login_failure(account.id, source, now, MAX_FAILED_LOGINS, until, &failure, &lockout)
-                .await?;
+            self.count_failed_login(&account, &who, "wrong_password").await?;
             return Err(ServiceError::LoginFailed);
         }
         if account.has_factor {
@@ -119,6 +112,21 @@ impl App {
             }
         }
         self.start_session(&account, &who, address, if account.has_factor { "totp" } else { "password" }).await
+    }
+
+    /// Counts a failed sign-in (a wrong password or code) from `who`'s address towards that
+    /// address's lock on the account, with its audit entries.
+    pub(super) async fn count_failed_login(&self, account: &Account, who: &Actor, reason: &str) -> ServiceResult<()> {
+        let now = self.clock.now();
+        let org = Some(&account.org_code);
+        let source = who.address.as_deref().unwrap_or("");
+        let until = now + Duration::minutes(LOCKOUT_MINUTES);
+        let failure = self.audit_draft(who, "login.failure", org, None, json!({"reason": reason}));
+        let target = Some(format!("account:{}", account.id));
+        let detail = json!({"until": until.to_rfc3339(), "failed": MAX_FAILED_LOGINS, "from": source});
+        let lockout = self.audit_draft(who, "account.lockout", org, target, detail);
+        self.store.record_login_failure(account.id, source, now, MAX_FAILED_LOGINS, until, &failure, &lockout).await?;
+        Ok(())
     }
 
     /// Opens a session for an account whose credentials were checked.

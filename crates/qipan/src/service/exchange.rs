@@ -232,7 +232,7 @@ impl App {
             None => true,
             Some((lo, hi)) => path >= lo.as_str() && path < hi.as_str(),
         };
-        let manages = |code: &str| OrgCode::parse(code).is_ok_and(|c| actor.manages(&c));
+        let manages = |code: &str| actor.manages_code(code);
         let reads = actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer);
         let operator = actor.can(Capability::ExchangeAnswer);
         let sender = reads && (within(&item.from_path) || manages(&item.from_unit));

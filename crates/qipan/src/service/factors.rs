@@ -132,14 +132,7 @@ impl App {
                 return Ok(());
             }
         }
-        let source = who.address.as_deref().unwrap_or("");
-        let until = now + Duration::minutes(super::LOCKOUT_MINUTES);
-        let failure = self.audit_draft(who, "login.failure", org, None, json!({"reason": "wrong_code"}));
-        let detail = json!({"until": until.to_rfc3339(), "failed": super::MAX_FAILED_LOGINS, "from": source});
-        let lockout = self.audit_draft(who, "account.lockout", org, Some(format!("account:{}", account.id)), detail);
-        self.store
-            .record_login_failure(account.id, source, now, super::MAX_FAILED_LOGINS, until, &failure, &lockout)
-            .await?;
+        self.count_failed_login(account, who, "wrong_code").await?;
         Err(ServiceError::invalid("field.totp", "rule.totp_wrong", ""))
     }
 

@@ -8,7 +8,8 @@ use domain::authz::{Capability, RecordAccess};
 use serde_json::json;
 use store::GlassGrant;
 
-use super::{Actor, App, ServiceError, ServiceResult};
+use super::privacy::{Project, TEXT_DISCLOSURE};
+use super::{Actor, App, PersonView, ServiceError, ServiceResult};
 
 /// How long a grant lasts.
 pub const GRANT_HOURS: i64 = 24;
@@ -60,16 +61,14 @@ impl App {
         Ok(granted)
     }
 
-    /// The grants given on a record, for the unit that manages it.
-    pub async fn record_grants(&self, actor: &Actor, person_id: i64) -> ServiceResult<Vec<GlassGrant>> {
-        let (_, access) = self.reachable_record(actor, person_id, Capability::PersonRead).await?;
-        if access != RecordAccess::Manage {
+    /// The grants given on a record already read (and checked) as `view`: for the unit that
+    /// manages it, nobody else.
+    pub(super) async fn grants_on(&self, view: &PersonView) -> ServiceResult<Vec<GlassGrant>> {
+        if view.access != RecordAccess::Manage {
             return Ok(Vec::new());
         }
-        let mut grants = self.store.glass_grants_on(&format!("person:{person_id}")).await?;
-        for g in &mut grants {
-            g.reason = domain::privacy::scrub(&g.reason);
-        }
+        let mut grants = self.store.glass_grants_on(&format!("person:{}", view.person.id)).await?;
+        grants.project(TEXT_DISCLOSURE);
         Ok(grants)
     }
 }

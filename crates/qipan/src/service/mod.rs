@@ -44,6 +44,7 @@ pub use import::{DIVISION_FILES_HINT, read_division_dir};
 pub use orgs::{Listing, OrgQuery, RawOrgQuery};
 pub use persons::{PersonQuery, PersonRefusal, PersonView};
 pub use quality::{QualityFinding, QualityReport};
+pub use sections::FullRecord;
 
 /// The application: the store, the clock, and the use cases over them.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 use domain::privacy::Disclosure;
 use domain::sections::Value;
 use store::supervision::{Order, OrderEvent};
-use store::{Item, ItemEvent, Notification, Person, PersonChange, SectionRow, StoredAudit};
+use store::{GlassGrant, Item, ItemEvent, Notification, Person, PersonChange, SectionRow, StoredAudit};
 
 /// Orders, their timelines and the audit log are no place for a whole ID or phone number: anyone
 /// who reads them sees numbers typed into them masked.
@@ -154,5 +154,11 @@ impl Project for Order {
 impl Project for OrderEvent {
     fn project(&mut self, d: Disclosure) {
         text(&mut self.note, d);
+    }
+}
+
+impl Project for GlassGrant {
+    fn project(&mut self, d: Disclosure) {
+        text(&mut self.reason, d);
     }
 }

@@ -18,6 +18,17 @@ fn entry_json(values: &BTreeMap<&'static str, Value>) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
+/// A record as its page shows it.
+#[derive(Debug, Clone)]
+pub struct FullRecord {
+    pub view: super::PersonView,
+    pub history: Vec<store::PersonChange>,
+    pub sections: Vec<(Section, Vec<SectionRow>)>,
+    /// Reads granted on it from outside its scope (breaking the glass); empty unless the reader
+    /// manages the record.
+    pub grants: Vec<store::GlassGrant>,
+}
+
 impl App {
     /// Adds an entry to a section of a record the actor manages.
     pub async fn add_entry(
@@ -63,12 +74,9 @@ impl App {
         Ok(entries)
     }
 
-    /// The whole record for its page: fields, history and sections, checked and audited once.
-    pub async fn full_record(
-        &self,
-        actor: &Actor,
-        person_id: i64,
-    ) -> ServiceResult<(super::PersonView, Vec<store::PersonChange>, Vec<(Section, Vec<SectionRow>)>)> {
+    /// The whole record for its page: fields, history, sections and (for the managing unit) the
+    /// grants given on it from outside, checked and audited once.
+    pub async fn full_record(&self, actor: &Actor, person_id: i64) -> ServiceResult<FullRecord> {
         let view = self.view_person(actor, person_id).await?;
         let mut history = self.store.person_history(person_id).await?;
         history.project(view.disclosure);
@@ -78,7 +86,8 @@ impl App {
             entries.project(view.disclosure);
             sections.push((section, entries));
         }
-        Ok((view, history, sections))
+        let grants = self.grants_on(&view).await?;
+        Ok(FullRecord { view, history, sections, grants })
     }
 
     /// Closes an open pregnancy: birth, miscarriage, terminated or other, on a date.

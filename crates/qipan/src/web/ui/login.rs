@@ -64,6 +64,16 @@ fn login_page(
     response
 }
 
+/// Where a new session goes (the password change first, when due), with its cookie.
+fn signed_in(session: &crate::service::NewSession, next: &str, tls: bool) -> Response {
+    let to = if session.actor.must_change_password { "/account/password" } else { next };
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) = session_cookie(&session.token, tls).parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
 pub async fn form(
     State(app): State<App>,
     Lang(t): Lang,
@@ -97,14 +107,7 @@ pub async fn submit(
     let next = safe_next(f.next.as_deref()).to_owned();
     let address = crate::web::auth::address_of(&ext);
     match app.login(&f.username, &f.password, address).await {
-        Ok(session) => {
-            let to = if session.actor.must_change_password { "/account/password" } else { next.as_str() };
-            let mut response = Redirect::to(to).into_response();
-            if let Ok(v) = session_cookie(&session.token, is_tls(&headers)).parse() {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            response
-        }
+        Ok(session) => signed_in(&session, &next, is_tls(&headers)),
         Err(ServiceError::SecondFactorRequired { pending }) => {
             login_page(&app, t, &uri, &next, &f.username, None, is_tls(&headers), Some(pending))
         }
@@ -144,14 +147,7 @@ pub async fn submit_factor(
     let next = safe_next(f.next.as_deref()).to_owned();
     let address = crate::web::auth::address_of(&ext);
     match app.complete_login(&f.pending, &f.code, address).await {
-        Ok(session) => {
-            let to = if session.actor.must_change_password { "/account/password" } else { next.as_str() };
-            let mut response = Redirect::to(to).into_response();
-            if let Ok(v) = session_cookie(&session.token, is_tls(&headers)).parse() {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            response
-        }
+        Ok(session) => signed_in(&session, &next, is_tls(&headers)),
         // A wrong or used code: the same step again, while the pending sign-in lasts.
         Err(e @ ServiceError::Invalid { .. }) => {
             let (_, message) = message_of(&e, &t);

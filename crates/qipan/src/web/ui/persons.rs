@@ -524,15 +524,8 @@ async fn record_page(
     error: Option<String>,
 ) -> Response {
     let t = lang.0;
-    let result = async {
-        Ok::<_, ServiceError>((
-            app.full_record(actor, id).await?,
-            app.codes().await?,
-            app.record_grants(actor, id).await?,
-        ))
-    }
-    .await;
-    let ((view, history, sections), codes, grants) = match result {
+    let result = async { Ok::<_, ServiceError>((app.full_record(actor, id).await?, app.codes().await?)) }.await;
+    let (crate::service::FullRecord { view, history, sections, grants }, codes) = match result {
         Ok(v) => v,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
