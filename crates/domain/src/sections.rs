@@ -29,10 +29,18 @@ pub struct FieldSpec {
     pub name: &'static str,
     pub kind: FieldKind,
     pub required: bool,
+    /// Stored encrypted (decision 0014): ID numbers, and the free text of health checks and
+    /// services. Kinds, codes and dates stay in clear: reports and the worklist count them in SQL.
+    pub sealed: bool,
 }
 
 const fn f(name: &'static str, kind: FieldKind, required: bool) -> FieldSpec {
-    FieldSpec { name, kind, required }
+    FieldSpec { name, kind, required, sealed: matches!(kind, FieldKind::IdNumber) }
+}
+
+/// A field of a health section whose text is stored encrypted.
+const fn health_text(name: &'static str, max: usize) -> FieldSpec {
+    FieldSpec { name, kind: FieldKind::Text { max }, required: false, sealed: true }
 }
 
 /// A repeated section of a record.
@@ -126,14 +134,14 @@ const PREGNANCIES: &[FieldSpec] = &[
 const CHECKS: &[FieldSpec] = &[
     f("kind", Choice(CHECK_KINDS), true),
     f("done_on", Date, true),
-    f("result", Text { max: 100 }, false),
-    f("place", Text { max: 100 }, false),
+    health_text("result", 100),
+    health_text("place", 100),
 ];
 const SERVICES: &[FieldSpec] = &[
     f("kind", Choice(SERVICE_KINDS), true),
     f("method", Code(CodeTable::ContraceptionMethod), false),
     f("started_on", Date, true),
-    f("note", Text { max: 100 }, false),
+    health_text("note", 100),
 ];
 const CERTIFICATES: &[FieldSpec] = &[
     f("number", Text { max: 40 }, true),

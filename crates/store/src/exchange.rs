@@ -51,6 +51,18 @@ pub struct Item {
     pub send_overdue_at: Option<DateTime<Utc>>,
 }
 
+pub(crate) const ITEM_ID_NUMBER: &str = "exchange_items.person_id_number";
+
+/// An item as read, its sealed ID number opened.
+pub(crate) fn opened_item(mut item: Item) -> StoreResult<Item> {
+    item.person_id_number = crate::seal::unseal_opt(ITEM_ID_NUMBER, item.person_id_number.take())?;
+    Ok(item)
+}
+
+pub(crate) fn opened_items(items: Vec<Item>) -> StoreResult<Vec<Item>> {
+    items.into_iter().map(opened_item).collect()
+}
+
 const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, person_id, person_name, person_id_number, \
     origin_area, origin_address, from_unit, from_path, to_unit, to_path, remarks, source, event_on, send_due_on, \
     answer_required, created_at, created_by, submitted_at, cycle, receipt_due_on, due_on, calendar_assumed, \
@@ -276,7 +288,7 @@ macro_rules! submit_sql {
         .bind(s.calendar_assumed)
         .bind($id)
         .bind(&s.person_name)
-        .bind(&s.person_id_number)
+        .bind($crate::seal::seal_opt($crate::exchange::ITEM_ID_NUMBER, s.person_id_number.as_deref())?)
         .bind(&s.origin_area)
         .bind(&s.origin_address)
         .execute(&mut *$tx)
@@ -409,6 +421,7 @@ impl Store {
         submission: Option<(&Submission, &[NewNotification])>,
         audit: Option<&AuditDraft>,
     ) -> StoreResult<i64> {
+        let sealed_number = crate::seal::seal_opt(ITEM_ID_NUMBER, item.person_id_number.as_deref())?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an exchange item")?;
             let id: i64 = sqlx::query_scalar(
@@ -419,7 +432,7 @@ impl Store {
                  RETURNING id",
             )
             .bind(&item.kind).bind(&item.categories).bind(&item.reason).bind(&item.urgency).bind(item.person_id)
-            .bind(&item.person_name).bind(&item.person_id_number).bind(&item.origin_area).bind(&item.origin_address)
+            .bind(&item.person_name).bind(&sealed_number).bind(&item.origin_area).bind(&item.origin_address)
             .bind(&item.from_unit).bind(&item.from_path).bind(&item.to_unit).bind(&item.to_path).bind(&item.remarks)
             .bind(&item.source).bind(item.event_on).bind(item.send_due_on).bind(item.answer_required).bind(now)
             .bind(&actor.name)
@@ -442,8 +455,9 @@ impl Store {
 
     pub async fn item(&self, id: i64) -> StoreResult<Option<Item>> {
         let sql = format!("SELECT {ITEM_COLUMNS} FROM exchange_items WHERE id = $1");
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
-            .context("loading an exchange item")
+        let row: Option<Item> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+            .context("loading an exchange item")?;
+        row.map(opened_item).transpose()
     }
 
     /// A page of items: overdue first, then urgent, then by last day, then newest.
@@ -459,7 +473,10 @@ impl Store {
             page.size,
             page.offset()
         );
-        on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args)).context("listing exchange items")
+        let (total, rows): (i64, Vec<Item>) =
+            on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args))
+                .context("listing exchange items")?;
+        Ok((total, opened_items(rows)?))
     }
 
     pub async fn item_events(&self, item_id: i64) -> StoreResult<Vec<ItemEvent>> {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::audit::append_audit;
+use crate::seal;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 /// An account's second factor.
@@ -20,21 +21,30 @@ pub struct Factor {
     pub recovery: String,
 }
 
+/// The TOTP secret is sealed like personal data: with it, anyone can make codes.
+const SECRET: &str = "account_factors.secret";
+
 impl Store {
     pub async fn factor(&self, account_id: i64) -> StoreResult<Option<Factor>> {
-        on_pool!(self, pool => sqlx::query_as(
+        let row: Option<Factor> = on_pool!(self, pool => sqlx::query_as(
             "SELECT account_id, secret, created_at, confirmed_at, last_step, recovery FROM account_factors \
              WHERE account_id = $1",
         )
         .bind(account_id)
         .fetch_optional(pool)
         .await)
-        .context("loading a second factor")
+        .context("loading a second factor")?;
+        row.map(|mut f| {
+            f.secret = seal::unseal(SECRET, &f.secret)?;
+            Ok(f)
+        })
+        .transpose()
     }
 
     /// Starts (or restarts) an enrolment with a new secret, unless a confirmed factor exists.
     /// Returns whether it started.
     pub async fn begin_factor(&self, account_id: i64, secret: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let secret = seal::seal(SECRET, secret)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an enrolment")?;
             let confirmed: Option<Option<DateTime<Utc>>> =
@@ -53,7 +63,7 @@ impl Store {
                 .context("replacing an enrolment")?;
             sqlx::query("INSERT INTO account_factors (account_id, secret, created_at) VALUES ($1, $2, $3)")
                 .bind(account_id)
-                .bind(secret)
+                .bind(&secret)
                 .bind(now)
                 .execute(&mut *tx)
                 .await

@@ -12,9 +12,11 @@ mod codes;
 mod exchange;
 mod factors;
 mod glass;
+mod keys;
 mod org_units;
 mod persons;
 pub mod reports;
+pub mod seal;
 mod sections;
 mod settings;
 pub mod supervision;
@@ -36,6 +38,7 @@ pub use exchange::{
 };
 pub use factors::Factor;
 pub use glass::GlassGrant;
+pub use keys::{PassProgress, RecordedKey, SealedTable, sealed_tables};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
 pub use sections::SectionRow;
@@ -68,6 +71,9 @@ pub enum StoreError {
     /// A row that the database holds but the domain refuses: the data was changed behind Qipan's back.
     #[error("the database holds an invalid {what}: {detail}")]
     Corrupt { what: &'static str, detail: String },
+    /// No keyring installed: nothing sealed can be written or read.
+    #[error("no data keys are installed (the key file or QIPAN_DATA_KEYS)")]
+    NoKeys,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

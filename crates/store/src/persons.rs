@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::append_audit;
+use crate::seal;
 use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// A personal record as stored.
@@ -101,6 +102,42 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+const ID_NUMBER: &str = "persons.id_number";
+const PHONE: &str = "persons.phone";
+pub(crate) const CHANGES: &str = "person_history.changes";
+
+/// The sealed columns of a record as written: the number and phone sealed, and the number's
+/// blind indexes.
+struct SealedFields {
+    id_number: Option<String>,
+    phone: Option<String>,
+    id_index: Option<String>,
+    id_tail_index: Option<String>,
+}
+
+impl SealedFields {
+    fn of(f: &PersonFields) -> StoreResult<SealedFields> {
+        let id = f.id_number.as_deref();
+        Ok(SealedFields {
+            id_number: seal::seal_opt(ID_NUMBER, id)?,
+            phone: seal::seal_opt(PHONE, f.phone.as_deref())?,
+            id_index: id.map(seal::id_index).transpose()?,
+            id_tail_index: id.map(seal::id_tail_index).transpose()?,
+        })
+    }
+}
+
+/// A record as read, its sealed columns opened.
+fn opened(mut p: Person) -> StoreResult<Person> {
+    p.id_number = seal::unseal_opt(ID_NUMBER, p.id_number.take())?;
+    p.phone = seal::unseal_opt(PHONE, p.phone.take())?;
+    Ok(p)
+}
+
+fn all_opened(rows: Vec<Person>) -> StoreResult<Vec<Person>> {
+    rows.into_iter().map(opened).collect()
+}
+
 /// Appends a line to a record's history inside an open transaction (`$tx`), stamped with the
 /// record's version as it stands after the write the line describes.
 macro_rules! write_history {
@@ -113,7 +150,7 @@ macro_rules! write_history {
         .bind($at)
         .bind($actor)
         .bind($action)
-        .bind($changes)
+        .bind($crate::seal::seal($crate::persons::CHANGES, &$changes)?)
         .execute(&mut *$tx)
         .await
         .context("writing a record's history")?
@@ -163,7 +200,7 @@ fn date_arg(engine: Engine, placeholder: &str) -> String {
     }
 }
 
-fn person_where(engine: Engine, f: &PersonFilter) -> (String, Vec<String>) {
+fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<String>)> {
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let arg = |v: String, args: &mut Vec<String>| {
@@ -217,8 +254,15 @@ fn person_where(engine: Engine, f: &PersonFilter) -> (String, Vec<String>) {
     if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let upper = text.to_uppercase();
         if upper.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
-            let a = arg(format!("%{}", escape_like(&upper)), &mut args);
-            conds.push(format!("p.id_number LIKE {a} ESCAPE '\\'"));
+            // The number is sealed: its last four characters or the whole of it, through the
+            // blind indexes (the service refuses other lengths).
+            if upper.len() == 4 {
+                let a = arg(seal::id_tail_index(&upper)?, &mut args);
+                conds.push(format!("p.id_tail_index = {a}"));
+            } else {
+                let a = arg(seal::id_index(&upper)?, &mut args);
+                conds.push(format!("p.id_index = {a}"));
+            }
         } else if text.bytes().all(|b| b.is_ascii_alphabetic()) {
             let a = arg(format!("% {}%", escape_like(&text.to_lowercase())), &mut args);
             conds.push(format!("(p.name_pinyin LIKE {a} ESCAPE '\\' OR p.name_initials LIKE {a} ESCAPE '\\')"));
@@ -228,7 +272,7 @@ fn person_where(engine: Engine, f: &PersonFilter) -> (String, Vec<String>) {
         }
     }
     let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    (sql, args)
+    Ok((sql, args))
 }
 
 /// Sort orders of a person list.
@@ -258,21 +302,23 @@ impl Store {
         registered_on: NaiveDate,
         meta: &PersonWriteMeta<'_>,
     ) -> StoreResult<PersonWriteOutcome> {
+        let sealed = SealedFields::of(f)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a registration")?;
             let id: Result<i64, sqlx::Error> = sqlx::query_scalar(
                 "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
                  ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
                  residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
-                 registered_on, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24) \
+                 registered_on, created_at, updated_at, id_index, id_tail_index) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26) \
                  RETURNING id",
             )
-            .bind(&f.province_code).bind(&f.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
-            .bind(&f.gender).bind(f.birth_date).bind(&f.ethnicity).bind(&f.education).bind(&f.phone)
+            .bind(&f.province_code).bind(&sealed.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
+            .bind(&f.gender).bind(f.birth_date).bind(&f.ethnicity).bind(&f.education).bind(&sealed.phone)
             .bind(&f.marital_status).bind(&f.hukou_area).bind(&f.hukou_path).bind(&f.hukou_address).bind(&f.hukou_type)
             .bind(&f.residence_area).bind(&f.residence_address).bind(&f.managing_unit).bind(&f.managing_path)
             .bind(&f.direction).bind(f.moved_on).bind(&f.move_reason).bind(registered_on).bind(meta.now)
+            .bind(&sealed.id_index).bind(&sealed.id_tail_index)
             .fetch_one(&mut *tx)
             .await;
             let id = match id {
@@ -291,7 +337,7 @@ impl Store {
 
     /// Loads many records at once (the demo generator, later bulk imports): multi-row INSERTs
     /// in one transaction, each record with its first history entry. 25 columns × 1,000 rows
-    /// stays under SQLite's 32,766 bind parameters. Returns the ids in input order.
+    /// stays under SQLite's 32,766 bind parameters (27 with the blind indexes). Returns the ids in input order.
     pub async fn bulk_insert_persons(
         &self,
         rows: &[(PersonFields, NaiveDate)],
@@ -307,24 +353,26 @@ impl Store {
                     "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
                      ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
                      residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
-                     registered_on, created_at, updated_at) ",
+                     registered_on, created_at, updated_at, id_index, id_tail_index) ",
                 );
-                qb.push_values(chunk, |mut b, (f, registered_on)| {
-                    b.push_bind(&f.province_code).push_bind(&f.id_number).push_bind(&f.name).push_bind(&f.name_pinyin)
+                let sealed = chunk.iter().map(|(f, _)| SealedFields::of(f)).collect::<StoreResult<Vec<_>>>()?;
+                qb.push_values(chunk.iter().zip(&sealed), |mut b, ((f, registered_on), s)| {
+                    b.push_bind(&f.province_code).push_bind(&s.id_number).push_bind(&f.name).push_bind(&f.name_pinyin)
                         .push_bind(&f.name_initials).push_bind(&f.gender).push_bind(f.birth_date).push_bind(&f.ethnicity)
-                        .push_bind(&f.education).push_bind(&f.phone).push_bind(&f.marital_status).push_bind(&f.hukou_area)
+                        .push_bind(&f.education).push_bind(&s.phone).push_bind(&f.marital_status).push_bind(&f.hukou_area)
                         .push_bind(&f.hukou_path).push_bind(&f.hukou_address).push_bind(&f.hukou_type)
                         .push_bind(&f.residence_area).push_bind(&f.residence_address).push_bind(&f.managing_unit)
                         .push_bind(&f.managing_path).push_bind(&f.direction).push_bind(f.moved_on).push_bind(&f.move_reason)
-                        .push_bind(*registered_on).push_bind(now).push_bind(now);
+                        .push_bind(*registered_on).push_bind(now).push_bind(now).push_bind(&s.id_index).push_bind(&s.id_tail_index);
                 });
                 qb.push(" RETURNING id");
                 let mut chunk_ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await.context("registering people in bulk")?;
                 // Both engines return the ids of a multi-row INSERT in row order; sort to be sure.
                 chunk_ids.sort_unstable();
                 let mut hq = sqlx::QueryBuilder::new("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) ");
+                let empty = seal::seal(CHANGES, "{}")?;
                 hq.push_values(&chunk_ids, |mut b, id| {
-                    b.push_bind(*id).push_bind(now).push_bind(actor_name).push_bind("person.generated").push_bind("{}").push_bind(1);
+                    b.push_bind(*id).push_bind(now).push_bind(actor_name).push_bind("person.generated").push_bind(&empty).push_bind(1);
                 });
                 hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
                 ids.extend(chunk_ids);
@@ -346,7 +394,9 @@ impl Store {
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit WHERE p.id = $1"
         );
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await).context("loading a person")
+        let row: Option<Person> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+            .context("loading a person")?;
+        row.map(opened).transpose()
     }
 
     /// Rewrites a record's fields if it is still at `expected_version`, with history and audit.
@@ -357,6 +407,7 @@ impl Store {
         f: &PersonFields,
         meta: &PersonWriteMeta<'_>,
     ) -> StoreResult<PersonWriteOutcome> {
+        let sealed = SealedFields::of(f)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an edit")?;
             let n = sqlx::query(
@@ -364,15 +415,16 @@ impl Store {
                  gender = $8, birth_date = $9, ethnicity = $10, education = $11, phone = $12, marital_status = $13, \
                  hukou_area = $14, hukou_path = $15, hukou_address = $16, hukou_type = $17, residence_area = $18, \
                  residence_address = $19, managing_unit = $20, managing_path = $21, direction = $22, moved_on = $23, \
-                 move_reason = $24, updated_at = $25, version = version + 1 \
+                 move_reason = $24, updated_at = $25, id_index = $26, id_tail_index = $27, version = version + 1 \
                  WHERE id = $1 AND version = $2 AND status = 'active'",
             )
             .bind(id).bind(expected_version)
-            .bind(&f.province_code).bind(&f.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
-            .bind(&f.gender).bind(f.birth_date).bind(&f.ethnicity).bind(&f.education).bind(&f.phone)
+            .bind(&f.province_code).bind(&sealed.id_number).bind(&f.name).bind(&f.name_pinyin).bind(&f.name_initials)
+            .bind(&f.gender).bind(f.birth_date).bind(&f.ethnicity).bind(&f.education).bind(&sealed.phone)
             .bind(&f.marital_status).bind(&f.hukou_area).bind(&f.hukou_path).bind(&f.hukou_address).bind(&f.hukou_type)
             .bind(&f.residence_area).bind(&f.residence_address).bind(&f.managing_unit).bind(&f.managing_path)
             .bind(&f.direction).bind(f.moved_on).bind(&f.move_reason).bind(meta.now)
+            .bind(&sealed.id_index).bind(&sealed.id_tail_index)
             .execute(&mut *tx)
             .await;
             let n = match n {
@@ -427,13 +479,19 @@ impl Store {
     }
 
     pub async fn person_history(&self, id: i64) -> StoreResult<Vec<PersonChange>> {
-        on_pool!(self, pool => sqlx::query_as(
+        let rows: Vec<PersonChange> = on_pool!(self, pool => sqlx::query_as(
             "SELECT at, actor_name, action, changes, version FROM person_history WHERE person_id = $1 ORDER BY id DESC",
         )
         .bind(id)
         .fetch_all(pool)
         .await)
-        .context("loading a record's history")
+        .context("loading a record's history")?;
+        rows.into_iter()
+            .map(|mut c| {
+                c.changes = seal::unseal(CHANGES, &c.changes)?;
+                Ok(c)
+            })
+            .collect()
     }
 
     /// One page of matching records, and the total.
@@ -443,7 +501,7 @@ impl Store {
         sort: PersonSort,
         page: Page,
     ) -> StoreResult<(Vec<Person>, u64)> {
-        let (w, args) = person_where(self.engine(), filter);
+        let (w, args) = person_where(self.engine(), filter)?;
         let count_sql = format!("SELECT COUNT(*) FROM persons p{w}");
         let list_sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
@@ -453,13 +511,13 @@ impl Store {
         );
         let (total, rows): (i64, Vec<Person>) =
             on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args)).context("searching persons")?;
-        Ok((rows, total.max(0) as u64))
+        Ok((all_opened(rows)?, total.max(0) as u64))
     }
 
     /// Up to `limit` records after `after_id` (by id) matching the filter: for streaming exports
     /// and scans in batches without holding them all.
     pub async fn persons_after(&self, filter: &PersonFilter, after_id: i64, limit: u32) -> StoreResult<Vec<Person>> {
-        let (w, mut args) = person_where(self.engine(), filter);
+        let (w, mut args) = person_where(self.engine(), filter)?;
         args.push(after_id.to_string());
         let glue = if w.is_empty() { " WHERE" } else { " AND" };
         let cast = match self {
@@ -469,14 +527,15 @@ impl Store {
         let sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w}{glue} p.id > {cast} ORDER BY p.id LIMIT {limit}"
         );
-        on_pool!(self, pool => {
+        let rows = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&sql);
             for a in &args {
                 q = q.bind(a);
             }
             q.fetch_all(pool).await
         })
-        .context("reading persons in batches")
+        .context("reading persons in batches")?;
+        all_opened(rows)
     }
 
     /// ID numbers that active records in two or more managing units share (重复管理), with the
@@ -488,25 +547,30 @@ impl Store {
     ) -> StoreResult<Vec<(i64, String, String, String, String)>> {
         let scope = match managing {
             Some(_) => {
-                "AND d.id_number IN (SELECT s.id_number FROM persons s WHERE s.status = 'active' \
+                "AND d.id_index IN (SELECT s.id_index FROM persons s WHERE s.status = 'active' \
                         AND s.managing_path >= $1 AND s.managing_path < $2)"
             }
             None => "",
         };
         let sql = format!(
             "SELECT p.id, p.id_number, p.managing_unit, p.name, o.name FROM persons p JOIN org_units o ON o.code = p.managing_unit \
-             WHERE p.status = 'active' AND p.id_number IN \
-             (SELECT d.id_number FROM persons d WHERE d.status = 'active' AND d.id_number IS NOT NULL {scope} \
-              GROUP BY d.id_number HAVING COUNT(DISTINCT d.managing_unit) > 1) ORDER BY p.id_number, p.id"
+             WHERE p.status = 'active' AND p.id_index IN \
+             (SELECT d.id_index FROM persons d WHERE d.status = 'active' AND d.id_index IS NOT NULL {scope} \
+              GROUP BY d.id_index HAVING COUNT(DISTINCT d.managing_unit) > 1) ORDER BY p.id_index, p.id"
         );
-        on_pool!(self, pool => {
+        let rows: Vec<(i64, String, String, String, String)> = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&sql);
             if let Some((low, high)) = managing {
                 q = q.bind(low).bind(high);
             }
             q.fetch_all(pool).await
         })
-        .context("finding duplicate managements")
+        .context("finding duplicate managements")?;
+        rows.into_iter()
+            .map(|(id, number, unit, name, unit_name)| {
+                Ok((id, seal::unseal(ID_NUMBER, &number)?, unit, name, unit_name))
+            })
+            .collect()
     }
 
     /// Active records with this ID number inside a management range (`None`: anywhere).
@@ -515,12 +579,22 @@ impl Store {
         id_number: &str,
         managing: Option<&(String, String)>,
     ) -> StoreResult<Vec<Person>> {
+        all_opened(self.persons_with_id_index_as_stored(&seal::id_index(id_number)?, managing).await?)
+    }
+
+    /// Active records whose ID number has this blind index, their sealed columns as stored: the
+    /// bench's measure of what a lookup costs without sealing.
+    pub async fn persons_with_id_index_as_stored(
+        &self,
+        index: &str,
+        managing: Option<&(String, String)>,
+    ) -> StoreResult<Vec<Person>> {
         let filter = PersonFilter { managing: managing.cloned(), ..Default::default() };
-        let (w, mut args) = person_where(self.engine(), &filter);
-        args.push(id_number.to_owned());
+        let (w, mut args) = person_where(self.engine(), &filter)?;
+        args.push(index.to_owned());
         let glue = if w.is_empty() { " WHERE" } else { " AND" };
         let sql = format!(
-            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w}{glue} p.id_number = ${} ORDER BY p.id",
+            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w}{glue} p.id_index = ${} ORDER BY p.id",
             args.len()
         );
         on_pool!(self, pool => {

@@ -8,7 +8,9 @@ use domain::sections::{Entry, FieldKind, Section, Value};
 use sqlx::Row;
 
 use crate::audit::append_audit;
+use crate::keys::column;
 use crate::persons::write_history;
+use crate::seal;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 /// One stored entry of a section.
@@ -51,6 +53,9 @@ impl Store {
             let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(person_id).bind(now);
             for f in fields {
                 q = match entry.get(f.name) {
+                    Some(Value::Text(v)) if f.sealed => {
+                        q.bind(seal::seal_opt(&column(section.table(), f.name), v.as_deref())?)
+                    }
                     Some(Value::Text(v)) => q.bind(v.clone()),
                     Some(Value::Date(v)) => q.bind(*v),
                     Some(Value::Number(v)) => q.bind(*v),
@@ -81,6 +86,10 @@ impl Store {
                     let v = match f.kind {
                         FieldKind::Date => Value::Date(row.try_get::<Option<NaiveDate>, _>(f.name).context("reading a date")?),
                         FieldKind::Number { .. } => Value::Number(row.try_get::<Option<i64>, _>(f.name).context("reading a number")?),
+                        _ if f.sealed => Value::Text(seal::unseal_opt(
+                            &column(section.table(), f.name),
+                            row.try_get::<Option<String>, _>(f.name).context("reading a text")?,
+                        )?),
                         _ => Value::Text(row.try_get::<Option<String>, _>(f.name).context("reading a text")?),
                     };
                     values.insert(f.name, v);

@@ -542,6 +542,7 @@ impl Store {
             sqlx::query_as(&list_sql).bind(low).bind(high).bind(today).fetch_all(pool).await.map(|rows| (total, rows))
         })
         .context("listing backlog items")
+        .and_then(|(total, rows)| Ok((total, crate::exchange::opened_items(rows)?)))
     }
 }
 

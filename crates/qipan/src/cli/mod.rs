@@ -11,6 +11,7 @@ mod check;
 mod demo;
 mod import;
 mod jobs;
+mod keys;
 mod migrate;
 mod serve;
 mod user;
@@ -76,6 +77,12 @@ pub struct GlobalArgs {
     /// `audit anchor`, read by `audit verify`. Default: audit-anchors.log in the data directory
     #[arg(long, env = "QIPAN_AUDIT_ANCHORS", global = true)]
     pub audit_anchors: Option<PathBuf>,
+
+    /// File holding the data keys that seal ID numbers, phones and health notes at rest, kept
+    /// outside the database; created for a new installation. QIPAN_DATA_KEYS (the file's text,
+    /// lines separated by `;`) takes precedence. Default: data.keys in the data directory
+    #[arg(long, env = "QIPAN_DATA_KEYS_FILE", global = true)]
+    pub data_keys_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -104,9 +111,32 @@ impl GlobalArgs {
         );
     }
 
+    /// Opens the database with its keys, creating them for a new installation, and finishes an
+    /// interrupted sealing pass (a rotation killed half-way, or values from before sealing).
     async fn open_app(&self) -> anyhow::Result<App> {
+        let app = self.open_app_keeping_pass().await?;
+        if app.store.seal_pass_pending().await? {
+            tracing::info!("finishing an interrupted sealing pass before anything else");
+            let resealed = keys::run_pass(&app, 1000).await?;
+            tracing::info!(resealed, "sealing pass finished");
+        }
+        Ok(app)
+    }
+
+    async fn open_app_keeping_pass(&self) -> anyhow::Result<App> {
         let created = self.install_audit_key(true)?;
-        match App::open(&self.database_url(), self.clock()).await {
+        let created_keys = self.install_data_keys(true)?;
+        let opened = App::open(&self.database_url(), self.clock()).await;
+        if let (Err(crate::service::ServiceError::DataKeys(_)), Some(path)) = (&opened, &created_keys) {
+            // New keys for a database sealed under others: they would only hide the real error.
+            let _ = std::fs::remove_file(path);
+            anyhow::bail!(
+                "this database's values are sealed under data keys, and the key file {} is missing: restore it \
+                 (or set QIPAN_DATA_KEYS / --data-keys-file)",
+                path.display()
+            );
+        }
+        match opened {
             Ok(app) => {
                 let ((_, head), _) = app.store.audit_head().await?;
                 if let Some(path) = created.filter(|_| head.starts_with(domain::audit::KEYED)) {
@@ -128,6 +158,7 @@ impl GlobalArgs {
     /// with a new key would only report every keyed entry as altered).
     async fn open_app_to_check(&self) -> anyhow::Result<App> {
         self.install_audit_key(false)?;
+        self.install_data_keys(false)?;
         Ok(App::open(&self.database_url(), self.clock()).await?)
     }
 
@@ -200,6 +231,9 @@ pub enum Command {
     /// Check or archive the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage the data keys that seal personal data at rest
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Run a scheduled job once (the server also runs them on its own)
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -243,6 +277,19 @@ pub enum UserCommand {
         /// Code of the org unit the account belongs to, e.g. 371602
         #[arg(long)]
         unit: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a data key to the key file and re-seal every sealed value under it, in batches with
+    /// progress. Interrupted (even by kill -9), it resumes where it stopped when run again — or
+    /// when the server next starts. Run it with the server stopped: a running server keeps
+    /// sealing new values under the key it started with
+    Rotate {
+        /// Rows per transaction
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch: u32,
     },
 }
 
@@ -408,6 +455,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify) => audit::verify(&cli.global).await,
         Command::Audit(AuditCommand::Anchor) => audit::anchor(&cli.global).await,
         Command::Jobs(JobsCommand::Run { job }) => jobs::run(&cli.global, &job).await,
+        Command::Keys(KeysCommand::Rotate { batch }) => keys::rotate(&cli.global, batch).await,
         Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
         Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,

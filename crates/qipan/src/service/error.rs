@@ -69,6 +69,9 @@ pub enum ServiceError {
     /// The audit log is keyed and this process was given no key.
     #[error("the audit log is keyed, and no audit key was given (QIPAN_AUDIT_KEY or --audit-key-file)")]
     AuditKeyMissing,
+    /// The data keys given do not open what this database holds.
+    #[error("{0}")]
+    DataKeys(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

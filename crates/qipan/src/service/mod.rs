@@ -77,7 +77,43 @@ impl App {
         if head_hash.starts_with(domain::audit::KEYED) && domain::audit::installed_key().is_none() {
             return Err(ServiceError::AuditKeyMissing);
         }
-        Ok(App { store, clock })
+        let app = App { store, clock };
+        app.adopt_data_keys().await?;
+        Ok(app)
+    }
+
+    /// Checks the installed data keys against those this database's values are sealed under
+    /// (a wrong or missing key is refused before anything is written with it), records new
+    /// ones. An unfinished sealing pass is the caller's to finish (the CLI does, with progress).
+    async fn adopt_data_keys(&self) -> ServiceResult<()> {
+        let ring = store::seal::keyring()
+            .map_err(|_| ServiceError::DataKeys("no data keys were given (the key file, or QIPAN_DATA_KEYS)".into()))?;
+        let recorded = self.store.recorded_keys().await?;
+        for k in &recorded {
+            match ring.fingerprint(&k.id) {
+                Some(fp) if fp == k.fingerprint => {}
+                Some(_) => {
+                    return Err(ServiceError::DataKeys(format!(
+                        "key {} of the key file given is not the key {} this database was sealed with: restore the right key file",
+                        k.id, k.id
+                    )));
+                }
+                None if k.retired_at.is_some() => {}
+                None => {
+                    return Err(ServiceError::DataKeys(format!(
+                        "values of this database are sealed under data key {}, which the key file given lacks",
+                        k.id
+                    )));
+                }
+            }
+        }
+        for id in ring.ids() {
+            if !recorded.iter().any(|k| k.id == id) {
+                let fp = ring.fingerprint(&id).expect("an id of the ring");
+                self.store.record_key(&id, &fp, self.clock.now()).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Answers when the database answers.

@@ -386,6 +386,11 @@ impl App {
             if q.origin {
                 return Err(ServiceError::invalid("field.q", "rule.id_search_origin", digits));
             }
+            // Numbers are sealed at rest: found through the blind index of the whole number or
+            // of the last four characters (what a masked number shows), nothing in between.
+            if ![4, 15, 18].contains(&digits.len()) {
+                return Err(ServiceError::invalid("field.q", "rule.id_search_length", digits));
+            }
             let detail = json!({"q": digits});
             self.audit(actor, "person.search_id", Some(&actor.org), None, detail).await?;
         }

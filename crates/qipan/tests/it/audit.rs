@@ -26,6 +26,7 @@ fn audit_cli(db: &crate::helpers::TestDb, command: &str, key: Option<&str>) -> (
         .arg(db.dir().join("no-such.key"))
         .env_remove("DATABASE_URL")
         .env_remove("QIPAN_AUDIT_KEY")
+        .env("QIPAN_DATA_KEYS", crate::helpers::TEST_DATA_KEYS)
         .env("QIPAN_CLOCK", crate::helpers::TEST_NOW);
     if let Some(key) = key {
         cmd.env("QIPAN_AUDIT_KEY", key);
@@ -189,6 +190,7 @@ async fn archiving_keeps_180_days_and_leaves_a_verifiable_chain() {
             .env_remove("DATABASE_URL");
         cmd.env("QIPAN_CLOCK", clock.unwrap_or_else(|| crate::helpers::TEST_NOW.to_owned()));
         cmd.env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY);
+        cmd.env("QIPAN_DATA_KEYS", crate::helpers::TEST_DATA_KEYS);
         cmd.output().unwrap()
     };
     let archive = |clock: Option<String>| archive_before(&day, clock);
@@ -254,6 +256,7 @@ async fn archiving_refuses_a_chain_that_does_not_verify() {
         .env_remove("DATABASE_URL")
         .env("QIPAN_CLOCK", &later)
         .env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY)
+        .env("QIPAN_DATA_KEYS", crate::helpers::TEST_DATA_KEYS)
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(1));

@@ -20,6 +20,7 @@ fn qipan() -> Command {
     // Like the tests in process, the binary runs at the tests' fixed moment unless a test says.
     cmd.env("QIPAN_CLOCK", crate::helpers::TEST_NOW);
     cmd.env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY);
+    cmd.env("QIPAN_DATA_KEYS", crate::helpers::TEST_DATA_KEYS);
     cmd.env("NO_COLOR", "1");
     cmd
 }

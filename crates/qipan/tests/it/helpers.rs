@@ -68,7 +68,13 @@ pub const TEST_AUDIT_KEY: &str = "71616970616e2d746573742d61756469742d6b65792d6f
 
 pub fn install_test_audit_key() {
     domain::audit::install_key(domain::audit::ChainKey::from_hex(TEST_AUDIT_KEY).unwrap()).unwrap();
+    store::seal::install_keyring(store::seal::Keyring::parse(TEST_DATA_KEYS).unwrap());
 }
+
+/// The data keys of every test installation, in process and in the binaries the tests start
+/// (`QIPAN_DATA_KEYS`): ID numbers, phones and health notes are sealed, as in production.
+pub const TEST_DATA_KEYS: &str = "index 71616970616e2d746573742d696e6465782d6b65792d6f662d7468652d737569; \
+     k1 71616970616e2d746573742d646174612d6b65792d6f662d7468652d73756974";
 
 /// A migrated, empty installation.
 pub async fn empty_app(clock: Clock) -> (App, TestDb) {

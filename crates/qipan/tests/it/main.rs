@@ -19,6 +19,7 @@ mod persons;
 mod quality;
 mod reports;
 mod roster;
+mod sealing;
 mod store_story;
 mod supervision;
 mod worklist;

@@ -97,6 +97,7 @@ async fn qipan_check_prints_the_counts() {
         .env_remove("DATABASE_URL")
         .env("QIPAN_CLOCK", crate::helpers::TEST_NOW)
         .env("QIPAN_AUDIT_KEY", crate::helpers::TEST_AUDIT_KEY)
+        .env("QIPAN_DATA_KEYS", crate::helpers::TEST_DATA_KEYS)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
