@@ -24,6 +24,8 @@ pub struct Account {
     pub version: i32,
     pub roles: Vec<Role>,
     pub created_at: DateTime<Utc>,
+    /// When the password was last set.
+    pub password_changed_at: DateTime<Utc>,
     /// A confirmed second factor (TOTP).
     pub has_factor: bool,
 }
@@ -43,6 +45,7 @@ struct AccountRow {
     version: i32,
     roles: Option<String>,
     created_at: DateTime<Utc>,
+    password_changed_at: Option<DateTime<Utc>>,
     has_factor: bool,
 }
 
@@ -70,6 +73,7 @@ impl TryFrom<AccountRow> for Account {
             version: r.version,
             roles,
             created_at: r.created_at,
+            password_changed_at: r.password_changed_at.unwrap_or(r.created_at),
             has_factor: r.has_factor,
         })
     }
@@ -85,7 +89,7 @@ fn select_account(store: &Store) -> String {
     format!(
         "SELECT a.id, a.username, a.display_name, a.org_code, o.name AS org_name, a.password_hash, \
          a.must_change_password, a.disabled, a.failed_logins, a.locked_until, a.version, \
-         (SELECT {agg} FROM account_roles r WHERE r.account_id = a.id) AS roles, a.created_at, \
+         (SELECT {agg} FROM account_roles r WHERE r.account_id = a.id) AS roles, a.created_at, a.password_changed_at, \
          EXISTS (SELECT 1 FROM account_factors f WHERE f.account_id = a.id AND f.confirmed_at IS NOT NULL) AS has_factor \
          FROM accounts a JOIN org_units o ON o.code = a.org_code"
     )
@@ -246,8 +250,8 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an account creation")?;
             let inserted = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO accounts (username, display_name, org_code, password_hash, must_change_password, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                "INSERT INTO accounts (username, display_name, org_code, password_hash, must_change_password, created_at, updated_at, \
+                 password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $6) RETURNING id",
             )
             .bind(&new.username)
             .bind(&new.display_name)
@@ -278,6 +282,18 @@ impl Store {
         })
     }
 
+    /// The hashes of the `n` passwords the account used before its current one, newest first.
+    pub async fn previous_password_hashes(&self, account_id: i64, n: usize) -> StoreResult<Vec<String>> {
+        on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT hash FROM password_history WHERE account_id = $1 ORDER BY replaced_at DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(n as i64)
+        .fetch_all(pool)
+        .await)
+        .context("reading the password history")
+    }
+
     /// Applies a change if the account is still at `expected_version` (optimistic locking), with
     /// its audit entry, in one transaction.
     pub async fn change_account(
@@ -306,6 +322,7 @@ impl Store {
         if let Some(v) = &change.password_hash {
             next("password_hash", &mut sets);
             texts.push(v.clone());
+            sets.push("password_changed_at = $3".to_owned());
         }
         if let Some(v) = change.disabled {
             sets.push(format!("disabled = {}", if v { "TRUE" } else { "FALSE" }));
@@ -320,6 +337,19 @@ impl Store {
         let sql = format!("UPDATE accounts SET {} WHERE id = $1 AND version = $2", sets.join(", "));
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an account change")?;
+            if change.password_hash.is_some() {
+                // The password being replaced joins the history (the policy refuses recent ones).
+                sqlx::query(
+                    "INSERT INTO password_history (account_id, hash, replaced_at) \
+                     SELECT id, password_hash, $3 FROM accounts WHERE id = $1 AND version = $2",
+                )
+                .bind(id)
+                .bind(expected_version)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("keeping the password history")?;
+            }
             let mut q = sqlx::query(&sql).bind(id).bind(expected_version).bind(now);
             for t in &texts {
                 q = q.bind(t);

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Context, Store, StoreResult, on_pool};
+use crate::audit::append_audit;
+use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 impl Store {
     pub async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
@@ -25,5 +26,31 @@ impl Store {
         .await
         .map(|_| ()))
         .context("writing a setting")
+    }
+
+    /// Writes several settings and the audit entry that describes them, in one transaction.
+    pub async fn set_settings_audited(
+        &self,
+        settings: &[(&str, &str)],
+        now: DateTime<Utc>,
+        audit: &AuditDraft,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a settings change")?;
+            for (key, value) in settings {
+                sqlx::query(
+                    "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                )
+                .bind(key)
+                .bind(value)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .context("writing a setting")?;
+            }
+            append_audit!(tx, audit);
+            tx.commit().await.context("committing a settings change")
+        })
     }
 }

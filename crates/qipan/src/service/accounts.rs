@@ -161,11 +161,7 @@ impl App {
         }
         self.existing_org_unit(&unit).await?;
         let (password, generated) = match form.password {
-            Some(p) => (
-                NewPassword::parse(p, &username)
-                    .map_err(|e| ServiceError::invalid("field.password", e.rule_key(), ""))?,
-                None,
-            ),
+            Some(p) => (self.new_password(p, &username, "field.password").await?, None),
             None => {
                 let p = random_password();
                 (NewPassword::parse(&p, &username).expect("generated passwords meet the policy"), Some(p))

@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use domain::OrgCode;
-use domain::account::{NewPassword, Username};
+use domain::account::Username;
 use domain::authz::{Capability, Role};
 use serde_json::json;
 use store::{Account, AccountChange, AccountWrite, ApiToken};
@@ -164,8 +164,19 @@ impl App {
         if let Err(e) = self.store.sweep_sessions(idle_before, now).await {
             tracing::warn!(error = %e, "cannot sweep ended sessions");
         }
-        let mut actor = actor_of(account, Via::Session { csrf }, address);
-        actor.must_enrol_factor = self.must_enrol_factor(account).await?;
+        // A password older than the policy allows is changed before anything else, like one an
+        // administrator set.
+        let mut account = account.clone();
+        if !account.must_change_password && self.password_policy().await?.expired(account.password_changed_at, now) {
+            let change = AccountChange { must_change_password: Some(true), ..Default::default() };
+            let detail = json!({"set": account.password_changed_at.to_rfc3339()});
+            let target = Some(format!("account:{}", account.id));
+            let audit = self.audit_draft(who, "password.expired", org, target, detail);
+            self.store.change_account(account.id, account.version, &change, now, &audit).await?;
+            account.must_change_password = true;
+        }
+        let mut actor = actor_of(&account, Via::Session { csrf }, address);
+        actor.must_enrol_factor = self.must_enrol_factor(&account).await?;
         Ok(NewSession { token, actor })
     }
 
@@ -211,13 +222,18 @@ impl App {
             return Err(ServiceError::invalid("field.current_password", "rule.current_password", ""));
         }
         let username = Username::parse(&account.username).map_err(|_| ServiceError::Unauthenticated)?;
-        let new = NewPassword::parse(new, &username)
-            .map_err(|e| ServiceError::invalid("field.new_password", e.rule_key(), ""))?;
+        let new = self.new_password(new, &username, "field.new_password").await?;
         if new.expose() != confirm {
             return Err(ServiceError::invalid("field.confirm_password", "rule.confirm_password", ""));
         }
-        if verify_password(new.expose().to_owned(), account.password_hash.clone()).await {
-            return Err(ServiceError::invalid("field.new_password", "rule.password_reuse", ""));
+        // Not the current password, nor one of the recent ones the policy remembers.
+        let policy = self.password_policy().await?;
+        let mut recent = vec![account.password_hash.clone()];
+        recent.extend(self.store.previous_password_hashes(id, policy.history.saturating_sub(1)).await?);
+        for hash in recent {
+            if verify_password(new.expose().to_owned(), hash).await {
+                return Err(ServiceError::invalid("field.new_password", "rule.password_reuse", ""));
+            }
         }
         let change = AccountChange {
             password_hash: Some(hash_password(new.expose().to_owned()).await),

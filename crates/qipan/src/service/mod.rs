@@ -14,6 +14,7 @@ mod glass;
 mod import;
 mod orgs;
 mod persons;
+pub mod policy;
 pub mod privacy;
 mod quality;
 pub mod reports;

@@ -257,7 +257,7 @@ async fn a_new_account_must_change_its_password_first_and_the_policy_holds() {
     assert_eq!(api.json()["error"]["code"], "password_change_required");
 
     for (new, rule) in
-        [("short1A", "至少 10 个字符"), ("alllowercaseletters", "至少三类"), ("Wang.Fang-2026", "不能包含用户名")]
+        [("short1A", "长度不足"), ("alllowercaseletters", "字符种类少于"), ("Wang.Fang-2026", "不能包含用户名")]
     {
         let reply =
             post_form(&app, "/account/password", Some(&s), &[("current", &secret), ("new", new), ("confirm", new)])
@@ -709,4 +709,67 @@ async fn a_department_token_runs_out_on_its_day_with_a_clear_answer() {
     let sec = demo_login(&later, "secadmin").await;
     let page = get(&later, "/admin/tokens", Some(&sec)).await.body;
     assert!(page.contains("已过期") && page.contains("2026-12-25 10:00"), "the list shows it ran out");
+}
+
+/// Changes the password of the session's account on the page; the reply.
+async fn change_password(app: &App, s: &Session, current: &str, new: &str) -> crate::helpers::Reply {
+    post_form(app, "/account/password", Some(s), &[("current", current), ("new", new), ("confirm", new)]).await
+}
+
+#[tokio::test]
+async fn the_security_administrator_sets_the_password_policy_and_every_password_keeps_it() {
+    let (app, _db) = demo_app().await;
+    let secadmin = demo_login(&app, "secadmin").await;
+    let page = get(&app, "/admin/policy", Some(&secadmin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"id="min_chars" name="min_chars" value="10""#), "the level-3 default: {}", page.body);
+    let sysadmin = demo_login(&app, "sysadmin").await;
+    assert_eq!(get(&app, "/admin/policy", Some(&sysadmin)).await.status, StatusCode::FORBIDDEN);
+    let form = |min: &'static str| {
+        vec![("min_chars", min), ("min_classes", "4"), ("history", "3"), ("max_age_days", "30")]
+    };
+    // Out of range: refused naming the field, what was typed kept, nothing saved.
+    let bad = post_form(&app, "/admin/policy", Some(&secadmin), &form("7")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("最少字符数须为 8～16") && bad.body.contains(r#"value="7""#), "{}", bad.body);
+    assert_eq!(app.password_policy().await.unwrap(), domain::account::PasswordPolicy::default());
+    let saved = post_form(&app, "/admin/policy", Some(&secadmin), &form("12")).await;
+    assert_eq!(saved.location(), "/admin/policy?saved=1", "{}", saved.body);
+    let policy = app.password_policy().await.unwrap();
+    assert_eq!((policy.min_chars, policy.min_classes, policy.history, policy.max_age_days), (12, 4, 3, 30));
+    let log = audit_actions(&app, "secadmin").await;
+    assert!(log.iter().any(|(a, _)| a == "security.policy"), "{log:?}");
+
+    // A clerk's new password meets it: length, classes, and none of the last three.
+    let clerk = demo_login(&app, "clerk").await;
+    let hint = get(&app, "/account/password", Some(&clerk)).await.body;
+    assert!(hint.contains("至少 12 个字符") && hint.contains(r#"minlength="12""#), "{hint}");
+    let demo = qipan::demo::DEMO_PASSWORD;
+    assert!(change_password(&app, &clerk, demo, "Abcdefgh1!x").await.body.contains("长度不足"));
+    assert!(change_password(&app, &clerk, demo, "Abcdefghij1xy").await.body.contains("字符种类少于"));
+    let first = "Spring-river-7a";
+    assert_eq!(change_password(&app, &clerk, demo, first).await.location(), "/account?changed=1");
+    let clerk = login_as(&app, "clerk", first).await;
+    let second = "Autumn-hill-8b";
+    assert_eq!(change_password(&app, &clerk, first, second).await.location(), "/account?changed=1");
+    let clerk = login_as(&app, "clerk", second).await;
+    let again = change_password(&app, &clerk, second, first).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "the one before is remembered");
+    assert!(again.body.contains("最近使用过的密码"), "{}", again.body);
+    assert_eq!(change_password(&app, &clerk, second, demo).await.status, StatusCode::BAD_REQUEST, "two before");
+
+    // Thirty days on, the password has run out: the sign-in leads to the change form first.
+    let later = at(&app, Duration::days(30));
+    let expired = login_as(&later, "clerk", second).await;
+    assert_eq!(get(&later, "/orgs", Some(&expired)).await.location(), "/account/password");
+    let log = audit_actions(&later, "clerk").await;
+    assert!(log.iter().any(|(a, _)| a == "password.expired"), "{log:?}");
+    let third = "Winter-lake-9c";
+    assert_eq!(change_password(&later, &expired, second, third).await.location(), "/account?changed=1");
+    let fresh = login_as(&later, "clerk", third).await;
+    assert_eq!(get(&later, "/orgs", Some(&fresh)).await.status, StatusCode::OK, "a new password lasts again");
+    // A day short of thirty, nothing is asked.
+    let before = at(&app, Duration::days(29));
+    let s = login_as(&before, "township", demo).await;
+    assert_eq!(get(&before, "/orgs", Some(&s)).await.status, StatusCode::OK);
 }

@@ -95,6 +95,8 @@ fn expected() -> HashMap<(Method, &'static str), Rule> {
     put(Method::GET, "/admin/accounts/{id}", Rule { allowed: &[SysAdmin, SecAdmin], global: false });
     put(Method::POST, "/admin/accounts/{id}", Rule { allowed: &[SysAdmin], global: false });
     put(Method::GET, "/admin/tokens", Rule { allowed: &[SecAdmin], global: true });
+    put(Method::GET, "/admin/policy", Rule { allowed: &[SecAdmin], global: true });
+    put(Method::POST, "/admin/policy", Rule { allowed: &[SecAdmin], global: true });
     put(Method::GET, "/admin/codes", Rule { allowed: &[SysAdmin], global: true });
     put(Method::POST, "/admin/codes", Rule { allowed: &[SysAdmin], global: true });
     put(Method::POST, "/admin/tokens", Rule { allowed: &[SecAdmin], global: false });
@@ -513,6 +515,16 @@ impl World {
             }
             "/admin/tokens" if *method == Method::POST => {
                 form = vec![("name".into(), format!("令牌{}", self.counter)), ("unit".into(), unit.into())];
+                path.to_owned()
+            }
+            "/admin/policy" if *method == Method::POST => {
+                // The defaults, administrators' factor optional as in the demo: changes nothing.
+                form = vec![
+                    ("min_chars".into(), "10".into()),
+                    ("min_classes".into(), "3".into()),
+                    ("history".into(), "5".into()),
+                    ("max_age_days".into(), "90".into()),
+                ];
                 path.to_owned()
             }
             "/admin/tokens/{id}/revoke" => {

@@ -79,14 +79,30 @@ struct PasswordPage {
     chrome: Chrome,
     forced: bool,
     error: Option<String>,
+    /// The policy in force, in words.
+    policy: String,
+    min_chars: usize,
+}
+
+/// The password policy in force as the password page states it.
+async fn policy_words(app: &App, t: &Messages) -> (String, usize) {
+    let p = app.password_policy().await.unwrap_or_default();
+    let words = t.fmt(
+        "password.policy",
+        &[("min", &p.min_chars.to_string()), ("classes", &p.min_classes.to_string()), ("history", &p.history.to_string())],
+    );
+    (words, p.min_chars)
 }
 
 pub async fn password_form(State(app): State<App>, Lang(t): Lang, uri: Uri, SignedIn(actor): SignedIn) -> Response {
+    let (policy, min_chars) = policy_words(&app, &t).await;
     let page = PasswordPage {
         t,
         chrome: Chrome::for_request(&app, &t, Some(&actor), "/account", &uri),
         forced: actor.must_change_password,
         error: None,
+        policy,
+        min_chars,
     };
     render(&page, t)
 }
@@ -116,11 +132,14 @@ pub async fn password_submit(
         }
         Err(e) => {
             let (status, message) = message_of(&e, &t);
+            let (policy, min_chars) = policy_words(&app, &t).await;
             let page = PasswordPage {
                 t,
                 chrome: Chrome::for_request(&app, &t, Some(&actor), "/account", &uri),
                 forced: actor.must_change_password,
                 error: Some(message),
+                policy,
+                min_chars,
             };
             let mut response = render(&page, t);
             *response.status_mut() = status;

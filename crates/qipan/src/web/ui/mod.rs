@@ -10,6 +10,7 @@ mod lang;
 mod login;
 mod orgs;
 mod persons;
+mod policy;
 mod quality;
 mod reports;
 mod roster;
@@ -76,6 +77,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::POST, "/admin/accounts", post(admin::create)),
         (Method::GET, "/admin/accounts/{id}", get(admin::detail)),
         (Method::POST, "/admin/accounts/{id}", post(admin::act)),
+        (Method::GET, "/admin/policy", get(policy::show)),
+        (Method::POST, "/admin/policy", post(policy::save)),
         (Method::GET, "/admin/tokens", get(admin::tokens)),
         (Method::POST, "/admin/tokens", post(admin::create_token)),
         (Method::POST, "/admin/tokens/{id}/revoke", post(admin::revoke_token)),
@@ -171,6 +174,7 @@ impl Chrome {
             }
             if actor.can(Capability::SecurityAdmin) {
                 item("/admin/tokens", "nav.tokens");
+                item("/admin/policy", "nav.policy");
             }
             if actor.can(Capability::AuditRead) {
                 item("/audit", "nav.audit");
