@@ -158,6 +158,10 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
         .await?;
         rows.push((format!("monthly report {month} (inflow table), {what}"), ms(p50), format!("{} (p99)", ms(p99))));
     }
+    // The worklist part is long at a million: what is measured so far goes to stderr first.
+    for (what, a, b) in &rows {
+        eprintln!("measured: {what}: {a} | {b}");
+    }
     // The clerk's day of a township and a county (DESIGN §14: p99 < 20 ms at 1 million).
     rows.extend(super::bench_worklist::rows(&app, runs).await?);
     app.store.close().await;
