@@ -95,7 +95,12 @@ impl PasswordPolicy {
 
     /// A policy from the four values typed on the policy page, each checked against its range.
     pub fn parse(min_chars: &str, min_classes: &str, history: &str, max_age_days: &str) -> Result<Self, PolicyError> {
-        fn within<T: std::str::FromStr + PartialOrd>(raw: &str, (lo, hi): (T, T), field: &'static str, rule: &'static str) -> Result<T, PolicyError> {
+        fn within<T: std::str::FromStr + PartialOrd>(
+            raw: &str,
+            (lo, hi): (T, T),
+            field: &'static str,
+            rule: &'static str,
+        ) -> Result<T, PolicyError> {
             raw.trim().parse::<T>().ok().filter(|v| *v >= lo && *v <= hi).ok_or(PolicyError { field, rule })
         }
         let max_age_days = match max_age_days.trim() {

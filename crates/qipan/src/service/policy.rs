@@ -26,7 +26,12 @@ impl App {
     }
 
     /// A new password checked against the policy in force; a broken rule names `field`.
-    pub(super) async fn new_password(&self, raw: &str, username: &Username, field: &'static str) -> ServiceResult<NewPassword> {
+    pub(super) async fn new_password(
+        &self,
+        raw: &str,
+        username: &Username,
+        field: &'static str,
+    ) -> ServiceResult<NewPassword> {
         let policy = self.password_policy().await?;
         NewPassword::parse_under(raw, username, &policy).map_err(|e| ServiceError::invalid(field, e.rule_key(), ""))
     }
@@ -51,9 +56,7 @@ impl App {
         let before = self.current_security_policy().await?;
         let factor = if policy.admin_factor_required { "required" } else { "optional" };
         let password = policy.password.to_setting();
-        let shown = |p: &SecurityPolicy| {
-            json!({"password": p.password.to_setting(), "admin_factor": if p.admin_factor_required { "required" } else { "optional" }})
-        };
+        let shown = |p: &SecurityPolicy| json!({"password": p.password.to_setting(), "admin_factor": if p.admin_factor_required { "required" } else { "optional" }});
         let detail = json!({"before": shown(&before), "after": shown(&policy)});
         let audit = self.audit_draft(actor, "security.policy", Some(&actor.org), None, detail);
         let settings = [(PASSWORD_POLICY_SETTING, password.as_str()), (ADMIN_FACTOR_SETTING, factor)];

@@ -7,8 +7,8 @@
 //! | `Import`, `ReadFile` | 400  | the file and line                        |
 //! | `Store` (internal) | 500    | a generic message; the cause is logged   |
 //!
-//! Pages answer in the request's language; the API answers JSON
-//! `{"error": {"code", "message", "field"?}}` with an English message.
+//! Pages answer in the request's language; the API answers an RFC 9457 problem document
+//! (`application/problem+json`, see [`problem`]) with an English message, and 422 for `invalid`.
 
 use std::any::Any;
 
@@ -104,8 +104,27 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// One field at fault in a refused request.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
+}
+
+/// The error envelope of every 4xx and 5xx answer of the API: an RFC 9457 problem document
+/// (`application/problem+json`) whose extension members are the machine code, the fields at
+/// fault, and `error` — the envelope of v1's first clients, kept so that none of them breaks.
 #[derive(Serialize)]
-struct ApiErrorBody {
+struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldProblem>,
     error: ApiErrorDetail,
 }
 
@@ -114,13 +133,50 @@ struct ApiErrorDetail {
     code: &'static str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'static str>,
+    field: Option<String>,
 }
 
-fn api_body(status: StatusCode, code: &'static str, message: String, field: Option<&'static str>) -> Response {
-    // API field names are the query parameter names, not catalogue keys.
-    let field = field.map(|f| f.strip_prefix("field.").unwrap_or(f));
-    (status, Json(ApiErrorBody { error: ApiErrorDetail { code, message, field } })).into_response()
+/// The media type of every API error.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An API error answer: status, code, message, and the fields at fault (the first one is also
+/// `error.field`).
+pub fn problem(status: StatusCode, code: &'static str, detail: String, errors: Vec<FieldProblem>) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let field = errors.first().map(|e| e.field.clone());
+    let body = Problem {
+        kind: format!("urn:qipan:problem:{code}"),
+        title,
+        status: status.as_u16(),
+        detail: detail.clone(),
+        code,
+        errors,
+        error: ApiErrorDetail { code, message: detail, field },
+    };
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+fn api_body(
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<&'static str>,
+    rule: Option<&'static str>,
+) -> Response {
+    // A well-formed request that breaks a rule is 422 in the API (pages answer 400 with the form).
+    let status = if code == "invalid" { StatusCode::UNPROCESSABLE_ENTITY } else { status };
+    // API field names are the parameter names, not catalogue keys.
+    let errors = field
+        .map(|f| FieldProblem {
+            field: f.strip_prefix("field.").unwrap_or(f).to_owned(),
+            rule: rule.map(|r| r.strip_prefix("rule.").unwrap_or(r)).unwrap_or("").to_owned(),
+            message: message.clone(),
+        })
+        .into_iter()
+        .collect();
+    problem(status, code, message, errors)
 }
 
 impl ApiError {
@@ -132,7 +188,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = describe(&self.0, &Locale::En.messages());
-        api_body(status, code, message, field)
+        let rule = match &self.0 {
+            ServiceError::Invalid { rule, .. } => Some(*rule),
+            _ => None,
+        };
+        api_body(status, code, message, field, rule)
     }
 }
 

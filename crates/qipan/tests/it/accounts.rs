@@ -725,9 +725,8 @@ async fn the_security_administrator_sets_the_password_policy_and_every_password_
     assert!(page.body.contains(r#"id="min_chars" name="min_chars" value="10""#), "the level-3 default: {}", page.body);
     let sysadmin = demo_login(&app, "sysadmin").await;
     assert_eq!(get(&app, "/admin/policy", Some(&sysadmin)).await.status, StatusCode::FORBIDDEN);
-    let form = |min: &'static str| {
-        vec![("min_chars", min), ("min_classes", "4"), ("history", "3"), ("max_age_days", "30")]
-    };
+    let form =
+        |min: &'static str| vec![("min_chars", min), ("min_classes", "4"), ("history", "3"), ("max_age_days", "30")];
     // Out of range: refused naming the field, what was typed kept, nothing saved.
     let bad = post_form(&app, "/admin/policy", Some(&secadmin), &form("7")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);

@@ -99,14 +99,14 @@ async fn bad_parameters_are_refused_naming_the_field() {
         ("page=abc", "page"),
     ] {
         let reply = get(&app, &format!("/api/v1/org-units?{query}"), Some(&s)).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         let body = reply.json();
         assert_eq!(body["error"]["code"], "invalid", "{query}");
         assert_eq!(body["error"]["field"], field, "{query}");
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
     let reply = get(&app, "/api/v1/org-units/3716021", Some(&s)).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.json()["error"]["field"], "code");
 }
 
@@ -190,4 +190,99 @@ async fn the_openapi_document_describes_the_live_api() {
     let reply = get(&app, "/api/v1/org-units?parent=37&level=city&q=3716&page=1&per_page=10", Some(&s)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json()["total"], 1);
+}
+
+/// A request as a department system might send it, with the session's cookie and CSRF token.
+async fn raw(
+    app: &qipan::service::App,
+    s: &crate::helpers::Session,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> crate::helpers::Reply {
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(axum::http::header::COOKIE, &s.cookie)
+        .header("x-csrf-token", &s.csrf);
+    if let Some(t) = content_type {
+        req = req.header(axum::http::header::CONTENT_TYPE, t);
+    }
+    crate::helpers::send(app, req.body(axum::body::Body::from(body.to_owned())).unwrap()).await
+}
+
+#[tokio::test]
+async fn every_refused_request_is_a_problem_document_with_one_status_per_kind_of_mistake() {
+    let (app, _db) = demo_app().await;
+    let s = demo_login(&app, "county").await;
+    let clerk = demo_login(&app, "clerk").await;
+    let cases = [
+        // Not sent as JSON: 415.
+        (raw(&app, &clerk, "POST", "/api/v1/persons", None, "{}").await, 415, "unsupported_media_type", None),
+        // Not JSON at all: 400.
+        (
+            raw(&app, &clerk, "POST", "/api/v1/persons", Some("application/json"), "{\"name\": ").await,
+            400,
+            "malformed",
+            None,
+        ),
+        // JSON of the wrong shape: 422 naming the field.
+        (
+            raw(&app, &clerk, "POST", "/api/v1/worklist/marks", Some("application/json"), r#"{"key": 7}"#).await,
+            422,
+            "invalid",
+            Some("key"),
+        ),
+        // A query parameter of the wrong type: 422 naming it.
+        (raw(&app, &s, "GET", "/api/v1/exchange/items?page=abc", None, "").await, 422, "invalid", Some("page")),
+        // A path naming nothing: 404.
+        (raw(&app, &s, "GET", "/api/v1/orders/abc", None, "").await, 404, "not_found", None),
+        // A rule broken by a well-formed request: 422, as for every rule.
+        (raw(&app, &s, "GET", "/api/v1/org-units?level=galaxy", None, "").await, 422, "invalid", Some("level")),
+    ];
+    for (reply, status, code, field) in cases {
+        assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
+        assert_eq!(reply.headers[axum::http::header::CONTENT_TYPE], "application/problem+json", "{}", reply.body);
+        let body = reply.json();
+        assert_eq!((body["status"].as_u64(), body["code"].as_str()), (Some(u64::from(status)), Some(code)), "{body}");
+        assert_eq!(body["error"]["code"], code, "the first envelope is kept: {body}");
+        assert!(
+            body["type"].as_str().unwrap().ends_with(code) && body["detail"].as_str().is_some_and(|d| !d.is_empty())
+        );
+        assert_eq!(body["errors"][0]["field"].as_str(), field, "{body}");
+        assert_eq!(body["error"]["field"].as_str(), field, "{body}");
+    }
+    // A record refused field by field lists every field, in the same envelope.
+    let reply = raw(&app, &clerk, "POST", "/api/v1/persons", Some("application/json"), r#"{"name": ""}"#).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = reply.json();
+    assert!(body["errors"].as_array().unwrap().len() > 1 && body["code"] == "invalid", "{body}");
+    // The document says so: every error answer is a problem document, and the codes are listed.
+    let spec = get(&app, "/api/v1/openapi.json", Some(&s)).await.json();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in
+            ops.as_object().unwrap().iter().filter(|(m, _)| ["get", "post", "put", "delete"].contains(&m.as_str()))
+        {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let response = if let Some(r) = response.get("$ref") {
+                    &spec["components"]["responses"][r.as_str().unwrap().rsplit('/').next().unwrap()]
+                } else {
+                    response
+                };
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(response["content"].get("application/problem+json").is_some(), "{method} {path} {status}");
+                }
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "415", "422"] {
+                    assert!(op["responses"].get(status).is_some(), "{method} {path} documents {status}");
+                }
+            }
+        }
+    }
+    let codes = &spec["components"]["schemas"]["ErrorCode"]["enum"];
+    for code in ["malformed", "unsupported_media_type", "conflict", "invalid"] {
+        assert!(codes.as_array().unwrap().iter().any(|c| c == code), "{code}");
+    }
 }

@@ -246,7 +246,7 @@ async fn user_create_reads_the_password_from_stdin_or_generates_one() {
     // Too weak: refused, naming the rule.
     let (code, _, stderr) = create("op.three", "county_operator", Some("weak\n"));
     assert_eq!(code, 1);
-    assert!(stderr.contains("at least 10 characters"), "{stderr}");
+    assert!(stderr.contains("shorter than the security policy allows"), "{stderr}");
     // Nothing on stdin: generated and printed.
     let (code, stdout, stderr) = create("op.four", "supervisor", None);
     assert_eq!(code, 0, "{stderr}");

@@ -958,7 +958,7 @@ async fn the_api_answers_not_found_with_the_contracted_body() {
     };
     // "Not found" without its reason: refused, naming the field.
     let reply = crate::helpers::send(&app, answer(r#"{"found": false}"#)).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert_eq!(reply.json()["error"]["field"], "answer_remarks");
     // The contract's body: found and remarks only.
     let reply = crate::helpers::send(&app, answer(r#"{"found": false, "remarks": "经查三处均无此人"}"#)).await;

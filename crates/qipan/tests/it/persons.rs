@@ -144,7 +144,7 @@ async fn search_by_name_pinyin_initials_and_id_digits_with_masked_lists() {
     assert!(first["id_number"].as_str().unwrap().contains("********"), "masked in lists: {first}");
     assert!(first["phone"].as_str().unwrap().contains("****"), "masked in lists: {first}");
     let bad = api(&app, &clerk, Method::GET, "/api/v1/persons?direction=up", None).await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Date ranges and the residence narrow the list, on both engines.
     let count = |q: &'static str| {
         let (app, clerk) = (&app, &clerk);
@@ -159,7 +159,7 @@ async fn search_by_name_pinyin_initials_and_id_digits_with_masked_lists() {
     assert_eq!(count("residence=elsewhere").await, 0);
     let backwards =
         api(&app, &clerk, Method::GET, "/api/v1/persons?moved_from=2026-02-01&moved_to=2026-01-01", None).await;
-    assert_eq!(backwards.status, StatusCode::BAD_REQUEST);
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]
@@ -247,7 +247,7 @@ async fn a_move_ends_and_a_mistake_is_removed_with_a_reason_never_deleted() {
         Some(json!({"status": "returned", "ended_on": "2025-12-01", "version": 1})),
     )
     .await;
-    assert_eq!(early.status, StatusCode::BAD_REQUEST, "an end before the move is refused");
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "an end before the move is refused");
     let done = api(
         &app,
         &clerk,
@@ -267,7 +267,7 @@ async fn a_move_ends_and_a_mistake_is_removed_with_a_reason_never_deleted() {
     let mistake = register(&app, &clerk, other).await.json()["id"].as_i64().unwrap();
     let path = format!("/api/v1/persons/{mistake}/moves");
     let no_reason = api(&app, &clerk, Method::POST, &path, Some(json!({"status": "removed", "version": 1}))).await;
-    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(no_reason.json()["error"]["field"], "note");
     let removed =
         api(&app, &clerk, Method::POST, &path, Some(json!({"status": "removed", "note": "重复录入", "version": 1})))
@@ -347,7 +347,7 @@ async fn sections_record_children_pregnancies_and_certificates_and_decide_key_pe
         Some(json!({"outcome": "birth", "ended_on": "2026-02-01"})),
     )
     .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "a birth before the pregnancy was found");
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a birth before the pregnancy was found");
     let closed = api(
         &app,
         &clerk,
@@ -427,7 +427,7 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
     let as_origin = api(&app, &pingchang, Method::GET, &one, None).await.json();
     assert_eq!(as_origin["id_number"], "511***********0027", "the origin reads the projection: {as_origin}");
     let origin_digits = api(&app, &pingchang, Method::GET, "/api/v1/persons?origin=1&q=0027", None).await;
-    assert_eq!(origin_digits.status, StatusCode::BAD_REQUEST, "{}", origin_digits.body);
+    assert_eq!(origin_digits.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", origin_digits.body);
     assert_eq!(origin_digits.json()["error"]["field"], "q");
 
     // The audit log names changed fields, never their values.
@@ -466,7 +466,7 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
         Some(json!({"detected_on": "2026-09-01"})),
     )
     .await;
-    assert_eq!(preg.status, StatusCode::BAD_REQUEST);
+    assert_eq!(preg.status, StatusCode::UNPROCESSABLE_ENTITY);
     let error = preg.json()["error"].clone();
     assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid"), Some("section")), "{error}");
     assert!(error["message"].as_str().unwrap().contains("women only"), "the rule is named: {error}");
@@ -480,7 +480,7 @@ async fn the_review_rules_hold_masking_scope_audit_and_states() {
     late_edit["name"] = json!("陈强");
     late_edit["version"] = json!(2);
     let refused = api(&app, &clerk, Method::PUT, &format!("/api/v1/persons/{man_id}"), Some(late_edit)).await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     let error = refused.json()["error"].clone();
     assert_eq!((error["code"].as_str(), error["field"].as_str()), (Some("invalid"), Some("status")), "{error}");
     assert!(error["message"].as_str().unwrap().contains("can no longer be changed"), "the rule is named: {error}");

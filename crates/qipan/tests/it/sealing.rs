@@ -126,7 +126,7 @@ async fn numbers_phones_and_health_notes_are_sealed_in_the_database_and_found_ag
     let found = api(&app, &clerk, Method::GET, "/api/v1/persons?q=0027", None).await.json();
     assert_eq!(found["items"][0]["id"], id, "{found}");
     let middle = api(&app, &clerk, Method::GET, "/api/v1/persons?q=070027", None).await;
-    assert_eq!(middle.status, StatusCode::BAD_REQUEST, "{}", middle.body);
+    assert_eq!(middle.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", middle.body);
     assert_eq!(middle.json()["error"]["field"], "q");
     // The one-active-record rule holds on the index: the same number again is refused.
     let again = api(&app, &clerk, Method::POST, "/api/v1/persons", Some(chen_jing())).await;

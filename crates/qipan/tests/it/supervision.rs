@@ -610,7 +610,7 @@ async fn the_order_pages_and_api_follow_the_same_rules() {
     let id2 = created.json()["id"].as_i64().unwrap();
     let bad = serde_json::json!({"target_unit": "371602001", "title": "x", "body": "y", "due_on": "2027-12-31"});
     let r = send(&mar02, api("POST", "/api/v1/orders", &supervisor, Some(bad))).await;
-    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("due_on")));
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("due_on")));
     let township = demo_login(&app, "township").await;
     let r = send(
         &mar02,

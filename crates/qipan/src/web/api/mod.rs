@@ -2,6 +2,7 @@
 //! code against: change them only by adding, never by renaming. `openapi.json` describes it.
 
 pub mod exchange;
+mod extract;
 mod openapi;
 mod org_units;
 pub mod persons;

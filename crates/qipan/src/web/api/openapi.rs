@@ -18,7 +18,66 @@ pub fn spec() -> Value {
     super::supervision::add_openapi(&mut doc);
     super::reports::add_openapi(&mut doc);
     add_limits(&mut doc);
+    add_request_errors(&mut doc);
+    as_problems(&mut doc);
     doc
+}
+
+/// The answers to a request the API cannot take as it is (see `extract`): a body that is not
+/// JSON (400) or not sent as JSON (415), a body or query of the wrong shape or breaking a rule
+/// (422), a path naming nothing (404). A 400 is documented only where there is a body to be
+/// malformed.
+fn add_request_errors(doc: &mut Value) {
+    let error = json!({"$ref": "#/components/responses/Error"});
+    let malformed = json!({"description": "The body is not JSON (`malformed`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let media = json!({"description": "The body was not sent as `application/json` (`unsupported_media_type`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for item in paths.values_mut() {
+        for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            let has_body = op.get("requestBody").is_some();
+            let params: Vec<String> = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map(|ps| ps.iter().filter_map(|p| p["in"].as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            if has_body {
+                responses.insert("400".into(), malformed.clone());
+                responses.entry("415").or_insert_with(|| media.clone());
+                responses.entry("422").or_insert_with(|| error.clone());
+            } else {
+                responses.remove("400");
+            }
+            if params.iter().any(|p| p == "query") {
+                responses.entry("422").or_insert_with(|| error.clone());
+            }
+        }
+    }
+}
+
+/// Every error answer is an RFC 9457 problem document.
+fn as_problems(doc: &mut Value) {
+    fn rewrite(response: &mut Value) {
+        if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+            && let Some(body) = content.remove("application/json")
+        {
+            content.insert("application/problem+json".into(), body);
+        }
+    }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                for (status, response) in op.get_mut("responses").and_then(Value::as_object_mut).into_iter().flatten() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        rewrite(response);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(responses) = doc["components"]["responses"].as_object_mut() {
+        responses.values_mut().for_each(rewrite);
+    }
 }
 
 /// Every operation may be refused by the limits in front of it: 429 (too many requests from
@@ -522,19 +581,29 @@ fn base() -> Value {
                 },
                 "Error": {
                     "type": "object",
-                    "required": ["error"],
+                    "description": "An RFC 9457 problem document. `code` says what went wrong, `errors` names the fields at fault; `error` repeats the code, the message and the first field for clients written against v1's first envelope.",
+                    "required": ["type", "title", "status", "detail", "code", "error"],
                     "properties": {
+                        "type": {"type": "string", "examples": ["urn:qipan:problem:invalid"]},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "code": {"$ref": "#/components/schemas/ErrorCode"},
+                        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "rule", "message"], "properties": {
+                            "field": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}
+                        }}},
                         "error": {
                             "type": "object",
                             "required": ["code", "message"],
                             "properties": {
-                                "code": {"type": "string", "enum": ["invalid", "not_found", "invalid_file", "unauthenticated", "login_failed", "second_factor_required", "token_expired", "forbidden", "password_change_required", "factor_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]},
+                                "code": {"$ref": "#/components/schemas/ErrorCode"},
                                 "message": {"type": "string"},
                                 "field": {"type": "string", "description": "The parameter at fault, for `invalid`."}
                             }
                         }
                     }
-                }
+                },
+                "ErrorCode": {"type": "string", "enum": ["invalid", "malformed", "unsupported_media_type", "not_acceptable", "not_found", "invalid_file", "unauthenticated", "login_failed", "second_factor_required", "token_expired", "forbidden", "password_change_required", "factor_required", "stale", "duplicate", "conflict", "rate_limited", "unavailable", "timeout", "internal"]}
             },
             "responses": {
                 "Error": {"description": "An error, naming the field and the rule where there is one.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -1,7 +1,9 @@
 //! `GET /api/v1/org-units` and `GET /api/v1/org-units/{code}`.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use super::extract::Json;
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use domain::OrgCode;
 use serde::{Deserialize, Serialize};
 use store::OrgUnit;

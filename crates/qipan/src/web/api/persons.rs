@@ -1,8 +1,10 @@
 //! `/api/v1/persons`: registration, search, one record, editing with the version, history,
 //! and the end of a move. Validation errors are 422 with one entry per field.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use super::extract::Json;
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::OrgCode;
@@ -17,6 +19,7 @@ use crate::service::privacy::LIST_DISCLOSURE;
 use crate::service::{App, PersonQuery, PersonRefusal, ServiceError};
 use crate::web::ApiError;
 use crate::web::auth::ApiActor;
+use crate::web::error::{FieldProblem, problem};
 
 /// A record in the API. The core names are a public contract: `id`, `id_number`, `name`,
 /// `gender`, `birth_date`, `phone`, `hukou_area`, `hukou_address`, `residence_area`,
@@ -140,32 +143,21 @@ impl PersonBody {
     }
 }
 
-#[derive(Serialize)]
-struct FieldErrorJson {
-    field: &'static str,
-    rule: &'static str,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct FieldErrorsJson {
-    errors: Vec<FieldErrorJson>,
-}
-
 /// A refusal as JSON: 422 with one entry per field, or the usual error body.
 fn refusal(r: PersonRefusal) -> Response {
     match r {
         PersonRefusal::Fields(errors) => {
             let t = Locale::En.messages();
-            let errors = errors
+            let errors: Vec<FieldProblem> = errors
                 .into_iter()
-                .map(|e| FieldErrorJson {
-                    field: e.field,
-                    rule: e.rule.strip_prefix("rule.").unwrap_or(e.rule),
+                .map(|e| FieldProblem {
+                    field: e.field.to_owned(),
+                    rule: e.rule.strip_prefix("rule.").unwrap_or(e.rule).to_owned(),
                     message: format!("{}: {}", t.get(&format!("field.{}", e.field)), t.get(e.rule)),
                 })
                 .collect();
-            (StatusCode::UNPROCESSABLE_ENTITY, Json(FieldErrorsJson { errors })).into_response()
+            let detail = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+            problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail, errors)
         }
         PersonRefusal::Other(e) => ApiError(e).into_response(),
     }

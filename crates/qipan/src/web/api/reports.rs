@@ -7,9 +7,11 @@
 //! `current` and `changes` (the live figures beside frozen ones). The CSV and XLSX builders here
 //! serve the pages' downloads too.
 
-use axum::Json;
+use super::extract::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -589,8 +591,7 @@ pub async fn one(
 ) -> Response {
     let Some(format) = negotiate(&headers) else {
         let message = format!("{} application/json, text/csv, {XLSX_TYPE}", t.get("report.not_acceptable"));
-        return (StatusCode::NOT_ACCEPTABLE, Json(json!({"error": {"code": "not_acceptable", "message": message}})))
-            .into_response();
+        return crate::web::error::problem(StatusCode::NOT_ACCEPTABLE, "not_acceptable", message, Vec::new());
     };
     let purpose = match format {
         Format::Json => Purpose::View,
@@ -693,7 +694,7 @@ pub fn add_openapi(doc: &mut serde_json::Value) {
                 "401": error,
                 "403": {"description": "Not allowed, or the unit lies outside the actor's scope (`error.field` = `unit`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                 "404": error,
-                "406": {"description": "`Accept` allows none of the formats."}
+                "406": {"description": "`Accept` allows none of the formats (`not_acceptable`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
         }
     });

@@ -1,6 +1,6 @@
 //! `POST /api/v1/session` (sign in with JSON), `GET` (who am I), `DELETE` (sign out).
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};

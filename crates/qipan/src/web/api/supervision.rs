@@ -5,8 +5,10 @@
 //! `target_unit`, `subject_kind`, `subject_ref`, `title`, `body`, `due_on`, `status`, `overdue`,
 //! `answer`, `timeline`. The query-parameter parsers here are shared with the pages.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use super::extract::Json;
+use axum::extract::State;
+
+use super::extract::{Path, Query};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};

@@ -1,6 +1,6 @@
 //! `/api/v1/worklist`: the day's work of the actor's unit, and marking a task done or snoozed.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -89,7 +89,11 @@ async fn policy_words(app: &App, t: &Messages) -> (String, usize) {
     let p = app.password_policy().await.unwrap_or_default();
     let words = t.fmt(
         "password.policy",
-        &[("min", &p.min_chars.to_string()), ("classes", &p.min_classes.to_string()), ("history", &p.history.to_string())],
+        &[
+            ("min", &p.min_chars.to_string()),
+            ("classes", &p.min_classes.to_string()),
+            ("history", &p.history.to_string()),
+        ],
     );
     (words, p.min_chars)
 }

@@ -74,7 +74,15 @@ pub struct PolicyQuery {
     saved: Option<String>,
 }
 
-fn page(app: &App, t: Messages, uri: &Uri, actor: &Actor, form: PolicyForm, saved: bool, error: Option<String>) -> Response {
+fn page(
+    app: &App,
+    t: Messages,
+    uri: &Uri,
+    actor: &Actor,
+    form: PolicyForm,
+    saved: bool,
+    error: Option<String>,
+) -> Response {
     let page = PolicyPage {
         t,
         chrome: Chrome::for_request(app, &t, Some(actor), "/admin/policy", uri),
