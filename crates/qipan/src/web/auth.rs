@@ -115,12 +115,13 @@ pub async fn resolve(State(app): State<App>, request: Request, next: Next) -> Re
     let address = address_of(&parts.extensions);
     let mut body = Some(body);
 
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+    let authorization = parts.headers.get(header::AUTHORIZATION);
+    let bearer = authorization.and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned);
+    // Credentials that are given are the ones used: an Authorization header that is not a bearer
+    // token is refused, never passed over for a session cookie sent beside it.
+    if api && authorization.is_some() && bearer.is_none() {
+        return ApiError(ServiceError::Unauthenticated).into_response();
+    }
     let mut clear_cookie = false;
     let actor = if let Some(token) = bearer {
         match app.token_actor(token.trim(), address.clone()).await {

@@ -123,7 +123,6 @@ struct Problem {
     status: u16,
     detail: String,
     code: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldProblem>,
     error: ApiErrorDetail,
 }

@@ -105,9 +105,10 @@ async fn bad_parameters_are_refused_naming_the_field() {
         assert_eq!(body["error"]["field"], field, "{query}");
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
+    // A code that cannot be one names nothing: 404, like any path naming nothing (decision 0016).
     let reply = get(&app, "/api/v1/org-units/3716021", Some(&s)).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(reply.json()["error"]["field"], "code");
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.json()["error"]["code"], "not_found");
 }
 
 #[tokio::test]

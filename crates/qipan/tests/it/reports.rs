@@ -1212,14 +1212,14 @@ async fn bad_input_is_refused_naming_the_field_and_the_rule() {
     let app = at(&w.app, READ);
     let county = demo_login(&app, "county").await;
     let cases = [
-        ("inflow?period=2026-13", StatusCode::BAD_REQUEST, Some("period")),
-        ("inflow?period=2026-Q5", StatusCode::BAD_REQUEST, Some("period")),
-        ("inflow?period=2026-03&from=2026-03-01", StatusCode::BAD_REQUEST, Some("period")),
-        ("inflow?from=2026-03-31&to=2026-03-01", StatusCode::BAD_REQUEST, Some("to")),
-        ("inflow?from=2026-03-01", StatusCode::BAD_REQUEST, Some("to")),
-        ("inflow?from=2026-02-30&to=2026-03-01", StatusCode::BAD_REQUEST, Some("from")),
-        ("inflow?period=2026-05", StatusCode::BAD_REQUEST, Some("period")),
-        ("inflow?unit=37x&period=2026-03", StatusCode::BAD_REQUEST, Some("unit")),
+        ("inflow?period=2026-13", StatusCode::UNPROCESSABLE_ENTITY, Some("period")),
+        ("inflow?period=2026-Q5", StatusCode::UNPROCESSABLE_ENTITY, Some("period")),
+        ("inflow?period=2026-03&from=2026-03-01", StatusCode::UNPROCESSABLE_ENTITY, Some("period")),
+        ("inflow?from=2026-03-31&to=2026-03-01", StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+        ("inflow?from=2026-03-01", StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+        ("inflow?from=2026-02-30&to=2026-03-01", StatusCode::UNPROCESSABLE_ENTITY, Some("from")),
+        ("inflow?period=2026-05", StatusCode::UNPROCESSABLE_ENTITY, Some("period")),
+        ("inflow?unit=37x&period=2026-03", StatusCode::UNPROCESSABLE_ENTITY, Some("unit")),
         ("inflow?unit=511923&period=2026-03", StatusCode::FORBIDDEN, Some("unit")),
         ("births?period=2026-03", StatusCode::NOT_FOUND, None),
     ];

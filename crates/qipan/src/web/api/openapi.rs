@@ -322,7 +322,7 @@ fn add_sections(doc: &mut Value) {
                 "responses": {
                     "201": {"description": "Added: {\"id\"}."},
                     "401": error, "404": error,
-                    "422": {"description": "Fields break rules.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}
+                    "422": {"description": "Fields break rules.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }
             }
         });
@@ -428,7 +428,7 @@ fn base() -> Value {
                         "201": {"description": "Registered.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Person"}}}},
                         "401": error, "403": error,
                         "409": error,
-                        "422": {"description": "Fields break rules, one entry each.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}
+                        "422": {"description": "Fields break rules, one entry each.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                     }
                 }
             },
@@ -446,7 +446,7 @@ fn base() -> Value {
                     "responses": {
                         "200": {"description": "Saved.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Person"}}}},
                         "400": error, "401": error, "403": error, "404": error, "409": error,
-                        "422": {"description": "Fields break rules.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}
+                        "422": {"description": "Fields break rules.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                     }
                 }
             },
@@ -471,8 +471,8 @@ fn base() -> Value {
                     "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/OrgCode"}}],
                     "responses": {
                         "200": {"description": "The unit.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrgUnit"}}}},
-                        "400": error,
-                        "404": error
+                        "401": error,
+                        "404": {"description": "No such unit, or a code that cannot be one.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                     }
                 }
             }
@@ -529,11 +529,6 @@ fn base() -> Value {
                     "required": ["items", "total", "page", "per_page"],
                     "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}, "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}
                 },
-                "FieldErrors": {
-                    "type": "object",
-                    "required": ["errors"],
-                    "properties": {"errors": {"type": "array", "items": {"type": "object", "required": ["field", "rule", "message"], "properties": {"field": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}}}}}
-                },
                 "Credentials": {
                     "type": "object",
                     "required": ["username", "password"],
@@ -581,8 +576,8 @@ fn base() -> Value {
                 },
                 "Error": {
                     "type": "object",
-                    "description": "An RFC 9457 problem document. `code` says what went wrong, `errors` names the fields at fault; `error` repeats the code, the message and the first field for clients written against v1's first envelope.",
-                    "required": ["type", "title", "status", "detail", "code", "error"],
+                    "description": "An RFC 9457 problem document. `code` says what went wrong, `errors` names the fields at fault (empty when none is); `error` repeats the code, the message and the first field for clients written against v1's first envelope.",
+                    "required": ["type", "title", "status", "detail", "code", "errors", "error"],
                     "properties": {
                         "type": {"type": "string", "examples": ["urn:qipan:problem:invalid"]},
                         "title": {"type": "string"},

@@ -77,7 +77,9 @@ pub async fn one(
     ApiActor(actor): ApiActor,
     Path(code): Path<String>,
 ) -> Result<Json<OrgUnitView>, ApiError> {
-    let code = OrgCode::parse(&code).map_err(|_| ServiceError::invalid("field.code", "rule.org_code", &code))?;
+    // A code that cannot be one names no unit: 404, like any path that names nothing.
+    let code =
+        OrgCode::parse(&code).map_err(|_| ServiceError::NotFound { what: "thing.org_unit", key: code.clone() })?;
     let unit = app.org_unit(&actor, &code).await?;
     Ok(Json(OrgUnitView::from(&unit)))
 }

@@ -25,6 +25,7 @@ use crate::i18n::{Locale, Messages};
 use crate::service::reports::{Purpose, Report, ReportRequest, SnapshotState};
 use crate::service::{Actor, App, ServiceError};
 use crate::web::auth::ApiActor;
+use crate::web::error::{FieldProblem, problem};
 use crate::web::{ApiError, Lang};
 
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -405,19 +406,24 @@ pub fn param_of(field: &str) -> &str {
 /// the actor's scope names the `unit` parameter.
 fn api_error(actor: &Actor, e: ServiceError) -> Response {
     let t = Locale::En.messages();
-    let body = |status: StatusCode, code: &str, message: String, field: &str| {
-        (status, Json(json!({"error": {"code": code, "message": message, "field": field}}))).into_response()
+    let body = |status: StatusCode, code: &'static str, message: String, field: &str, rule: &str| {
+        let errors = vec![FieldProblem {
+            field: field.to_owned(),
+            rule: rule.strip_prefix("rule.").unwrap_or(rule).to_owned(),
+            message: message.clone(),
+        }];
+        problem(status, code, message, errors)
     };
     match &e {
         ServiceError::Invalid { field, rule, value } => {
             let message =
                 t.fmt("error.invalid_field", &[("field", t.get(field)), ("rule", t.get(rule)), ("value", value)]);
-            body(StatusCode::BAD_REQUEST, "invalid", message, param_of(field))
+            body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, param_of(field), rule)
         }
         ServiceError::Forbidden { .. } if actor.can(domain::authz::Capability::PersonRead) => {
             let message =
                 format!("{}: {} {}", t.get("field.unit"), t.get("report.rule_unit_scope"), t.get("error.forbidden"));
-            body(StatusCode::FORBIDDEN, "forbidden", message, "unit")
+            body(StatusCode::FORBIDDEN, "forbidden", message, "unit", "report.rule_unit_scope")
         }
         _ => ApiError(e).into_response(),
     }
@@ -591,7 +597,7 @@ pub async fn one(
 ) -> Response {
     let Some(format) = negotiate(&headers) else {
         let message = format!("{} application/json, text/csv, {XLSX_TYPE}", t.get("report.not_acceptable"));
-        return crate::web::error::problem(StatusCode::NOT_ACCEPTABLE, "not_acceptable", message, Vec::new());
+        return problem(StatusCode::NOT_ACCEPTABLE, "not_acceptable", message, Vec::new());
     };
     let purpose = match format {
         Format::Json => Purpose::View,
