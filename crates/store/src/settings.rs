@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use crate::audit::append_audit;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
+const UPSERT: &str = "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
+
 impl Store {
     pub async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
         on_pool!(self, pool => sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
@@ -15,10 +18,7 @@ impl Store {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
+        on_pool!(self, pool => sqlx::query(UPSERT)
         .bind(key)
         .bind(value)
         .bind(now)
@@ -38,10 +38,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a settings change")?;
             for (key, value) in settings {
-                sqlx::query(
-                    "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                )
+                sqlx::query(UPSERT)
                 .bind(key)
                 .bind(value)
                 .bind(now)

@@ -6,6 +6,7 @@ mod accounts;
 mod actor;
 mod audit;
 mod auth;
+mod calendar;
 mod codes;
 mod error;
 pub mod exchange;

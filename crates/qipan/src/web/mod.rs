@@ -8,6 +8,7 @@ mod api;
 mod assets;
 pub mod auth;
 mod error;
+pub mod export;
 pub mod limits;
 mod locale;
 mod ui;

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use crate::helpers::{Reply, Session, demo_app, demo_login, get, new_account, post_form, send};
 
 /// 陈静, born 1990-03-07, registered in 平昌县 (Sichuan), living in a Bincheng village.
-const CHEN_JING: &str = "511923199003070027";
+pub(crate) const CHEN_JING: &str = "511923199003070027";
 
-async fn api(app: &App, s: &Session, method: Method, path: &str, body: Option<Value>) -> Reply {
+pub(crate) async fn api(app: &App, s: &Session, method: Method, path: &str, body: Option<Value>) -> Reply {
     let mut req =
         Request::builder().method(method).uri(path).header(header::COOKIE, &s.cookie).header("x-csrf-token", &s.csrf);
     if body.is_some() {
@@ -20,7 +20,7 @@ async fn api(app: &App, s: &Session, method: Method, path: &str, body: Option<Va
     send(app, req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).unwrap()).await
 }
 
-fn chen_jing() -> Value {
+pub(crate) fn chen_jing() -> Value {
     json!({
         "id_number": CHEN_JING,
         "name": "陈静",

@@ -5,41 +5,14 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use qipan::service::App;
-use serde_json::{Value, json};
+use axum::http::{Method, StatusCode};
+use serde_json::json;
 use sqlx::{Connection as _, Row as _};
 
-use crate::helpers::{Reply, Session, TestDb, demo_app, demo_login, send};
+use crate::helpers::{TestDb, demo_app, demo_login};
+use crate::persons::{CHEN_JING, api, chen_jing};
 
-const CHEN_JING: &str = "511923199003070027";
 const SPOUSE: &str = "110101198001010010";
-
-async fn api(app: &App, s: &Session, method: Method, path: &str, body: Option<Value>) -> Reply {
-    let mut req =
-        Request::builder().method(method).uri(path).header(header::COOKIE, &s.cookie).header("x-csrf-token", &s.csrf);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    send(app, req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).unwrap()).await
-}
-
-fn chen_jing() -> Value {
-    json!({
-        "id_number": CHEN_JING,
-        "name": "陈静",
-        "phone": "13800138000",
-        "hukou_area": "511923",
-        "hukou_address": "平昌县江口镇某村",
-        "residence_area": "371602001001",
-        "residence_address": "新苑小区3号楼2单元",
-        "managing_unit": "371602001001",
-        "direction": "in",
-        "moved_on": "2026-01-05",
-        "move_reason": "1"
-    })
-}
 
 /// Every value of the sealed columns, straight from the database: (table.column, row id, value).
 async fn stored_values(db: &TestDb) -> Vec<(String, i64, String)> {

@@ -16,12 +16,12 @@ use super::Chrome;
 use crate::i18n::Messages;
 use crate::service::reports::{Purpose, Report};
 use crate::service::{Actor, App, ServiceError};
-use crate::web::api::reports::{
+use crate::web::auth::SignedIn;
+use crate::web::error::{message_of, render};
+use crate::web::export::{
     ReportParams, XLSX_TYPE, cell_text, change_text, csv_text, download, exported_text, file_name, period_text,
     state_text, title_text, xlsx_of,
 };
-use crate::web::auth::SignedIn;
-use crate::web::error::{message_of, render};
 use crate::web::{Lang, PageError};
 
 /// The routes of this part: method, path, handler.
