@@ -13,6 +13,7 @@ pub mod csv;
 pub mod divisions;
 pub mod exchange;
 pub mod id_number;
+pub mod ids;
 pub mod org;
 pub mod person;
 pub mod pinyin_index;

@@ -9,6 +9,7 @@ mod assets;
 pub mod auth;
 mod error;
 pub mod export;
+pub mod ids;
 pub mod limits;
 mod locale;
 mod ui;

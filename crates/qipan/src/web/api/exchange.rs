@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::OrgCode;
 use domain::exchange::{Cycle, Quarter};
+use domain::ids::{ItemId, TypedId};
 use serde::{Deserialize, Serialize};
 use store::{Item, Page};
 
@@ -298,16 +299,8 @@ pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Q
     }
 }
 
-/// An item id from the path; anything else is an item that does not exist.
-fn item_id(raw: &str) -> Result<i64, ServiceError> {
-    raw.trim().parse().map_err(|_| ServiceError::NotFound { what: "thing.exchange_item", key: raw.to_owned() })
-}
-
-pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Response {
-    let id = match item_id(&id) {
-        Ok(id) => id,
-        Err(e) => return ApiError(e).into_response(),
-    };
+pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<ItemId>) -> Response {
+    let id = id.get();
     match app.exchange_item(&actor, id).await {
         Ok(v) => Json(detail(&v)).into_response(),
         Err(e) => ApiError(e).into_response(),
@@ -316,25 +309,19 @@ pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Pa
 
 async fn then_show(app: &App, actor: &crate::service::Actor, id: i64, done: Result<(), ServiceError>) -> Response {
     match done {
-        Ok(()) => one(State(app.clone()), ApiActor(actor.clone()), Path(id.to_string())).await,
+        Ok(()) => one(State(app.clone()), ApiActor(actor.clone()), Path(ItemId::new(id))).await,
         Err(e) => ApiError(e).into_response(),
     }
 }
 
-pub async fn submit(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Response {
-    let id = match item_id(&id) {
-        Ok(id) => id,
-        Err(e) => return ApiError(e).into_response(),
-    };
+pub async fn submit(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<ItemId>) -> Response {
+    let id = id.get();
     let done = app.submit_exchange_item(&actor, id).await;
     then_show(&app, &actor, id, done).await
 }
 
-pub async fn receive(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Response {
-    let id = match item_id(&id) {
-        Ok(id) => id,
-        Err(e) => return ApiError(e).into_response(),
-    };
+pub async fn receive(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<ItemId>) -> Response {
+    let id = id.get();
     let done = app.receive_exchange_item(&actor, id).await;
     then_show(&app, &actor, id, done).await
 }
@@ -351,13 +338,10 @@ pub struct AnswerBody {
 pub async fn answer(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<ItemId>,
     Json(b): Json<AnswerBody>,
 ) -> Response {
-    let id = match item_id(&id) {
-        Ok(id) => id,
-        Err(e) => return ApiError(e).into_response(),
-    };
+    let id = id.get();
     let Some(found) = b.found else {
         return ApiError(ServiceError::invalid("field.found", "rule.required", "")).into_response();
     };
@@ -382,13 +366,10 @@ pub struct NoteBody {
 pub async fn remind(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<ItemId>,
     Json(b): Json<NoteBody>,
 ) -> Response {
-    let id = match item_id(&id) {
-        Ok(id) => id,
-        Err(e) => return ApiError(e).into_response(),
-    };
+    let id = id.get();
     let done = app.remind_exchange_item(&actor, id, &b.note).await;
     then_show(&app, &actor, id, done).await
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::OrgCode;
 use domain::authz::RecordAccess;
+use domain::ids::{PersonId, TypedId};
 use domain::privacy::Disclosure;
 use domain::record::PersonInput;
 use serde::{Deserialize, Serialize};
@@ -283,10 +284,6 @@ pub async fn search(
     }))
 }
 
-fn parse_id(raw: &str) -> Result<i64, ServiceError> {
-    raw.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "thing.record", key: raw.to_owned() })
-}
-
 #[derive(Serialize)]
 pub struct PersonDetail {
     #[serde(flatten)]
@@ -300,9 +297,9 @@ pub struct PersonDetail {
 pub async fn one(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<PersonId>,
 ) -> Result<Json<PersonDetail>, ApiError> {
-    let view = app.view_person(&actor, parse_id(&id)?).await?;
+    let view = app.view_person(&actor, id.get()).await?;
     let access = match view.access {
         RecordAccess::Manage => "manage",
         RecordAccess::ReadAsOrigin => "origin",
@@ -314,13 +311,10 @@ pub async fn one(
 pub async fn update(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<PersonId>,
     Json(body): Json<PersonBody>,
 ) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(e) => return ApiError(e).into_response(),
-    };
+    let id = id.get();
     let version = body.version;
     match app.edit_person(&actor, id, version, &body.input()).await {
         Ok(()) => match app.view_person(&actor, id).await {
@@ -343,10 +337,10 @@ pub struct HistoryJson {
 pub async fn history(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<PersonId>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let items: Vec<HistoryJson> = app
-        .person_history(&actor, parse_id(&id)?)
+        .person_history(&actor, id.get())
         .await?
         .into_iter()
         .map(|h| HistoryJson {
@@ -375,10 +369,10 @@ pub struct EndBody {
 pub async fn end_move(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<PersonId>,
     Json(b): Json<EndBody>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
+    let id = id.get();
     app.end_person(&actor, id, b.version, &b.status, &b.ended_on, &b.note).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -411,11 +405,11 @@ pub fn entry_json(e: &store::SectionRow) -> serde_json::Value {
 pub async fn list_entries(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<PersonId>,
     uri: axum::http::Uri,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let section = section_of(&uri)?;
-    let entries = app.entries(&actor, parse_id(&id)?, section).await?;
+    let entries = app.entries(&actor, id.get(), section).await?;
     Ok(Json(serde_json::json!({ "items": entries.iter().map(entry_json).collect::<Vec<_>>() })))
 }
 
@@ -423,13 +417,13 @@ pub async fn list_entries(
 pub async fn add_entry(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    Path(id): Path<PersonId>,
     uri: axum::http::Uri,
     Json(body): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> Response {
     let result = async {
         let section = section_of(&uri)?;
-        Ok::<_, ServiceError>((section, parse_id(&id)?))
+        Ok::<_, ServiceError>((section, id.get()))
     }
     .await;
     let (section, id) = match result {
@@ -463,12 +457,12 @@ pub struct CloseBody {
 pub async fn close_pregnancy(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path((id, pregnancy)): Path<(String, String)>,
+    Path((id, pregnancy)): Path<(PersonId, String)>,
     Json(b): Json<CloseBody>,
 ) -> Result<Response, ApiError> {
     let pregnancy = pregnancy
         .parse::<i64>()
         .map_err(|_| ServiceError::NotFound { what: "thing.pregnancy", key: pregnancy.clone() })?;
-    app.close_pregnancy(&actor, parse_id(&id)?, pregnancy, &b.outcome, &b.ended_on).await?;
+    app.close_pregnancy(&actor, id.get(), pregnancy, &b.outcome, &b.ended_on).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

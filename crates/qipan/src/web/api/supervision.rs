@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use domain::OrgCode;
 use domain::exchange::{Counts, Cycle, Quarter};
+use domain::ids::{OrderId, TypedId};
 use domain::supervision::{Quality, Registrations};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -427,7 +428,8 @@ async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json
     }
 }
 
-async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> Response {
+async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(order): Path<OrderId>) -> Response {
+    let id = order.get();
     show(&app, &actor, id, StatusCode::OK).await
 }
 
@@ -440,9 +442,10 @@ pub struct AnswerBody {
 async fn answer(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    Path(order): Path<OrderId>,
     Json(b): Json<AnswerBody>,
 ) -> Response {
+    let id = order.get();
     match app.answer_order(&actor, id, &b.answer).await {
         Ok(()) => show(&app, &actor, id, StatusCode::OK).await,
         Err(e) => ApiError(e).into_response(),
@@ -459,9 +462,10 @@ pub struct NoteBody {
 async fn close(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    Path(order): Path<OrderId>,
     Json(b): Json<NoteBody>,
 ) -> Response {
+    let id = order.get();
     match app.close_order(&actor, id, &b.note).await {
         Ok(()) => show(&app, &actor, id, StatusCode::OK).await,
         Err(e) => ApiError(e).into_response(),
@@ -471,9 +475,10 @@ async fn close(
 async fn reopen(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    Path(order): Path<OrderId>,
     Json(b): Json<NoteBody>,
 ) -> Response {
+    let id = order.get();
     match app.reopen_order(&actor, id, &b.note, &b.due_on).await {
         Ok(()) => show(&app, &actor, id, StatusCode::OK).await,
         Err(e) => ApiError(e).into_response(),

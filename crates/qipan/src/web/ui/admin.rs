@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::OrgCode;
@@ -18,7 +18,9 @@ use crate::i18n::Messages;
 use crate::service::{AccountAction, AccountForm, Actor, App, DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, ServiceError};
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
+use crate::web::ids::PathId;
 use crate::web::{Lang, PageError};
+use domain::ids::{AccountId, TokenId, TypedId};
 
 const PAGE_SIZE: u32 = 50;
 
@@ -258,20 +260,16 @@ fn done_message(t: &Messages, done: Option<&str>) -> Option<&'static str> {
     done.map(|_| t.get("account.saved"))
 }
 
-fn parse_id(raw: &str) -> Result<i64, ServiceError> {
-    raw.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "thing.account", key: raw.to_owned() })
-}
-
 pub async fn detail(
     State(app): State<App>,
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<AccountId>,
     Query(d): Query<DoneParam>,
 ) -> Response {
     let t = lang.0;
-    let account = match async { app.account_for_admin(&actor, parse_id(&id)?).await }.await {
+    let account = match async { app.account_for_admin(&actor, id.get()).await }.await {
         Ok(a) => a,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
@@ -294,15 +292,12 @@ pub async fn act(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<AccountId>,
     body: Bytes,
 ) -> Response {
     let t = lang.0;
     let fields = Fields::parse(&body);
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
+    let id = id.get();
     let version = fields.get("version").parse::<i32>().unwrap_or(-1);
     let action = match fields.get("action") {
         "disable" => AccountAction::Disable,
@@ -481,13 +476,9 @@ pub async fn revoke_token(
     State(app): State<App>,
     lang: Lang,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<TokenId>,
 ) -> Response {
-    let result = async {
-        let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "thing.token", key: id.clone() })?;
-        app.revoke_api_token(&actor, id).await
-    }
-    .await;
+    let result = async { app.revoke_api_token(&actor, id.get()).await }.await;
     match result {
         Ok(()) => Redirect::to("/admin/tokens").into_response(),
         Err(e) => PageError::new(lang, e).into_response(),

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Utc};
@@ -24,7 +24,9 @@ use crate::service::{Actor, App, ServiceError};
 use crate::web::api::exchange::ListParams;
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
+use crate::web::ids::PathId;
 use crate::web::{Lang, PageError};
+use domain::ids::{ItemId, TypedId};
 
 fn local(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.with_timezone(&china_standard_time()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
@@ -36,10 +38,6 @@ fn field(body: &[u8], name: &str) -> String {
 
 fn fields(body: &[u8], name: &str) -> Vec<String> {
     url::form_urlencoded::parse(body).filter(|(k, _)| k == name).map(|(_, v)| v.into_owned()).collect()
-}
-
-fn parse_id(raw: &str) -> Result<i64, ServiceError> {
-    raw.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "thing.exchange_item", key: raw.to_owned() })
 }
 
 /// One line of a list, ready to show.
@@ -407,13 +405,11 @@ pub async fn item(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<ItemId>,
     Query(d): Query<DoneParam>,
 ) -> Response {
-    match parse_id(&id) {
-        Ok(id) => item_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await,
-        Err(e) => PageError::new(lang, e).into_response(),
-    }
+    let id = id.get();
+    item_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await
 }
 
 /// What a POST on an item does.
@@ -426,11 +422,8 @@ enum Act {
     Withdraw,
 }
 
-async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: &str, body: &[u8], what: Act) -> Response {
-    let id = match parse_id(id) {
-        Ok(id) => id,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
+async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: ItemId, body: &[u8], what: Act) -> Response {
+    let id = id.get();
     let result = match what {
         Act::Submit => app.submit_exchange_item(actor, id).await,
         Act::Answer => {
@@ -476,10 +469,10 @@ macro_rules! item_action {
             lang: Lang,
             uri: Uri,
             SignedIn(actor): SignedIn,
-            Path(id): Path<String>,
+            PathId(id): PathId<ItemId>,
             body: Bytes,
         ) -> Response {
-            act(&app, lang, &uri, &actor, &id, &body, $act).await
+            act(&app, lang, &uri, &actor, id, &body, $act).await
         }
     };
 }

@@ -18,7 +18,9 @@ use crate::service::{Actor, App, PersonRefusal, ServiceError};
 use crate::web::api::persons::SearchParams;
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
+use crate::web::ids::PathId;
 use crate::web::{Lang, PageError};
+use domain::ids::{PersonId, TypedId};
 
 /// A record as a list row: ID number and phone masked.
 pub struct PersonRow {
@@ -573,22 +575,16 @@ pub struct DoneParam {
     done: Option<String>,
 }
 
-fn parse_id(raw: &str) -> Result<i64, ServiceError> {
-    raw.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "thing.record", key: raw.to_owned() })
-}
-
 pub async fn record(
     State(app): State<App>,
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<PersonId>,
     Query(d): Query<DoneParam>,
 ) -> Response {
-    match parse_id(&id) {
-        Ok(id) => record_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await,
-        Err(e) => PageError::new(lang, e).into_response(),
-    }
+    let id = id.get();
+    record_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await
 }
 
 fn input_from(p: &Person) -> PersonInput {
@@ -619,11 +615,11 @@ pub async fn edit_form(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<PersonId>,
 ) -> Response {
     let t = lang.0;
     let result =
-        async { Ok::<_, ServiceError>((app.person_for_edit(&actor, parse_id(&id)?).await?, app.codes().await?)) }.await;
+        async { Ok::<_, ServiceError>((app.person_for_edit(&actor, id.get()).await?, app.codes().await?)) }.await;
     match result {
         Ok((p, codes)) => {
             let f = FormState { v: input_from(&p), errors: Vec::new(), version: p.version };
@@ -649,13 +645,10 @@ pub async fn edit(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<PersonId>,
     body: Bytes,
 ) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
+    let id = id.get();
     let input = input_of(&body);
     let version = version_of(&body);
     match app.edit_person(&actor, id, Some(version), &input).await {
@@ -679,13 +672,10 @@ pub async fn end(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<PersonId>,
     body: Bytes,
 ) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
+    let id = id.get();
     let field = |name: &str| {
         url::form_urlencoded::parse(&body).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default()
     };
@@ -708,13 +698,10 @@ pub async fn add_entry(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<PersonId>,
     body: Bytes,
 ) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
+    let id = id.get();
     let input: std::collections::BTreeMap<String, String> =
         url::form_urlencoded::parse(&body).into_owned().filter(|(k, _)| k != "_csrf").collect();
     let Some(section) = input.get("section").and_then(|s| domain::sections::Section::parse(s)) else {
@@ -746,8 +733,8 @@ pub async fn close_pregnancy(
     Path((id, pregnancy)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let (id, pregnancy) = match (parse_id(&id), pregnancy.parse::<i64>()) {
-        (Ok(id), Ok(p)) => (id, p),
+    let (id, pregnancy) = match (PersonId::parse(&id), pregnancy.parse::<i64>()) {
+        (Some(id), Ok(p)) => (id.get(), p),
         _ => {
             return PageError::new(lang, ServiceError::NotFound { what: "thing.pregnancy", key: pregnancy })
                 .into_response();

@@ -8,7 +8,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -33,7 +33,9 @@ use crate::web::api::supervision::{
 };
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
+use crate::web::ids::PathId;
 use crate::web::{Lang, PageError};
+use domain::ids::{OrderId, TypedId};
 
 /// The routes of this part: method, path, handler.
 pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
@@ -71,10 +73,6 @@ pub fn pct(r: Option<f64>) -> String {
 /// A data-quality score (findings per 1,000 records) as printed.
 pub fn per_mille(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".to_owned())
-}
-
-fn parse_id(raw: &str) -> Result<i64, ServiceError> {
-    raw.parse::<i64>().map_err(|_| ServiceError::NotFound { what: "order.thing", key: raw.to_owned() })
 }
 
 /// Shortens a label for a chart (the table beside it keeps the full name).
@@ -1230,13 +1228,11 @@ async fn order(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Path(id): Path<String>,
+    PathId(id): PathId<OrderId>,
     Query(d): Query<DoneParam>,
 ) -> Response {
-    match parse_id(&id) {
-        Ok(id) => order_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await,
-        Err(e) => PageError::new(lang, e).into_response(),
-    }
+    let id = id.get();
+    order_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1246,11 +1242,8 @@ enum Act {
     Reopen,
 }
 
-async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: &str, body: &[u8], what: Act) -> Response {
-    let id = match parse_id(id) {
-        Ok(id) => id,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
+async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: OrderId, body: &[u8], what: Act) -> Response {
+    let id = id.get();
     let result = match what {
         Act::Answer => app.answer_order(actor, id, &field(body, "answer")).await,
         Act::Close => app.close_order(actor, id, &field(body, "note")).await,
@@ -1275,10 +1268,10 @@ macro_rules! order_action {
             lang: Lang,
             uri: Uri,
             SignedIn(actor): SignedIn,
-            Path(id): Path<String>,
+            PathId(id): PathId<OrderId>,
             body: Bytes,
         ) -> Response {
-            act(&app, lang, &uri, &actor, &id, &body, $act).await
+            act(&app, lang, &uri, &actor, id, &body, $act).await
         }
     };
 }
