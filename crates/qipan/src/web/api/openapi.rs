@@ -24,16 +24,21 @@ pub fn spec() -> Value {
 }
 
 /// The answers to a request the API cannot take as it is (see `extract`): a body that is not
-/// JSON (400) or not sent as JSON (415), a body or query of the wrong shape or breaking a rule
-/// (422), a path naming nothing (404). A 400 is documented only where there is a body to be
-/// malformed.
+/// JSON (400) or not sent as JSON (415), any input of the wrong shape or breaking a rule (422), a
+/// path naming nothing (404), a change the state refuses (409). A 400 is documented only where
+/// there is a body to be malformed.
 fn add_request_errors(doc: &mut Value) {
     let error = json!({"$ref": "#/components/responses/Error"});
     let malformed = json!({"description": "The body is not JSON (`malformed`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let media = json!({"description": "The body was not sent as `application/json` (`unsupported_media_type`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let conflict = json!({"description": "The state does not allow it now (`conflict`), the version read is stale (`stale`), or it exists already (`duplicate`).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let Some(paths) = doc["paths"].as_object_mut() else { return };
     for item in paths.values_mut() {
-        for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+        let path_params = item.get("parameters").and_then(Value::as_array).is_some_and(|ps| !ps.is_empty());
+        for (method, op) in item.as_object_mut().into_iter().flat_map(|o| o.iter_mut()) {
+            if !["get", "post", "put", "delete"].contains(&method.as_str()) {
+                continue;
+            }
             let has_body = op.get("requestBody").is_some();
             let params: Vec<String> = op
                 .get("parameters")
@@ -48,8 +53,16 @@ fn add_request_errors(doc: &mut Value) {
             } else {
                 responses.remove("400");
             }
-            if params.iter().any(|p| p == "query") {
+            // A request with any input may break a rule (422); one naming a thing in its path may
+            // name nothing (404); one that changes something may meet a state that refuses it (409).
+            if !params.is_empty() || path_params || has_body {
                 responses.entry("422").or_insert_with(|| error.clone());
+            }
+            if path_params || params.iter().any(|p| p == "path") {
+                responses.entry("404").or_insert_with(|| error.clone());
+            }
+            if method != "get" && method != "delete" {
+                responses.entry("409").or_insert_with(|| conflict.clone());
             }
         }
     }
