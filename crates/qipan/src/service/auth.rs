@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use domain::OrgCode;
-use domain::account::Username;
+use domain::account::{NewPassword, Username};
 use domain::authz::{Capability, Role};
 use serde_json::json;
 use store::{Account, AccountChange, AccountWrite, ApiToken};
@@ -222,12 +222,13 @@ impl App {
             return Err(ServiceError::invalid("field.current_password", "rule.current_password", ""));
         }
         let username = Username::parse(&account.username).map_err(|_| ServiceError::Unauthenticated)?;
-        let new = self.new_password(new, &username, "field.new_password").await?;
+        let policy = self.password_policy().await?;
+        let new = NewPassword::parse_under(new, &username, &policy)
+            .map_err(|e| ServiceError::invalid("field.new_password", e.rule_key(), ""))?;
         if new.expose() != confirm {
             return Err(ServiceError::invalid("field.confirm_password", "rule.confirm_password", ""));
         }
         // Not the current password, nor one of the recent ones the policy remembers.
-        let policy = self.password_policy().await?;
         let mut recent = vec![account.password_hash.clone()];
         recent.extend(self.store.previous_password_hashes(id, policy.history.saturating_sub(1)).await?);
         for hash in recent {

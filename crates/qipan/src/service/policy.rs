@@ -18,6 +18,16 @@ pub struct SecurityPolicy {
     pub admin_factor_required: bool,
 }
 
+/// The policy as typed on the page, checked after the guard.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyInput<'a> {
+    pub min_chars: &'a str,
+    pub min_classes: &'a str,
+    pub history: &'a str,
+    pub max_age_days: &'a str,
+    pub admin_factor_required: bool,
+}
+
 impl App {
     /// The password policy in force: the one set, or the default (which meets level 3).
     pub async fn password_policy(&self) -> ServiceResult<PasswordPolicy> {
@@ -51,8 +61,11 @@ impl App {
 
     /// Sets the policies for the whole installation (the security administrator at its top),
     /// with the values before and after in the audit log.
-    pub async fn set_security_policy(&self, actor: &Actor, policy: SecurityPolicy) -> ServiceResult<()> {
+    pub async fn set_security_policy(&self, actor: &Actor, typed: &PolicyInput<'_>) -> ServiceResult<()> {
         self.guard_installation(actor, Capability::SecurityAdmin).await?;
+        let password = PasswordPolicy::parse(typed.min_chars, typed.min_classes, typed.history, typed.max_age_days)
+            .map_err(|e| ServiceError::invalid(e.field, e.rule, ""))?;
+        let policy = SecurityPolicy { password, admin_factor_required: typed.admin_factor_required };
         let before = self.current_security_policy().await?;
         let factor = if policy.admin_factor_required { "required" } else { "optional" };
         let password = policy.password.to_setting();

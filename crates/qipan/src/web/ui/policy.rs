@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::Chrome;
 use crate::i18n::Messages;
-use crate::service::policy::SecurityPolicy;
+use crate::service::policy::{PolicyInput, SecurityPolicy};
 use crate::service::{Actor, App, ServiceError};
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
@@ -114,13 +114,14 @@ pub async fn save(
     SignedIn(actor): SignedIn,
     Form(form): Form<PolicyForm>,
 ) -> Response {
-    let result = async {
-        let password = PasswordPolicy::parse(&form.min_chars, &form.min_classes, &form.history, &form.max_age_days)
-            .map_err(|e| ServiceError::invalid(e.field, e.rule, ""))?;
-        let policy = SecurityPolicy { password, admin_factor_required: form.admin_factor.is_some() };
-        app.set_security_policy(&actor, policy).await
-    }
-    .await;
+    let typed = PolicyInput {
+        min_chars: &form.min_chars,
+        min_classes: &form.min_classes,
+        history: &form.history,
+        max_age_days: &form.max_age_days,
+        admin_factor_required: form.admin_factor.is_some(),
+    };
+    let result = app.set_security_policy(&actor, &typed).await;
     match result {
         Ok(()) => Redirect::to("/admin/policy?saved=1").into_response(),
         Err(e @ ServiceError::Invalid { .. }) => {
