@@ -1,0 +1,366 @@
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::ids::{OrderId, TypedId};
+use domain::supervision::SubjectKind;
+use serde::Deserialize;
+
+use super::{field, local};
+use crate::i18n::Messages;
+use crate::service::supervision::{OrderRequest, OrderView, order_overdue};
+use crate::service::{Actor, App, ServiceError};
+use crate::web::api::supervision::OrderListParams;
+use crate::web::auth::SignedIn;
+use crate::web::error::{message_of, render};
+use crate::web::ids::PathId;
+use crate::web::ui::Chrome;
+use crate::web::ui::exchange::NotificationRow;
+use crate::web::ui::orgs::Pager;
+use crate::web::{Lang, PageError};
+
+// ---- orders -----------------------------------------------------------------------------------------
+
+pub struct OrderLine {
+    pub id: i64,
+    pub title: String,
+    pub kind_key: String,
+    pub target: String,
+    pub target_name: String,
+    pub issuer: String,
+    pub issuer_name: String,
+    pub due: String,
+    pub status_key: String,
+    pub status: String,
+    pub overdue: bool,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    t: Messages,
+    chrome: Chrome,
+    tab: &'static str,
+    rows: Vec<OrderLine>,
+    pager: Pager,
+    mailbox: String,
+    status: String,
+    can_open: bool,
+}
+
+pub(super) async fn orders(
+    State(app): State<App>,
+    lang: Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    Query(p): Query<OrderListParams>,
+) -> Response {
+    let t = lang.0;
+    let result = async {
+        let q = p.to_query()?;
+        app.supervision_orders(&actor, &q).await
+    }
+    .await;
+    let list = match result {
+        Ok(l) => l,
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
+    let name = |c: &str| list.names.get(c).cloned().unwrap_or_default();
+    let rows = list
+        .listing
+        .items
+        .iter()
+        .map(|o| OrderLine {
+            id: o.id,
+            title: o.title.clone(),
+            kind_key: format!("order.kind.{}", o.subject_kind),
+            target: o.target_unit.clone(),
+            target_name: name(&o.target_unit),
+            issuer: o.issuer_unit.clone(),
+            issuer_name: name(&o.issuer_unit),
+            due: o.due_on.to_string(),
+            status_key: format!("order.status.{}", o.status),
+            status: o.status.clone(),
+            overdue: order_overdue(o, list.today),
+            created: local(Some(o.created_at)),
+        })
+        .collect();
+    let mailbox = p.mailbox.clone().unwrap_or_default();
+    let status = p.status.clone().unwrap_or_default();
+    let pager = Pager::new(&list.listing, "/orders", &[("box", Some(&mailbox)), ("status", Some(&status))]);
+    let page = OrdersPage {
+        t,
+        chrome: Chrome::for_request(&app, &t, Some(&actor), "/supervision", &uri),
+        tab: "orders",
+        rows,
+        pager,
+        mailbox,
+        status,
+        can_open: actor.can(domain::authz::Capability::Supervise)
+            || actor.can(domain::authz::Capability::ExchangeAnswer),
+    };
+    render(&page, t)
+}
+
+#[derive(Template)]
+#[template(path = "order_new.html")]
+struct NewOrderPage {
+    t: Messages,
+    chrome: Chrome,
+    tab: &'static str,
+    error: Option<String>,
+    target: String,
+    kinds: Vec<(&'static str, String, bool)>,
+    subject_ref: String,
+    title: String,
+    body: String,
+    due_on: String,
+}
+
+#[derive(Deserialize)]
+pub struct NewOrderParams {
+    target: Option<String>,
+    kind: Option<String>,
+    #[serde(rename = "ref")]
+    subject_ref: Option<String>,
+}
+
+fn new_order_page(
+    app: &App,
+    t: Messages,
+    actor: &Actor,
+    uri: &Uri,
+    req: &OrderRequest,
+    error: Option<String>,
+) -> NewOrderPage {
+    let kind = if req.subject_kind.is_empty() { "free" } else { req.subject_kind.as_str() };
+    NewOrderPage {
+        t,
+        chrome: Chrome::for_request(app, &t, Some(actor), "/supervision", uri),
+        tab: "orders",
+        error,
+        target: req.target.clone(),
+        kinds: SubjectKind::ALL
+            .into_iter()
+            .filter(|k| k.opened_by_hand())
+            .map(|k| (k.as_str(), format!("order.kind.{}", k.as_str()), k.as_str() == kind))
+            .collect(),
+        subject_ref: req.subject_ref.clone(),
+        title: req.title.clone(),
+        body: req.body.clone(),
+        due_on: if req.due_on.is_empty() {
+            (app.clock.today() + chrono::Duration::days(domain::supervision::REMINDER_DAYS)).to_string()
+        } else {
+            req.due_on.clone()
+        },
+    }
+}
+
+pub(super) async fn new_order(
+    State(app): State<App>,
+    lang: Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    Query(p): Query<NewOrderParams>,
+) -> Response {
+    use domain::authz::Capability;
+    if let Err(e) = app.guard_any(&actor, &[Capability::Supervise, Capability::ExchangeAnswer]).await {
+        return PageError::new(lang, e).into_response();
+    }
+    let req = OrderRequest {
+        target: p.target.unwrap_or_default(),
+        subject_kind: p.kind.unwrap_or_default(),
+        subject_ref: p.subject_ref.unwrap_or_default(),
+        ..Default::default()
+    };
+    render(&new_order_page(&app, lang.0, &actor, &uri, &req, None), lang.0)
+}
+
+pub(super) async fn create_order(
+    State(app): State<App>,
+    lang: Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    body: Bytes,
+) -> Response {
+    let t = lang.0;
+    let req = OrderRequest {
+        target: field(&body, "target"),
+        subject_kind: field(&body, "kind"),
+        subject_ref: field(&body, "ref"),
+        title: field(&body, "title"),
+        body: field(&body, "body"),
+        due_on: field(&body, "due_on"),
+    };
+    match app.open_order(&actor, &req).await {
+        Ok(id) => Redirect::to(&format!("/orders/{id}?done=1")).into_response(),
+        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict { .. })) => {
+            let (status, message) = message_of(&e, &t);
+            let mut response = render(&new_order_page(&app, t, &actor, &uri, &req, Some(message)), t);
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => PageError::new(lang, e).into_response(),
+    }
+}
+
+pub struct EventLine {
+    pub at: String,
+    pub label_key: String,
+    pub actor: String,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    t: Messages,
+    chrome: Chrome,
+    tab: &'static str,
+    done: bool,
+    error: Option<String>,
+    v: OrderView,
+    kind_key: String,
+    status_key: String,
+    subject_link: Option<String>,
+    created: String,
+    answered: String,
+    closed: String,
+    events: Vec<EventLine>,
+    notifications: Vec<NotificationRow>,
+}
+
+async fn order_page(
+    app: &App,
+    lang: Lang,
+    actor: &Actor,
+    uri: &Uri,
+    id: i64,
+    done: bool,
+    error: Option<String>,
+) -> Response {
+    let t = lang.0;
+    let v = match app.supervision_order(actor, id).await {
+        Ok(v) => v,
+        Err(e) => return PageError::new(lang, e).into_response(),
+    };
+    let o = &v.order;
+    let subject_link = match o.subject_kind.as_str() {
+        "item" => Some(format!("/exchange/{}", o.subject_ref)),
+        "finding" => Some(format!("/persons/{}", o.subject_ref)),
+        "reminder" => o.cycle.as_ref().map(|c| format!("/exchange?cycle={c}")),
+        _ => None,
+    };
+    let page = OrderPage {
+        t,
+        chrome: Chrome::for_request(app, &t, Some(actor), "/supervision", uri),
+        tab: "orders",
+        done,
+        error,
+        kind_key: format!("order.kind.{}", o.subject_kind),
+        status_key: format!("order.status.{}", o.status),
+        subject_link,
+        created: local(Some(o.created_at)),
+        answered: local(o.answered_at),
+        closed: local(o.closed_at),
+        events: v
+            .events
+            .iter()
+            .map(|e| EventLine {
+                at: local(Some(e.at)),
+                label_key: format!("order.event.{}", e.event),
+                actor: if e.actor_unit.is_empty() {
+                    e.actor_name.clone()
+                } else {
+                    format!("{} · {}", e.actor_name, e.actor_unit)
+                },
+                note: e.note.clone(),
+            })
+            .collect(),
+        notifications: v
+            .notifications
+            .iter()
+            .map(|n| NotificationRow {
+                recipient: if n.recipient_name.is_empty() {
+                    n.recipient.clone()
+                } else {
+                    format!("{} ({})", n.recipient_name, n.recipient)
+                },
+                unit: n.unit.clone(),
+                channel: n.channel.clone(),
+                state: n.state.clone(),
+                state_key: format!("exchange.delivery.{}", n.state),
+                attempts: n.attempts,
+                error: n.last_error.clone().unwrap_or_default(),
+                at: local(n.sent_at.or(Some(n.next_attempt_at))),
+                message: n.message.clone(),
+            })
+            .collect(),
+        v,
+    };
+    render(&page, t)
+}
+
+#[derive(Deserialize)]
+pub struct DoneParam {
+    done: Option<String>,
+}
+
+pub(super) async fn order(
+    State(app): State<App>,
+    lang: Lang,
+    uri: Uri,
+    SignedIn(actor): SignedIn,
+    PathId(id): PathId<OrderId>,
+    Query(d): Query<DoneParam>,
+) -> Response {
+    let id = id.get();
+    order_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    Answer,
+    Close,
+    Reopen,
+}
+
+async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: OrderId, body: &[u8], what: Act) -> Response {
+    let id = id.get();
+    let result = match what {
+        Act::Answer => app.answer_order(actor, id, &field(body, "answer")).await,
+        Act::Close => app.close_order(actor, id, &field(body, "note")).await,
+        Act::Reopen => app.reopen_order(actor, id, &field(body, "note"), &field(body, "due_on")).await,
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/orders/{id}?done=1")).into_response(),
+        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict { .. })) => {
+            let (status, message) = message_of(&e, &lang.0);
+            let mut response = order_page(app, lang, actor, uri, id, false, Some(message)).await;
+            *response.status_mut() = status;
+            response
+        }
+        Err(e) => PageError::new(lang, e).into_response(),
+    }
+}
+
+macro_rules! order_action {
+    ($name:ident, $act:expr) => {
+        pub(super) async fn $name(
+            State(app): State<App>,
+            lang: Lang,
+            uri: Uri,
+            SignedIn(actor): SignedIn,
+            PathId(id): PathId<OrderId>,
+            body: Bytes,
+        ) -> Response {
+            act(&app, lang, &uri, &actor, id, &body, $act).await
+        }
+    };
+}
+
+order_action!(answer_order, Act::Answer);
+order_action!(close_order, Act::Close);
+order_action!(reopen_order, Act::Reopen);
