@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::calendar::{Deadline, WorkCalendar};
+use crate::case::Transition;
 
 /// What an item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -97,6 +98,110 @@ impl Status {
         [Status::Draft, Status::Submitted, Status::Received, Status::Answered, Status::Withdrawn]
             .into_iter()
             .find(|x| x.as_str() == s)
+    }
+}
+
+impl crate::case::CaseState for Status {
+    fn as_str(self) -> &'static str {
+        Status::as_str(self)
+    }
+}
+
+/// What can be done to an item that moves it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemAction {
+    /// The sending county sends a draft.
+    Submit,
+    /// The receiving county opens what was sent (接收).
+    Receive,
+    /// The receiving county answers (反馈).
+    Answer,
+    /// The sending county decides not to send a draft.
+    Withdraw,
+}
+
+impl ItemAction {
+    pub const fn transition(self) -> Transition<Status> {
+        match self {
+            ItemAction::Submit => {
+                Transition::new(&[Status::Draft], Status::Submitted, "submitted", "exchange.error.already_sent")
+            }
+            ItemAction::Receive => {
+                Transition::new(&[Status::Submitted], Status::Received, "received", "exchange.error.not_submitted")
+            }
+            ItemAction::Answer => {
+                Transition::new(&[Status::Received], Status::Answered, "answered", "exchange.error.already_answered")
+            }
+            ItemAction::Withdraw => {
+                Transition::new(&[Status::Draft], Status::Withdrawn, "withdrawn", "exchange.error.already_sent")
+            }
+        }
+    }
+}
+
+/// The longest remark an answer or a note may carry, in characters.
+pub const REMARKS_MAX: usize = 500;
+/// The origin's search order (seed 004 §7.3.6): its own records, manual ledgers, police data.
+pub const SEARCH_STEPS: [&str; 3] = ["own_records", "manual_ledger", "police"];
+/// What an answer may say of each category asked.
+pub const VERDICTS: [&str; 3] = ["confirmed", "differs", "unknown"];
+
+/// An answer (反馈) that keeps the rules: "not found" only with its reason and after every
+/// source was searched, the sources searched in order, verdicts only on known categories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub found: bool,
+    pub remarks: String,
+    /// The sources searched, in the order they must be searched.
+    pub search_steps: Vec<&'static str>,
+    /// Category → verdict.
+    pub facts: std::collections::BTreeMap<String, String>,
+}
+
+/// The first rule an answer breaks: the field (a catalogue key), the rule and the value given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerError {
+    pub field: &'static str,
+    pub rule: &'static str,
+    pub value: String,
+}
+
+impl Answer {
+    pub fn parse(
+        found: bool,
+        remarks: &str,
+        steps: &[String],
+        facts: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Answer, AnswerError> {
+        let fail = |field, rule, value: &str| Err(AnswerError { field, rule, value: value.to_owned() });
+        let remarks = remarks.trim();
+        if !found && remarks.is_empty() {
+            return fail("field.answer_remarks", "exchange.rule.reason_required", "");
+        }
+        if remarks.chars().count() > REMARKS_MAX {
+            return fail("field.answer_remarks", "rule.text_long", remarks);
+        }
+        if let Some(bad) = steps.iter().find(|s| !SEARCH_STEPS.contains(&s.as_str())) {
+            return fail("field.search_steps", "rule.code_unknown", bad);
+        }
+        let search_steps: Vec<&'static str> =
+            SEARCH_STEPS.iter().copied().filter(|s| steps.iter().any(|x| x == s)).collect();
+        if search_steps.is_empty() || SEARCH_STEPS[..search_steps.len()] != search_steps[..] {
+            return fail("field.search_steps", "exchange.rule.search_order", &search_steps.join(","));
+        }
+        // "Not found" only after every source was searched (seed 004 §7.3.6–7).
+        if !found && search_steps.len() < SEARCH_STEPS.len() {
+            return fail("field.search_steps", "exchange.rule.not_found_steps", &search_steps.join(","));
+        }
+        for (category, verdict) in facts {
+            if !CATEGORIES.contains(&category.as_str()) {
+                return fail("field.facts", "exchange.rule.category_unknown", category);
+            }
+            if !VERDICTS.contains(&verdict.as_str()) {
+                return fail("field.facts", "rule.code_unknown", verdict);
+            }
+        }
+        Ok(Answer { found, remarks: remarks.to_owned(), search_steps, facts: facts.clone() })
     }
 }
 

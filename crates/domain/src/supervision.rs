@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use crate::case::{CaseState, Transition};
 use crate::exchange::{Counts, FEEDBACK_TARGET, Ranked};
 use crate::{OrgCode, OrgPath};
 
@@ -35,18 +36,57 @@ impl OrderStatus {
 
     /// Whether the target unit may answer now.
     pub fn answerable(self) -> bool {
-        self == OrderStatus::Open
+        OrderAction::Answer.transition().allows(self)
     }
 
     /// Whether the issuing side may close it now.
     pub fn closable(self) -> bool {
-        self != OrderStatus::Closed
+        OrderAction::Close.transition().allows(self)
     }
 
     /// Whether the issuing side may reopen it now (the answer did not settle it, or it was
     /// closed too early).
     pub fn reopenable(self) -> bool {
-        self != OrderStatus::Open
+        OrderAction::Reopen.transition().allows(self)
+    }
+}
+
+impl CaseState for OrderStatus {
+    fn as_str(self) -> &'static str {
+        OrderStatus::as_str(self)
+    }
+}
+
+/// What can be done to an order that moves it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderAction {
+    /// The target unit answers.
+    Answer,
+    /// The issuing side settles it.
+    Close,
+    /// The issuing side finds it not settled.
+    Reopen,
+}
+
+impl OrderAction {
+    pub const fn transition(self) -> Transition<OrderStatus> {
+        match self {
+            OrderAction::Answer => {
+                Transition::new(&[OrderStatus::Open], OrderStatus::Answered, "answered", "order.error.not_open")
+            }
+            OrderAction::Close => Transition::new(
+                &[OrderStatus::Open, OrderStatus::Answered],
+                OrderStatus::Closed,
+                "closed",
+                "order.error.closed",
+            ),
+            OrderAction::Reopen => Transition::new(
+                &[OrderStatus::Answered, OrderStatus::Closed],
+                OrderStatus::Open,
+                "reopened",
+                "order.error.not_reopenable",
+            ),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::OrgCode;
 use domain::authz::Role;
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::{AuditDraft, Context, Page, Store, StoreError, StoreResult, count_and_list, on_pool};
 
 /// An account as the store hands it out (the password hash included: only the service layer
@@ -276,7 +276,7 @@ impl Store {
             }
             let mut audit = audit.clone();
             audit.target = Some(format!("account:{id}"));
-            append_audit!(tx, &audit);
+            tx.append_audit(&audit).await?;
             tx.commit().await.context("committing an account creation")?;
             Ok(AccountWrite::Done(id))
         })
@@ -392,7 +392,7 @@ impl Store {
                     .await
                     .context("ending sessions")?;
             }
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing an account change")?;
             Ok(AccountWrite::Done(id))
         })
@@ -444,7 +444,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .context("counting a failed sign-in")?;
-            append_audit!(tx, failure);
+            tx.append_audit(failure).await?;
             let mut locked = false;
             if failed >= max_failed {
                 locked = sqlx::query(
@@ -467,7 +467,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await
                         .context("marking an account locked")?;
-                    append_audit!(tx, lockout);
+                    tx.append_audit(lockout).await?;
                 }
             }
             tx.commit().await.context("committing a sign-in record")?;
@@ -526,7 +526,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .context("creating a session")?;
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a session")?;
             Ok(true)
         })
@@ -565,7 +565,7 @@ impl Store {
                 .await
                 .context("ending a session")?;
             if let Some(a) = audit {
-                append_audit!(tx, a);
+                tx.append_audit(a).await?;
             }
             tx.commit().await.context("committing a logout")?;
             Ok(())
@@ -604,7 +604,7 @@ impl Store {
             .context("creating an API token")?;
             let mut audit = audit.clone();
             audit.target = Some(format!("token:{id}"));
-            append_audit!(tx, &audit);
+            tx.append_audit(&audit).await?;
             tx.commit().await.context("committing a token")?;
             Ok(id)
         })
@@ -668,7 +668,7 @@ impl Store {
                 .context("revoking an API token")?
                 .rows_affected();
             if n > 0 {
-                append_audit!(tx, audit);
+                tx.append_audit(audit).await?;
             }
             tx.commit().await.context("committing a token revocation")?;
             Ok(n > 0)

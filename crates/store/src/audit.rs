@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::audit::AuditEntry;
 
+use crate::case::CaseTx;
 use crate::{Context, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// An entry to append: everything but its sequence number and hashes.
@@ -61,57 +62,6 @@ impl From<AuditRow> for StoredAudit {
         }
     }
 }
-
-/// Appends one entry inside an open transaction (`$tx`: `&mut Transaction`), so that a change
-/// and its audit entry commit together. The head row is updated first: that takes the write
-/// lock at once (SQLite) or locks the row (PostgreSQL), so concurrent appends form one chain.
-macro_rules! append_audit {
-    ($tx:expr, $draft:expr) => {{
-        let draft: &$crate::AuditDraft = $draft;
-        let (seq, prev): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *$tx)
-                .await
-                .context("advancing the audit chain")?;
-        let entry = domain::audit::AuditEntry {
-            seq,
-            at: domain::audit::audit_time(draft.at),
-            actor_id: draft.actor_id,
-            actor_name: draft.actor_name.clone(),
-            action: draft.action.clone(),
-            org_code: draft.org_code.clone(),
-            target: draft.target.clone(),
-            detail: draft.detail.clone(),
-            address: draft.address.clone(),
-        };
-        let hash = domain::audit::chain_hash(&prev, &entry);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_id, actor_name, action, org_code, target, detail, address, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(entry.seq)
-        .bind(entry.at)
-        .bind(entry.actor_id)
-        .bind(&entry.actor_name)
-        .bind(&entry.action)
-        .bind(&entry.org_code)
-        .bind(&entry.target)
-        .bind(&entry.detail)
-        .bind(&entry.address)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *$tx)
-        .await
-        .context("writing an audit entry")?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *$tx)
-            .await
-            .context("advancing the audit chain")?;
-        seq
-    }};
-}
-pub(crate) use append_audit;
 
 /// What to look for in the audit log. Ranges are `[low, high)` path bounds of org subtrees
 /// (the searcher's scope); `None` means the whole log.
@@ -174,7 +124,7 @@ impl Store {
     pub async fn append_audit(&self, draft: &AuditDraft) -> StoreResult<i64> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an audit append")?;
-            let seq = append_audit!(tx, draft);
+            let seq = tx.append_audit(draft).await?;
             tx.commit().await.context("committing an audit entry")?;
             Ok(seq)
         })
@@ -273,7 +223,7 @@ impl Store {
                 .context("removing archived audit entries")?
                 .rows_affected();
             archiving(false).execute(&mut *tx).await.context("closing the archive")?;
-            append_audit!(tx, draft);
+            tx.append_audit(draft).await?;
             tx.commit().await.context("committing the audit archive")?;
             Ok(Some(deleted))
         })

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::codes::{CodeBook, CodeItem, CodeTable};
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 /// Where a table's codes are used: `(table, column)` pairs (fixed names, never from input).
@@ -141,7 +141,7 @@ impl Store {
                 }
             };
             if outcome == CodeOutcome::Done {
-                append_audit!(tx, audit);
+                tx.append_audit(audit).await?;
             }
             tx.commit().await.context("committing a code change")?;
             Ok(outcome)

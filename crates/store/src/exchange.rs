@@ -7,7 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::{CalendarDay, DayKind};
 use domain::exchange::Counts;
 
-use crate::audit::append_audit;
+use domain::case::CaseKind;
+use domain::exchange::ItemAction;
+
+use crate::case::{
+    CaseTx, Change, EventActor, NOTIFICATION_COLUMNS, NewNotification, Notification, NotificationRow, Step,
+    notifications_of,
+};
 use crate::{AuditDraft, Binds, Context, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// One stored exchange item.
@@ -117,53 +123,6 @@ pub struct Answer {
     pub facts: String,
 }
 
-/// Who did something, for the timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventActor {
-    pub name: String,
-    pub unit: String,
-}
-
-/// One row of an item's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ItemEvent {
-    pub id: i64,
-    pub item_id: i64,
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub actor_unit: String,
-    pub event: String,
-    pub note: String,
-}
-
-/// A message waiting in (or gone through) the notification outbox.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Notification {
-    pub id: i64,
-    pub item_id: Option<i64>,
-    pub channel: String,
-    pub recipient: String,
-    pub recipient_name: String,
-    pub unit: String,
-    pub message: String,
-    pub state: String,
-    pub attempts: i32,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
-
-/// A message to queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewNotification {
-    pub channel: String,
-    pub recipient: String,
-    pub recipient_name: String,
-    pub unit: String,
-    pub message: String,
-}
-
 /// Which items a list shows. Path ranges are `[low, high)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ItemFilter {
@@ -178,57 +137,6 @@ pub struct ItemFilter {
     pub cycle: Option<String>,
     pub overdue: Option<bool>,
     pub person_id: Option<i64>,
-}
-
-fn timeline<'a>(
-    item_id: i64,
-    at: DateTime<Utc>,
-    actor: &'a EventActor,
-    event: &'a str,
-    note: &'a str,
-) -> (i64, DateTime<Utc>, &'a str, &'a str, &'a str, &'a str) {
-    (item_id, at, actor.name.as_str(), actor.unit.as_str(), event, note)
-}
-
-/// Appends a timeline row inside an open transaction.
-macro_rules! add_event {
-    ($tx:expr, $row:expr) => {{
-        let (item_id, at, name, unit, event, note) = $row;
-        sqlx::query(
-            "INSERT INTO exchange_events (item_id, at, actor_name, actor_unit, event, note) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(item_id)
-        .bind(at)
-        .bind(name)
-        .bind(unit)
-        .bind(event)
-        .bind(note)
-        .execute(&mut *$tx)
-        .await
-        .context("adding a timeline row")?;
-    }};
-}
-
-/// Queues notifications inside an open transaction.
-macro_rules! queue_notifications {
-    ($tx:expr, $item_id:expr, $now:expr, $list:expr) => {{
-        for n in $list {
-            sqlx::query(
-                "INSERT INTO notifications (item_id, channel, recipient, recipient_name, unit, message, state, attempts, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
-            )
-            .bind($item_id)
-            .bind(&n.channel)
-            .bind(&n.recipient)
-            .bind(&n.recipient_name)
-            .bind(&n.unit)
-            .bind(&n.message)
-            .bind($now)
-            .execute(&mut *$tx)
-            .await
-            .context("queueing a notification")?;
-        }
-    }};
 }
 
 /// The WHERE clause and its arguments for a filter (all text; dates and ids are compared as
@@ -270,32 +178,20 @@ fn item_where(f: &ItemFilter) -> (String, Vec<String>) {
     (clauses.join(" AND "), b.0)
 }
 
-/// The UPDATE that submits a draft, inside an open transaction; evaluates to the rows changed.
-macro_rules! submit_sql {
-    ($tx:expr, $id:expr, $s:expr, $now:expr) => {{
-        let s: &Submission = $s;
-        sqlx::query(
-            "UPDATE exchange_items SET status = 'submitted', submitted_at = $1, urgency = $2, answer_required = $3, \
-             cycle = $4, receipt_due_on = $5, due_on = $6, calendar_assumed = $7, person_name = $9, \
-             person_id_number = $10, origin_area = $11, origin_address = $12 WHERE id = $8 AND status = 'draft'",
-        )
-        .bind($now)
-        .bind(&s.urgency)
-        .bind(s.answer_required)
-        .bind(&s.cycle)
-        .bind(s.receipt_due_on)
-        .bind(s.due_on)
-        .bind(s.calendar_assumed)
-        .bind($id)
-        .bind(&s.person_name)
-        .bind($crate::seal::seal_opt($crate::exchange::ITEM_ID_NUMBER, s.person_id_number.as_deref())?)
-        .bind(&s.origin_area)
-        .bind(&s.origin_address)
-        .execute(&mut *$tx)
-        .await
-        .map(|r| r.rows_affected())
-        .context("submitting an item")
-    }};
+/// What submitting writes into the draft's row.
+fn submission_change(s: &Submission, now: DateTime<Utc>) -> StoreResult<Change> {
+    Ok(Change::new()
+        .set("submitted_at", now)
+        .set("urgency", s.urgency.as_str())
+        .set("answer_required", s.answer_required)
+        .set("cycle", s.cycle.as_str())
+        .set("receipt_due_on", s.receipt_due_on)
+        .set("due_on", s.due_on)
+        .set("calendar_assumed", s.calendar_assumed)
+        .set("person_name", s.person_name.as_str())
+        .set("person_id_number", crate::seal::seal_opt(ITEM_ID_NUMBER, s.person_id_number.as_deref())?)
+        .set("origin_area", s.origin_area.as_str())
+        .set("origin_address", s.origin_address.as_str()))
 }
 
 impl Store {
@@ -356,7 +252,7 @@ impl Store {
                 sqlx::query("DELETE FROM calendar_years WHERE year = $1")
                     .bind(year).execute(&mut *tx).await.context("withdrawing a calendar year")?;
             }
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a calendar year change")?;
             Ok(())
         })
@@ -403,7 +299,7 @@ impl Store {
                         .bind(date).execute(&mut *tx).await.context("clearing a calendar day")?;
                 }
             }
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a calendar change")?;
             Ok(())
         })
@@ -422,6 +318,10 @@ impl Store {
         audit: Option<&AuditDraft>,
     ) -> StoreResult<i64> {
         let sealed_number = crate::seal::seal_opt(ITEM_ID_NUMBER, item.person_id_number.as_deref())?;
+        let change = match submission {
+            Some((s, _)) => submission_change(s, now)?,
+            None => Change::new(),
+        };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an exchange item")?;
             let id: i64 = sqlx::query_scalar(
@@ -439,14 +339,16 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .context("adding an exchange item")?;
-            add_event!(tx, timeline(id, now, actor, "created", ""));
-            if let Some((s, notifications)) = submission {
-                submit_sql!(tx, id, s, now)?;
-                add_event!(tx, timeline(id, now, actor, "submitted", ""));
-                queue_notifications!(tx, id, now, notifications);
+            let case = CaseKind::Exchange.case(id);
+            tx.add_event(case, now, actor, "created", "").await?;
+            if let Some((_, notifications)) = submission {
+                let submit = ItemAction::Submit.transition();
+                tx.move_case(case, &submit.from_names(), submit.to.as_str(), &change).await?;
+                tx.add_event(case, now, actor, submit.event, "").await?;
+                tx.queue_notifications(case, now, notifications).await?;
             }
             if let Some(audit) = audit {
-                append_audit!(tx, audit);
+                tx.append_audit(audit).await?;
             }
             tx.commit().await.context("committing an exchange item")?;
             Ok(id)
@@ -479,142 +381,41 @@ impl Store {
         Ok((total, opened_items(rows)?))
     }
 
-    pub async fn item_events(&self, item_id: i64) -> StoreResult<Vec<ItemEvent>> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, item_id, at, actor_name, actor_unit, event, note FROM exchange_events WHERE item_id = $1 ORDER BY id",
-        ).bind(item_id).fetch_all(pool).await).context("reading a timeline")
-    }
-
     /// Submits a draft. False when it is not a draft (any more).
-    pub async fn submit_item(
-        &self,
-        id: i64,
-        s: &Submission,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        notifications: &[NewNotification],
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a submission")?;
-            let n = submit_sql!(tx, id, s, now)?;
-            if n == 0 {
-                return Ok(false);
-            }
-            add_event!(tx, timeline(id, now, actor, "submitted", ""));
-            queue_notifications!(tx, id, now, notifications);
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing a submission")?;
-            Ok(true)
-        })
+    pub async fn submit_item(&self, step: &Step<'_>, s: &Submission) -> StoreResult<bool> {
+        self.advance_case(step, &ItemAction::Submit.transition(), &submission_change(s, step.now)?).await
     }
 
     /// Marks a submitted item received; `answer_due`: the answer's last day if receipt sets it
-    /// (a notification's review). False when it is not waiting for receipt.
-    pub async fn receive_item(
-        &self,
-        id: i64,
-        answer_due: Option<(NaiveDate, bool)>,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        let (due, assumed) = answer_due.map_or((None, false), |(d, a)| (Some(d), a));
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a receipt")?;
-            let n = sqlx::query(
-                "UPDATE exchange_items SET status = 'received', received_at = $1, \
-                 due_on = COALESCE($2, due_on), calendar_assumed = calendar_assumed OR $3, \
-                 overdue_at = CASE WHEN $2 IS NULL THEN overdue_at ELSE NULL END \
-                 WHERE id = $4 AND status = 'submitted'",
-            )
-            .bind(now).bind(due).bind(assumed).bind(id)
-            .execute(&mut *tx).await.context("receiving an item")?.rows_affected();
-            if n == 0 {
-                return Ok(false);
+    /// (a notification's review), which clears an overdue mark. False when it is not waiting
+    /// for receipt.
+    pub async fn receive_item(&self, step: &Step<'_>, answer_due: Option<(NaiveDate, bool)>) -> StoreResult<bool> {
+        let mut change = Change::new().set("received_at", step.now);
+        if let Some((due, assumed)) = answer_due {
+            change = change.set("due_on", due).set("overdue_at", None::<DateTime<Utc>>);
+            if assumed {
+                change = change.set("calendar_assumed", true);
             }
-            add_event!(tx, timeline(id, now, actor, "received", ""));
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing a receipt")?;
-            Ok(true)
-        })
+        }
+        self.advance_case(step, &ItemAction::Receive.transition(), &change).await
     }
 
     /// Answers a received item. False when it is not waiting for an answer.
-    pub async fn answer_item(
-        &self,
-        id: i64,
-        answer: &Answer,
-        on_time: bool,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting an answer")?;
-            let n = sqlx::query(
-                "UPDATE exchange_items SET status = 'answered', answered_at = $1, found = $2, answer_remarks = $3, \
-                 search_steps = $4, facts = $5, answered_on_time = $6 WHERE id = $7 AND status = 'received'",
-            )
-            .bind(now).bind(answer.found).bind(&answer.remarks).bind(&answer.search_steps).bind(&answer.facts)
-            .bind(on_time).bind(id)
-            .execute(&mut *tx).await.context("answering an item")?.rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            let note = if answer.found { "found" } else { "not_found" };
-            add_event!(tx, timeline(id, now, actor, "answered", note));
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing an answer")?;
-            Ok(true)
-        })
+    pub async fn answer_item(&self, step: &Step<'_>, answer: &Answer, on_time: bool) -> StoreResult<bool> {
+        let change = Change::new()
+            .set("answered_at", step.now)
+            .set("found", answer.found)
+            .set("answer_remarks", answer.remarks.as_str())
+            .set("search_steps", answer.search_steps.as_str())
+            .set("facts", answer.facts.as_str())
+            .set("answered_on_time", on_time);
+        self.advance_case(step, &ItemAction::Answer.transition(), &change).await
     }
 
-    /// Withdraws a draft (a suggestion the operator decided not to send), with the reason. False
-    /// when it is not a draft (any more).
-    pub async fn withdraw_item(
-        &self,
-        id: i64,
-        reason: &str,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a withdrawal")?;
-            let n = sqlx::query("UPDATE exchange_items SET status = 'withdrawn' WHERE id = $1 AND status = 'draft'")
-                .bind(id).execute(&mut *tx).await.context("withdrawing an item")?.rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            add_event!(tx, timeline(id, now, actor, "withdrawn", reason));
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing a withdrawal")?;
-            Ok(true)
-        })
-    }
-
-    /// Adds a timeline row that changes no state (a reminder, facts supplied), with its audit
-    /// entry and the notifications it sends.
-    #[expect(clippy::too_many_arguments, reason = "the row, its notifications and its audit")]
-    pub async fn add_item_event(
-        &self,
-        id: i64,
-        event: &str,
-        note: &str,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        notifications: &[NewNotification],
-        audit: &AuditDraft,
-    ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a timeline row")?;
-            add_event!(tx, timeline(id, now, actor, event, note));
-            queue_notifications!(tx, id, now, notifications);
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing a timeline row")?;
-            Ok(())
-        })
+    /// Withdraws a draft (a suggestion the operator decided not to send); the step's note is the
+    /// reason. False when it is not a draft (any more).
+    pub async fn withdraw_item(&self, step: &Step<'_>) -> StoreResult<bool> {
+        self.advance_case(step, &ItemAction::Withdraw.transition(), &Change::new()).await
     }
 
     /// Marks what is past its last day on `today` (China date): unanswered items past their
@@ -622,7 +423,7 @@ impl Store {
     /// (suggested notifications) past their sending limit. Each item is marked once, with a
     /// timeline row; the run is recorded. Returns how many were marked.
     pub async fn mark_overdue(&self, today: NaiveDate, now: DateTime<Utc>, job: &str) -> StoreResult<u64> {
-        let system = EventActor { name: "qipan".to_owned(), unit: String::new() };
+        let system = EventActor::system();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting the overdue job")?;
             let late: Vec<i64> = sqlx::query_scalar(
@@ -633,7 +434,7 @@ impl Store {
             .bind(now).bind(today)
             .fetch_all(&mut *tx).await.context("marking overdue items")?;
             for id in &late {
-                add_event!(tx, timeline(*id, now, &system, "overdue", ""));
+                tx.add_event(CaseKind::Exchange.case(*id), now, &system, "overdue", "").await?;
             }
             let unsent: Vec<i64> = sqlx::query_scalar(
                 "UPDATE exchange_items SET send_overdue_at = $1 \
@@ -642,7 +443,7 @@ impl Store {
             .bind(now).bind(today)
             .fetch_all(&mut *tx).await.context("marking unsent notifications")?;
             for id in &unsent {
-                add_event!(tx, timeline(*id, now, &system, "send_overdue", ""));
+                tx.add_event(CaseKind::Exchange.case(*id), now, &system, "send_overdue", "").await?;
             }
             let marked = (late.len() + unsent.len()) as i64;
             sqlx::query("INSERT INTO job_runs (job, at, outcome, marked) VALUES ($1, $2, 'done', $3)")
@@ -703,12 +504,14 @@ impl Store {
 
     /// Notifications whose next attempt is due, oldest first.
     pub async fn due_notifications(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Notification>> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, item_id, channel, recipient, recipient_name, unit, message, state, attempts, next_attempt_at, \
-             last_error, created_at, sent_at FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2",
-        ).bind(now).bind(limit).fetch_all(pool).await)
-        .context("reading due notifications")
+        let sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n WHERE n.state = 'pending' AND n.next_attempt_at <= $1 \
+             ORDER BY n.next_attempt_at, n.id LIMIT $2"
+        );
+        let rows: Vec<NotificationRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(now).bind(limit).fetch_all(pool).await)
+        .context("reading due notifications")?;
+        notifications_of(rows)
     }
 
     /// Records the outcome of one delivery attempt: sent, retry at `retry_at`, or failed for good.
@@ -739,18 +542,18 @@ impl Store {
         .context("recording a delivery")
     }
 
-    /// The notifications of some items (or of all, newest first, when `items` is empty).
+    /// The newest notifications of the cases on either side of `[low, high)` (all of them when
+    /// `None`), newest first.
     pub async fn notifications(
         &self,
         unit_within: Option<(String, String)>,
-        item: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<Notification>> {
-        let mut sql = "SELECT n.id, n.item_id, n.channel, n.recipient, n.recipient_name, n.unit, n.message, n.state, \
-             n.attempts, n.next_attempt_at, n.last_error, n.created_at, n.sent_at FROM notifications n \
-             LEFT JOIN exchange_items i ON i.id = n.item_id \
-             LEFT JOIN supervision_orders o ON o.id = n.order_id WHERE TRUE"
-            .to_owned();
+        let mut sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications n \
+             LEFT JOIN exchange_items i ON n.case_kind = 'exchange' AND i.id = n.case_id \
+             LEFT JOIN supervision_orders o ON n.case_kind = 'order' AND o.id = n.case_id WHERE TRUE"
+        );
         let mut args: Vec<String> = Vec::new();
         if let Some((lo, hi)) = unit_within {
             args.push(lo);
@@ -760,18 +563,16 @@ impl Store {
                  OR (o.target_path >= $1 AND o.target_path < $2) OR (o.issuer_path >= $1 AND o.issuer_path < $2))",
             );
         }
-        if let Some(id) = item {
-            sql.push_str(&format!(" AND n.item_id = {id}"));
-        }
         sql.push_str(&format!(" ORDER BY n.id DESC LIMIT {limit}"));
-        on_pool!(self, pool => {
+        let rows: Vec<NotificationRow> = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&sql);
             for a in &args {
                 q = q.bind(a);
             }
             q.fetch_all(pool).await
         })
-        .context("listing notifications")
+        .context("listing notifications")?;
+        notifications_of(rows)
     }
 }
 

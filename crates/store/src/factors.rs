@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::seal;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
@@ -97,7 +97,7 @@ impl Store {
             .context("confirming a second factor")?
             .rows_affected();
             if n > 0 {
-                append_audit!(tx, audit);
+                tx.append_audit(audit).await?;
             }
             tx.commit().await.context("committing a second factor")?;
             Ok(n > 0)
@@ -143,7 +143,7 @@ impl Store {
                 .await
                 .context("resetting a second factor")?
                 .rows_affected();
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a factor reset")?;
             Ok(n > 0)
         })

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 /// A grant to read one record outside the reader's scope (breaking the glass).
@@ -37,7 +37,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .context("recording a grant")?;
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a grant")?;
             Ok(id)
         })

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+pub mod case;
 mod codes;
 mod exchange;
 mod factors;
@@ -32,10 +33,9 @@ pub use accounts::{
     Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, NewApiToken, SessionRow,
 };
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
+pub use case::{CaseEvent, EventActor, NewNotification, Notification, Step};
 pub use codes::{CodeChange, CodeOutcome};
-pub use exchange::{
-    Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Submission,
-};
+pub use exchange::{Answer, Item, ItemFilter, NewItem, Submission};
 pub use factors::Factor;
 pub use glass::GlassGrant;
 pub use keys::{PassProgress, RecordedKey, SealedTable, sealed_tables};

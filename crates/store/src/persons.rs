@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::seal;
 use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, count_and_list, on_pool};
 
@@ -329,7 +329,7 @@ impl Store {
             write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             let mut audit = meta.audit.clone();
             audit.target = Some(format!("person:{id}"));
-            append_audit!(tx, &audit);
+            tx.append_audit(&audit).await?;
             tx.commit().await.context("committing a registration")?;
             Ok(PersonWriteOutcome::Done(id))
         })
@@ -377,7 +377,7 @@ impl Store {
                 hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
                 ids.extend(chunk_ids);
             }
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a bulk registration")?;
             Ok(ids)
         })
@@ -438,7 +438,7 @@ impl Store {
                 return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
             }
             write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
-            append_audit!(tx, &meta.audit);
+            tx.append_audit(&meta.audit).await?;
             tx.commit().await.context("committing an edit")?;
             Ok(PersonWriteOutcome::Done(id))
         })
@@ -472,7 +472,7 @@ impl Store {
                 return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
             }
             write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
-            append_audit!(tx, &meta.audit);
+            tx.append_audit(&meta.audit).await?;
             tx.commit().await.context("committing a status change")?;
             Ok(PersonWriteOutcome::Done(id))
         })

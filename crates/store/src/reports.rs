@@ -15,7 +15,7 @@ use domain::report::{
 };
 use sqlx::Row;
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::{AuditDraft, Context, Engine, Store, StoreError, StoreResult, on_pool};
 
 /// Which records a report counts and how they are grouped.
@@ -460,7 +460,7 @@ impl Store {
             .execute(&mut *tx).await.context("freezing a report")?
             .rows_affected();
             if inserted > 0 {
-                append_audit!(tx, audit);
+                tx.append_audit(audit).await?;
             }
             let stored: Snapshot = sqlx::query_as(
                 "SELECT unit, report, month, cells, frozen_at, frozen_by FROM report_snapshots \

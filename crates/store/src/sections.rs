@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::sections::{Entry, FieldKind, Section, Value};
 use sqlx::Row;
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::keys::column;
 use crate::persons::write_history;
 use crate::seal;
@@ -64,7 +64,7 @@ impl Store {
             }
             let id = q.bind(actor_name).fetch_one(&mut *tx).await.context("adding a section entry")?;
             write_history!(tx, person_id, now, actor_name, format!("person.{}.add", section.as_str()), changes);
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a section entry")?;
             Ok(id)
         })
@@ -132,7 +132,7 @@ impl Store {
                 return Ok(false);
             }
             write_history!(tx, person_id, now, actor_name, "person.pregnancies.close", changes);
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a pregnancy closing")?;
             Ok(true)
         })

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::append_audit;
+use crate::case::CaseTx;
 use crate::{AuditDraft, Context, Store, StoreResult, on_pool};
 
 const UPSERT: &str = "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
@@ -46,7 +46,7 @@ impl Store {
                 .await
                 .context("writing a setting")?;
             }
-            append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a settings change")
         })
     }

@@ -7,10 +7,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::audit::append_audit;
-use crate::{
-    AuditDraft, Binds, Context, EventActor, NewNotification, Page, Store, StoreResult, count_and_list, on_pool,
-};
+use domain::case::CaseKind;
+use domain::supervision::OrderAction;
+
+use crate::case::{CaseTx, Change, EventActor, NewNotification, Step};
+use crate::{AuditDraft, Binds, Context, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// One stored supervision order.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -60,18 +61,6 @@ pub struct NewOrder {
     pub title: String,
     pub body: String,
     pub due_on: NaiveDate,
-}
-
-/// One row of an order's timeline.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct OrderEvent {
-    pub id: i64,
-    pub order_id: i64,
-    pub at: DateTime<Utc>,
-    pub actor_name: String,
-    pub actor_unit: String,
-    pub event: String,
-    pub note: String,
 }
 
 /// Which orders a list shows. Path ranges are `[low, high)`.
@@ -169,82 +158,6 @@ fn order_where(f: &OrderFilter) -> (String, Vec<String>) {
     (clauses.join(" AND "), b.0)
 }
 
-/// Appends an order's timeline row inside an open transaction.
-macro_rules! add_order_event {
-    ($tx:expr, $order_id:expr, $at:expr, $actor:expr, $event:expr, $note:expr) => {{
-        let actor: &EventActor = $actor;
-        let note: &str = $note;
-        sqlx::query(
-            "INSERT INTO supervision_order_events (order_id, at, actor_name, actor_unit, event, note) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind($order_id)
-        .bind($at)
-        .bind(&actor.name)
-        .bind(&actor.unit)
-        .bind($event)
-        .bind(note)
-        .execute(&mut *$tx)
-        .await
-        .context("adding an order's timeline row")?;
-    }};
-}
-
-/// Queues an order's notifications inside an open transaction.
-macro_rules! queue_order_notifications {
-    ($tx:expr, $order_id:expr, $now:expr, $list:expr) => {{
-        for n in $list {
-            let n: &NewNotification = n;
-            sqlx::query(
-                "INSERT INTO notifications (item_id, order_id, channel, recipient, recipient_name, unit, message, state, \
-                 attempts, next_attempt_at, created_at) VALUES (NULL, $1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
-            )
-            .bind($order_id)
-            .bind(&n.channel)
-            .bind(&n.recipient)
-            .bind(&n.recipient_name)
-            .bind(&n.unit)
-            .bind(&n.message)
-            .bind($now)
-            .execute(&mut *$tx)
-            .await
-            .context("queueing an order's notification")?;
-        }
-    }};
-}
-
-/// Inserts one order with its "opened" row and notifications inside an open transaction;
-/// evaluates to its id.
-macro_rules! insert_order_sql {
-    ($tx:expr, $o:expr, $actor:expr, $now:expr, $notifications:expr) => {{
-        let o: &NewOrder = $o;
-        let actor: &EventActor = $actor;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO supervision_orders (issuer_unit, issuer_path, target_unit, target_path, subject_kind, \
-             subject_ref, cycle, title, body, due_on, status, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12) RETURNING id",
-        )
-        .bind(&o.issuer_unit)
-        .bind(&o.issuer_path)
-        .bind(&o.target_unit)
-        .bind(&o.target_path)
-        .bind(&o.subject_kind)
-        .bind(&o.subject_ref)
-        .bind(&o.cycle)
-        .bind(&o.title)
-        .bind(&o.body)
-        .bind(o.due_on)
-        .bind($now)
-        .bind(&actor.name)
-        .fetch_one(&mut *$tx)
-        .await
-        .context("adding a supervision order")?;
-        add_order_event!($tx, id, $now, actor, "opened", "");
-        queue_order_notifications!($tx, id, $now, $notifications);
-        id
-    }};
-}
-
 impl Store {
     /// Orders not closed (open, or answered and waiting for the issuer) addressed to the range
     /// `[low, high)` of org paths, by last day then id: the orders a unit's worklist shows.
@@ -267,13 +180,8 @@ impl Store {
         notifications: &[NewNotification],
         audit: &AuditDraft,
     ) -> StoreResult<i64> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a supervision order")?;
-            let id = insert_order_sql!(tx, order, actor, now, notifications);
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing a supervision order")?;
-            Ok(id)
-        })
+        let ids = self.insert_orders(&[(order.clone(), notifications.to_vec(), audit.clone())], actor, now).await?;
+        Ok(ids[0])
     }
 
     /// Opens several orders at once (bulk reminders): all or none. Each order has its own
@@ -285,14 +193,25 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<i64>> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting bulk reminders")?;
+            let mut tx = pool.begin().await.context("starting supervision orders")?;
             let mut ids = Vec::with_capacity(orders.len());
-            for (order, notifications, audit) in orders {
-                let id = insert_order_sql!(tx, order, actor, now, notifications);
-                append_audit!(tx, audit);
+            for (o, notifications, audit) in orders {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO supervision_orders (issuer_unit, issuer_path, target_unit, target_path, subject_kind, \
+                     subject_ref, cycle, title, body, due_on, status, created_at, created_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12) RETURNING id",
+                )
+                .bind(&o.issuer_unit).bind(&o.issuer_path).bind(&o.target_unit).bind(&o.target_path)
+                .bind(&o.subject_kind).bind(&o.subject_ref).bind(&o.cycle).bind(&o.title).bind(&o.body)
+                .bind(o.due_on).bind(now).bind(&actor.name)
+                .fetch_one(&mut *tx)
+                .await
+                .context("adding a supervision order")?;
+                let step = Step { case: CaseKind::Order.case(id), actor, now, note: "", notifications, audit };
+                tx.record_step(&step, "opened").await?;
                 ids.push(id);
             }
-            tx.commit().await.context("committing bulk reminders")?;
+            tx.commit().await.context("committing supervision orders")?;
             Ok(ids)
         })
     }
@@ -318,107 +237,29 @@ impl Store {
             .context("listing supervision orders")
     }
 
-    pub async fn order_events(&self, order_id: i64) -> StoreResult<Vec<OrderEvent>> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, order_id, at, actor_name, actor_unit, event, note FROM supervision_order_events \
-             WHERE order_id = $1 ORDER BY id",
-        ).bind(order_id).fetch_all(pool).await)
-        .context("reading an order's timeline")
+    /// Answers an open order; the step's note is the answer. False when it is not open (any more).
+    pub async fn answer_order(&self, step: &Step<'_>) -> StoreResult<bool> {
+        let change = Change::new()
+            .set("answer", step.note)
+            .set("answered_at", step.now)
+            .set("answered_by", step.actor.name.as_str());
+        self.advance_case(step, &OrderAction::Answer.transition(), &change).await
     }
 
-    /// The notifications an order queued, oldest first.
-    pub async fn order_notifications(&self, order_id: i64) -> StoreResult<Vec<crate::Notification>> {
-        on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, item_id, channel, recipient, recipient_name, unit, message, state, attempts, next_attempt_at, \
-             last_error, created_at, sent_at FROM notifications WHERE order_id = $1 ORDER BY id",
-        ).bind(order_id).fetch_all(pool).await)
-        .context("reading an order's notifications")
+    /// Closes an order that is open or answered. False when it is closed already.
+    pub async fn close_order(&self, step: &Step<'_>) -> StoreResult<bool> {
+        let change = Change::new().set("closed_at", step.now).set("closed_by", step.actor.name.as_str());
+        self.advance_case(step, &OrderAction::Close.transition(), &change).await
     }
 
-    /// Answers an open order. False when it is not open (any more).
-    pub async fn answer_order(
-        &self,
-        id: i64,
-        answer: &str,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting an order's answer")?;
-            let n = sqlx::query(
-                "UPDATE supervision_orders SET status = 'answered', answer = $1, answered_at = $2, answered_by = $3 \
-                 WHERE id = $4 AND status = 'open'",
-            )
-            .bind(answer).bind(now).bind(&actor.name).bind(id)
-            .execute(&mut *tx).await.context("answering an order")?.rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            add_order_event!(tx, id, now, actor, "answered", answer);
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing an order's answer")?;
-            Ok(true)
-        })
-    }
-
-    /// Closes an order that is open or answered, with a note. False when it is closed already.
-    pub async fn close_order(
-        &self,
-        id: i64,
-        note: &str,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting an order's closing")?;
-            let n = sqlx::query(
-                "UPDATE supervision_orders SET status = 'closed', closed_at = $1, closed_by = $2 \
-                 WHERE id = $3 AND status IN ('open', 'answered')",
-            )
-            .bind(now).bind(&actor.name).bind(id)
-            .execute(&mut *tx).await.context("closing an order")?.rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            add_order_event!(tx, id, now, actor, "closed", note);
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing an order's closing")?;
-            Ok(true)
-        })
-    }
-
-    /// Reopens an answered or closed order with a note (the answer did not settle it), and a new
-    /// last day when given; the target unit is notified again. False when it is open already.
-    #[expect(clippy::too_many_arguments, reason = "the change, its notifications and its audit")]
-    pub async fn reopen_order(
-        &self,
-        id: i64,
-        note: &str,
-        due_on: Option<NaiveDate>,
-        actor: &EventActor,
-        now: DateTime<Utc>,
-        notifications: &[NewNotification],
-        audit: &AuditDraft,
-    ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting an order's reopening")?;
-            let n = sqlx::query(
-                "UPDATE supervision_orders SET status = 'open', due_on = COALESCE($1, due_on), closed_at = NULL, \
-                 closed_by = NULL WHERE id = $2 AND status IN ('answered', 'closed')",
-            )
-            .bind(due_on).bind(id)
-            .execute(&mut *tx).await.context("reopening an order")?.rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            add_order_event!(tx, id, now, actor, "reopened", note);
-            queue_order_notifications!(tx, id, now, notifications);
-            append_audit!(tx, audit);
-            tx.commit().await.context("committing an order's reopening")?;
-            Ok(true)
-        })
+    /// Reopens an answered or closed order (the answer did not settle it), with a new last day
+    /// when given. False when it is open already.
+    pub async fn reopen_order(&self, step: &Step<'_>, due_on: Option<NaiveDate>) -> StoreResult<bool> {
+        let mut change = Change::new().set("closed_at", None::<DateTime<Utc>>).set("closed_by", None::<String>);
+        if let Some(d) = due_on {
+            change = change.set("due_on", d);
+        }
+        self.advance_case(step, &OrderAction::Reopen.transition(), &change).await
     }
 
     /// The live backlog under `[low, high)`, grouped by the exact org path it is attached to:

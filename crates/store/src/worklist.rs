@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::case::CaseTx;
 use crate::{Context, Store, StoreResult, on_pool};
 
 /// Rows a task query returns at most; the page says when there are more.
@@ -157,7 +158,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT i.id, i.kind, i.urgency, i.status, i.person_name, i.from_unit, i.to_unit, i.due_on, i.send_due_on, \
-               EXISTS (SELECT 1 FROM exchange_events e WHERE e.item_id = i.id AND e.event = 'reminded') AS reminded \
+               EXISTS (SELECT 1 FROM case_events e WHERE e.case_kind = 'exchange' AND e.case_id = i.id AND e.event = 'reminded') AS reminded \
              FROM exchange_items i WHERE {condition} \
              ORDER BY COALESCE(i.due_on, i.send_due_on), i.id LIMIT {TASK_LIMIT}"
         );
@@ -199,7 +200,7 @@ impl Store {
             )
             .bind(unit).bind(key).bind(state).bind(until).bind(reason).bind(actor_name).bind(now)
             .execute(&mut *tx).await.context("marking a task")?;
-            crate::audit::append_audit!(tx, audit);
+            tx.append_audit(audit).await?;
             tx.commit().await.context("committing a worklist mark")?;
             Ok(())
         })

@@ -222,6 +222,24 @@ impl App {
         Err(ServiceError::NotFound { what, key })
     }
 
+    /// Allows a case the actor stands on a side of (`visible`, decided by the case's kind);
+    /// otherwise audits the attempt and answers "not found", as for a case that does not exist.
+    pub(crate) async fn guard_case(
+        &self,
+        actor: &Actor,
+        case: domain::case::CaseRef,
+        visible: bool,
+        on: &str,
+        from: &str,
+    ) -> ServiceResult<()> {
+        if visible {
+            return Ok(());
+        }
+        let detail = json!({"on": on, "from": from});
+        self.audit(actor, "access.denied", Some(&actor.org), Some(case.to_string()), detail).await?;
+        Err(super::case::not_found(case))
+    }
+
     /// Allows one of `capabilities` anywhere in the actor's scope (the first the actor holds).
     pub async fn guard_any(&self, actor: &Actor, capabilities: &[Capability]) -> ServiceResult<Capability> {
         match capabilities.iter().copied().find(|c| actor.can(*c)) {

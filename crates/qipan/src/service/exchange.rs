@@ -8,25 +8,25 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::OrgCode;
 use domain::authz::Capability;
+use domain::case::CaseKind;
 use domain::clock::china_day_end;
+use domain::exchange::ItemAction;
 use domain::exchange::{
     self, CATEGORIES, Counts, Cycle, Identity, Kind, NOTIFICATION_REASONS, Quarter, Ranked, Rates, Status, Subject,
 };
 use domain::privacy::Disclosure;
 use serde_json::json;
-use store::{
-    Answer, EventActor, Item, ItemEvent, ItemFilter, NewItem, NewNotification, Notification, Page, Submission,
-};
+use store::{Item, ItemFilter, NewItem, NewNotification, Notification, Page, Submission};
 
+use super::case::{Timeline, event_actor, refused, texts};
 use super::privacy::{LIST_DISCLOSURE, Project};
 use super::sms::{Gateway, retry_at};
 use super::{Actor, App, Listing, ServiceError, ServiceResult};
 
-pub const MAX_REMARKS_CHARS: usize = 500;
+pub const MAX_REMARKS_CHARS: usize = exchange::REMARKS_MAX;
 /// The job that marks overdue items.
 pub const OVERDUE_JOB: &str = "overdue";
-/// The origin's search order (seed 004 §7.3.6): its own records, manual ledgers, police data.
-pub const SEARCH_STEPS: [&str; 3] = ["own_records", "manual_ledger", "police"];
+pub use domain::exchange::SEARCH_STEPS;
 
 /// A request to create an item (the API's JSON and the form's fields).
 #[derive(Debug, Clone, Default)]
@@ -68,8 +68,7 @@ pub struct ItemView {
     /// Projected for the reader, with its timeline and texts: see [`ItemView::disclosure`].
     pub item: Item,
     pub disclosure: Disclosure,
-    pub events: Vec<ItemEvent>,
-    pub notifications: Vec<Notification>,
+    pub timeline: Timeline,
     pub sides: Sides,
     pub overdue: bool,
     pub from_name: String,
@@ -162,65 +161,48 @@ fn county(code: &str) -> Option<OrgCode> {
     exchange::county_of(code).and_then(|c| OrgCode::parse(c).ok())
 }
 
+/// Where the actor stands towards an item.
+pub(crate) fn sides(actor: &Actor, item: &Item) -> Sides {
+    let within = |path: &str| match actor.subtree() {
+        None => true,
+        Some((lo, hi)) => path >= lo.as_str() && path < hi.as_str(),
+    };
+    let manages = |code: &str| actor.manages_code(code);
+    let reads = actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer);
+    let operator = actor.can(Capability::ExchangeAnswer);
+    let sender = reads && (within(&item.from_path) || manages(&item.from_unit));
+    // Drafts are the sending side's business until they are sent.
+    let receiver = reads
+        && !["draft", "withdrawn"].contains(&item.status.as_str())
+        && (within(&item.to_path) || manages(&item.to_unit));
+    Sides {
+        sender,
+        receiver,
+        sends: operator && manages(&item.from_unit),
+        answers: operator && receiver && manages(&item.to_unit),
+    }
+}
+
 impl App {
-    fn event_actor(actor: &Actor) -> EventActor {
-        EventActor { name: actor.display_name.clone(), unit: actor.org.to_string() }
-    }
-
-    /// Where the actor stands towards an item.
-    fn sides(&self, actor: &Actor, item: &Item) -> Sides {
-        let within = |path: &str| match actor.subtree() {
-            None => true,
-            Some((lo, hi)) => path >= lo.as_str() && path < hi.as_str(),
-        };
-        let manages = |code: &str| actor.manages_code(code);
-        let reads = actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer);
-        let operator = actor.can(Capability::ExchangeAnswer);
-        let sender = reads && (within(&item.from_path) || manages(&item.from_unit));
-        // Drafts are the sending side's business until they are sent.
-        let receiver = reads
-            && !["draft", "withdrawn"].contains(&item.status.as_str())
-            && (within(&item.to_path) || manages(&item.to_unit));
-        Sides {
-            sender,
-            receiver,
-            sends: operator && manages(&item.from_unit),
-            answers: operator && receiver && manages(&item.to_unit),
-        }
-    }
-
-    /// Loads an item the actor may see; otherwise audits the attempt and answers "not found".
+    /// Loads an item the actor may see; otherwise the guard audits the attempt: "not found".
     async fn visible_item(&self, actor: &Actor, id: i64) -> ServiceResult<(Item, Sides)> {
-        self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::PersonRead]).await?;
-        let not_found = || ServiceError::NotFound { what: "thing.exchange_item", key: id.to_string() };
-        let item = self.store.item(id).await?.ok_or_else(not_found)?;
-        let sides = self.sides(actor, &item);
-        if !sides.sender && !sides.receiver {
-            let detail = json!({"on": item.to_unit, "from": item.from_unit});
-            self.audit(actor, "access.denied", Some(&actor.org), Some(format!("exchange:{id}")), detail).await?;
-            return Err(not_found());
-        }
-        Ok((item, sides))
+        self.visible_case::<Item>(actor, id).await
     }
 
     async fn view_of(&self, mut item: Item, sides: Sides) -> ServiceResult<ItemView> {
-        let mut events = self.store.item_events(item.id).await?;
-        let mut notifications = self.store.notifications(None, Some(item.id), 50).await?;
         let names = self.store.org_names(&[item.from_unit.clone(), item.to_unit.clone()]).await?;
         let overdue = status_label(&item) == "overdue";
         // The operators who send or answer an item need the number to find the person in their
         // registers; whoever only watches the item (supervisors, townships) sees the projection.
         let disclosure = if sides.sends || sides.answers { Disclosure::Full } else { Disclosure::Masked };
         item.project(disclosure);
-        events.project(disclosure);
-        notifications.project(disclosure);
+        let timeline = self.timeline(CaseKind::Exchange.case(item.id), disclosure).await?;
         Ok(ItemView {
             disclosure,
             from_name: names.get(&item.from_unit).cloned().unwrap_or_default(),
             to_name: names.get(&item.to_unit).cloned().unwrap_or_default(),
             item,
-            events,
-            notifications,
+            timeline,
             sides,
             overdue,
         })
@@ -330,7 +312,7 @@ impl App {
         let detail = json!({"kind": new.kind, "person": person.id, "to": new.to_unit, "submit": req.submit});
         let audit =
             self.audit_draft(actor, "exchange.create", Some(&from_unit), Some(format!("person:{}", person.id)), detail);
-        let who = Self::event_actor(actor);
+        let who = event_actor(actor);
         if req.submit {
             let (submission, notifications) = self.submission_of(&new, &categories).await?;
             Ok(self.store.insert_item(&new, &who, now, Some((&submission, &notifications)), Some(&audit)).await?)
@@ -395,18 +377,7 @@ impl App {
 
     /// Messages to every operator of a county (or to the county's duty desk when it has none).
     async fn messages_to(&self, unit: &str, text: &str) -> ServiceResult<Vec<NewNotification>> {
-        let operators = self.store.county_operators(unit).await?;
-        let recipients = if operators.is_empty() { vec![(unit.to_owned(), String::new())] } else { operators };
-        Ok(recipients
-            .into_iter()
-            .map(|(recipient, recipient_name)| NewNotification {
-                channel: "sms".to_owned(),
-                recipient,
-                recipient_name,
-                unit: unit.to_owned(),
-                message: text.to_owned(),
-            })
-            .collect())
+        Ok(texts(unit, self.store.county_operators(unit).await?, text))
     }
 
     /// Sends a draft (a suggestion reviewed, or a draft saved earlier).
@@ -439,11 +410,11 @@ impl App {
         let categories: Vec<String> = item.categories.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect();
         let (submission, notifications) = self.submission_of(&new, &categories).await?;
         let unit = OrgCode::parse(&item.from_unit).ok();
-        let audit =
-            self.audit_draft(actor, "exchange.submit", unit.as_ref(), Some(format!("exchange:{id}")), json!({}));
-        let now = self.clock.now();
-        if !self.store.submit_item(id, &submission, &Self::event_actor(actor), now, &notifications, &audit).await? {
-            return Err(conflict("exchange.error.already_sent"));
+        let case = CaseKind::Exchange.case(id);
+        let audit = self.audit_draft(actor, "exchange.submit", unit.as_ref(), Some(case.to_string()), json!({}));
+        let who = event_actor(actor);
+        if !self.store.submit_item(&self.step(case, &who, "", &notifications, &audit), &submission).await? {
+            return Err(refused(&ItemAction::Submit.transition()));
         }
         Ok(())
     }
@@ -466,15 +437,12 @@ impl App {
             return Err(conflict("exchange.error.already_sent"));
         }
         let unit = OrgCode::parse(&item.from_unit).ok();
-        let audit = self.audit_draft(
-            actor,
-            "exchange.withdraw",
-            unit.as_ref(),
-            Some(format!("exchange:{id}")),
-            json!({"reason": reason}),
-        );
-        if !self.store.withdraw_item(id, reason, &Self::event_actor(actor), self.clock.now(), &audit).await? {
-            return Err(conflict("exchange.error.already_sent"));
+        let case = CaseKind::Exchange.case(id);
+        let detail = json!({"reason": reason});
+        let audit = self.audit_draft(actor, "exchange.withdraw", unit.as_ref(), Some(case.to_string()), detail);
+        let who = event_actor(actor);
+        if !self.store.withdraw_item(&self.step(case, &who, reason, &[], &audit)).await? {
+            return Err(refused(&ItemAction::Withdraw.transition()));
         }
         Ok(())
     }
@@ -499,9 +467,10 @@ impl App {
             None
         };
         let unit = OrgCode::parse(&item.to_unit).ok();
-        let audit =
-            self.audit_draft(actor, "exchange.receive", unit.as_ref(), Some(format!("exchange:{id}")), json!({}));
-        self.store.receive_item(id, answer_due, &Self::event_actor(actor), self.clock.now(), &audit).await?;
+        let case = CaseKind::Exchange.case(id);
+        let audit = self.audit_draft(actor, "exchange.receive", unit.as_ref(), Some(case.to_string()), json!({}));
+        let who = event_actor(actor);
+        self.store.receive_item(&self.step(case, &who, "", &[], &audit), answer_due).await?;
         Ok(())
     }
 
@@ -517,34 +486,8 @@ impl App {
             "answered" => return Err(conflict("exchange.error.already_answered")),
             _ => {}
         }
-        let remarks = req.remarks.trim();
-        if !req.found && remarks.is_empty() {
-            return Err(ServiceError::invalid("field.answer_remarks", "exchange.rule.reason_required", ""));
-        }
-        if remarks.chars().count() > MAX_REMARKS_CHARS {
-            return Err(ServiceError::invalid("field.answer_remarks", "rule.text_long", remarks));
-        }
-        // The steps taken, in the order they must be taken.
-        let steps: Vec<&str> =
-            SEARCH_STEPS.iter().copied().filter(|s| req.search_steps.iter().any(|x| x == s)).collect();
-        if let Some(bad) = req.search_steps.iter().find(|s| !SEARCH_STEPS.contains(&s.as_str())) {
-            return Err(ServiceError::invalid("field.search_steps", "rule.code_unknown", bad));
-        }
-        if steps.is_empty() || SEARCH_STEPS[..steps.len()] != steps[..] {
-            return Err(ServiceError::invalid("field.search_steps", "exchange.rule.search_order", steps.join(",")));
-        }
-        // "Not found" only after every source was searched (seed 004 §7.3.6–7).
-        if !req.found && steps.len() < SEARCH_STEPS.len() {
-            return Err(ServiceError::invalid("field.search_steps", "exchange.rule.not_found_steps", steps.join(",")));
-        }
-        for (category, verdict) in &req.facts {
-            if !CATEGORIES.contains(&category.as_str()) {
-                return Err(ServiceError::invalid("field.facts", "exchange.rule.category_unknown", category));
-            }
-            if !["confirmed", "differs", "unknown"].contains(&verdict.as_str()) {
-                return Err(ServiceError::invalid("field.facts", "rule.code_unknown", verdict));
-            }
-        }
+        let answer = exchange::Answer::parse(req.found, &req.remarks, &req.search_steps, &req.facts)
+            .map_err(|e| ServiceError::invalid(e.field, e.rule, e.value))?;
         if item.status == Status::Submitted.as_str() {
             self.receive_exchange_item(actor, id).await?;
         }
@@ -552,17 +495,20 @@ impl App {
         let item = self.store.item(id).await?.unwrap_or(item);
         let today = self.clock.today();
         let on_time = item.due_on.is_none_or(|due| today <= due);
-        let answer = Answer {
-            found: req.found,
-            remarks: remarks.to_owned(),
-            search_steps: steps.join(","),
-            facts: serde_json::to_string(&req.facts).unwrap_or_default(),
+        let stored = store::Answer {
+            found: answer.found,
+            remarks: answer.remarks.clone(),
+            search_steps: answer.search_steps.join(","),
+            facts: serde_json::to_string(&answer.facts).unwrap_or_default(),
         };
         let unit = OrgCode::parse(&item.to_unit).ok();
-        let detail = json!({"found": req.found, "on_time": on_time});
-        let audit = self.audit_draft(actor, "exchange.answer", unit.as_ref(), Some(format!("exchange:{id}")), detail);
-        if !self.store.answer_item(id, &answer, on_time, &Self::event_actor(actor), self.clock.now(), &audit).await? {
-            return Err(conflict("exchange.error.already_answered"));
+        let case = CaseKind::Exchange.case(id);
+        let detail = json!({"found": answer.found, "on_time": on_time});
+        let audit = self.audit_draft(actor, "exchange.answer", unit.as_ref(), Some(case.to_string()), detail);
+        let who = event_actor(actor);
+        let note = if answer.found { "found" } else { "not_found" };
+        if !self.store.answer_item(&self.step(case, &who, note, &[], &audit), &stored, on_time).await? {
+            return Err(refused(&ItemAction::Answer.transition()));
         }
         Ok(())
     }
@@ -587,7 +533,7 @@ impl App {
         }
         // One reminder a day: each one texts the other county's operators.
         let today = self.clock.today();
-        let events = self.store.item_events(id).await?;
+        let events = self.store.case_events(CaseKind::Exchange.case(id)).await?;
         if events.iter().any(|e| e.event == "reminded" && domain::clock::china_date(e.at) == today) {
             return Err(conflict("exchange.error.reminded_today"));
         }
@@ -597,15 +543,11 @@ impl App {
             .fmt("exchange.sms.reminder", &[("from", &item.from_unit), ("id", &item.id.to_string()), ("due", &due)]);
         let notifications = self.messages_to(&item.to_unit, &text).await?;
         let unit = OrgCode::parse(&item.to_unit).ok();
-        let audit = self.audit_draft(
-            actor,
-            "exchange.remind",
-            unit.as_ref(),
-            Some(format!("exchange:{id}")),
-            json!({"note": note}),
-        );
-        let who = Self::event_actor(actor);
-        self.store.add_item_event(id, "reminded", note, &who, self.clock.now(), &notifications, &audit).await?;
+        let case = CaseKind::Exchange.case(id);
+        let detail = json!({"note": note});
+        let audit = self.audit_draft(actor, "exchange.remind", unit.as_ref(), Some(case.to_string()), detail);
+        let who = event_actor(actor);
+        self.store.note_case(&self.step(case, &who, note, &notifications, &audit), "reminded").await?;
         Ok(())
     }
 
@@ -623,9 +565,10 @@ impl App {
         if note.chars().count() > 1000 {
             return Err(ServiceError::invalid("field.note", "rule.text_long", note));
         }
-        let audit =
-            self.audit_draft(actor, "exchange.facts", Some(&actor.org), Some(format!("exchange:{id}")), json!({}));
-        self.store.add_item_event(id, "facts", note, &Self::event_actor(actor), self.clock.now(), &[], &audit).await?;
+        let case = CaseKind::Exchange.case(id);
+        let audit = self.audit_draft(actor, "exchange.facts", Some(&actor.org), Some(case.to_string()), json!({}));
+        let who = event_actor(actor);
+        self.store.note_case(&self.step(case, &who, note, &[], &audit), "facts").await?;
         Ok(())
     }
 
@@ -810,7 +753,7 @@ impl App {
     /// The notification outbox of the actor's area, newest first.
     pub async fn notification_outbox(&self, actor: &Actor) -> ServiceResult<Vec<Notification>> {
         self.guard_any(actor, &[Capability::ExchangeAnswer, Capability::Supervise]).await?;
-        let mut outbox = self.store.notifications(actor.subtree(), None, 200).await?;
+        let mut outbox = self.store.notifications(actor.subtree(), 200).await?;
         outbox.project(if actor.can(Capability::ExchangeAnswer) { Disclosure::Full } else { Disclosure::Masked });
         Ok(outbox)
     }
@@ -863,7 +806,7 @@ impl App {
             send_due_on: Some(send_due.last_day),
             answer_required: true,
         };
-        let system = EventActor { name: "qipan".to_owned(), unit: from_unit.to_string() };
+        let system = store::EventActor { name: "qipan".to_owned(), unit: from_unit.to_string() };
         Ok(Some(self.store.insert_item(&new, &system, self.clock.now(), None, None).await?))
     }
 }

@@ -7,6 +7,7 @@ mod actor;
 mod audit;
 mod auth;
 mod calendar;
+mod case;
 mod codes;
 mod error;
 pub mod exchange;
@@ -40,6 +41,7 @@ pub use auth::{
     ABSOLUTE_TIMEOUT_HOURS, ADMIN_FACTOR_SETTING, DEFAULT_TOKEN_DAYS, IDLE_TIMEOUT_MINUTES, LOCKOUT_MINUTES,
     MAX_FAILED_LOGINS, MAX_TOKEN_DAYS, NewSession,
 };
+pub use case::Timeline;
 pub use codes::CodeRequest;
 pub use error::{ServiceError, ServiceResult};
 pub use import::{DIVISION_FILES_HINT, read_division_dir};

@@ -5,8 +5,8 @@
 
 use domain::privacy::Disclosure;
 use domain::sections::Value;
-use store::supervision::{Order, OrderEvent};
-use store::{GlassGrant, Item, ItemEvent, Notification, Person, PersonChange, SectionRow, StoredAudit};
+use store::supervision::Order;
+use store::{CaseEvent, GlassGrant, Item, Notification, Person, PersonChange, SectionRow, StoredAudit};
 
 /// Orders, their timelines and the audit log are no place for a whole ID or phone number: anyone
 /// who reads them sees numbers typed into them masked.
@@ -119,7 +119,7 @@ impl Project for Item {
     }
 }
 
-impl Project for ItemEvent {
+impl Project for CaseEvent {
     fn project(&mut self, d: Disclosure) {
         text(&mut self.note, d);
     }
@@ -148,12 +148,6 @@ impl Project for Order {
         text(&mut self.title, d);
         text(&mut self.body, d);
         opt_text(&mut self.answer, d);
-    }
-}
-
-impl Project for OrderEvent {
-    fn project(&mut self, d: Disclosure) {
-        text(&mut self.note, d);
     }
 }
 

@@ -84,7 +84,7 @@ impl Gateway {
             Gateway::Http { url, token } => {
                 let body = json!({
                     "id": n.id, "to": n.recipient, "to_name": n.recipient_name, "unit": n.unit, "text": n.message,
-                    "item_id": n.item_id,
+                    "item_id": n.item_id(),
                 });
                 let mut req = Request::post(url.as_str())
                     .header(header::CONTENT_TYPE, "application/json")

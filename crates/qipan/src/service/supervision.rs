@@ -16,15 +16,18 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 use domain::authz::Capability;
+use domain::case::CaseKind;
 use domain::exchange::{Counts, Cycle, Quarter, Rates};
+use domain::supervision::OrderAction;
 use domain::supervision::{
     self, BulletinFacts, OrderDraft, OrderStatus, Quality, Registrations, SubjectKind, child_path, needs_reminder,
 };
 use domain::{OrgCode, OrgLevel};
 use serde_json::json;
-use store::supervision::{Backlog, BacklogItems, NewOrder, Order, OrderEvent, OrderFilter};
-use store::{EventActor, Item, NewNotification, Notification, OrgFilter, OrgScope, OrgUnit, Page};
+use store::supervision::{Backlog, BacklogItems, NewOrder, Order, OrderFilter};
+use store::{Item, NewNotification, OrgFilter, OrgScope, OrgUnit, Page};
 
+use super::case::{Timeline, event_actor, refused, texts};
 use super::exchange::Ranking;
 use super::privacy::Project;
 use super::{Actor, App, Listing, ServiceError, ServiceResult};
@@ -39,14 +42,6 @@ pub const TREND_CYCLES: usize = 6;
 
 fn conflict(rule: &'static str) -> ServiceError {
     ServiceError::Conflict { rule }
-}
-
-fn event_actor(actor: &Actor) -> EventActor {
-    EventActor { name: actor.display_name.clone(), unit: actor.org.to_string() }
-}
-
-fn order_not_found(id: i64) -> ServiceError {
-    ServiceError::NotFound { what: "order.thing", key: id.to_string() }
 }
 
 /// Whether the exchange figures of a unit mean anything: the county is the subject of exchange,
@@ -199,8 +194,7 @@ pub struct OrderRights {
 #[derive(Debug, Clone)]
 pub struct OrderView {
     pub order: Order,
-    pub events: Vec<OrderEvent>,
-    pub notifications: Vec<Notification>,
+    pub timeline: Timeline,
     pub issuer_name: String,
     pub target_name: String,
     pub overdue: bool,
@@ -239,6 +233,29 @@ pub struct OrderList {
 /// Whether an order is open past its last day on `today`.
 pub fn order_overdue(o: &Order, today: NaiveDate) -> bool {
     OrderStatus::parse(&o.status).is_some_and(|s| supervision::is_overdue(s, o.due_on, today))
+}
+
+/// Where the actor stands towards an order: whether it may see it, and its rights there.
+pub(crate) fn order_rights(actor: &Actor, o: &Order) -> (bool, OrderRights) {
+    let console = actor.subtree().is_none();
+    let mine = actor.path();
+    let within = |p: &str| p.starts_with(mine.as_str());
+    let target_side = console || mine.as_str().starts_with(&o.target_path);
+    let at_target = console || mine.as_str() == o.target_path;
+    let issuer_side = console || within(&o.issuer_path);
+    let visible = target_side || issuer_side || within(&o.target_path);
+    let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Closed);
+    let answers = actor.can(Capability::PersonWrite) || actor.can(Capability::ExchangeAnswer);
+    let settles = actor.can(Capability::Supervise) || actor.can(Capability::ExchangeAnswer);
+    let rights = OrderRights {
+        target_side,
+        at_target,
+        issuer_side,
+        answer: at_target && answers && status.answerable(),
+        close: issuer_side && settles && status.closable(),
+        reopen: issuer_side && settles && status.reopenable(),
+    };
+    (visible, rights)
 }
 
 fn parse_date(field: &'static str, raw: &str) -> ServiceResult<NaiveDate> {
@@ -620,18 +637,7 @@ impl App {
     /// Messages to the accounts of a unit that can answer an order (or to the unit's duty desk
     /// when it has none), through the notification outbox.
     async fn order_messages(&self, unit: &str, text: &str) -> ServiceResult<Vec<NewNotification>> {
-        let accounts = self.store.order_recipients(unit).await?;
-        let recipients = if accounts.is_empty() { vec![(unit.to_owned(), String::new())] } else { accounts };
-        Ok(recipients
-            .into_iter()
-            .map(|(recipient, recipient_name)| NewNotification {
-                channel: "sms".to_owned(),
-                recipient,
-                recipient_name,
-                unit: unit.to_owned(),
-                message: text.to_owned(),
-            })
-            .collect())
+        Ok(texts(unit, self.store.order_recipients(unit).await?, text))
     }
 
     /// Opens an order on a unit strictly below the actor's: `Supervise` holders, or county
@@ -726,61 +732,23 @@ impl App {
         }
     }
 
-    fn order_rights(actor: &Actor, o: &Order) -> (bool, OrderRights) {
-        let console = actor.subtree().is_none();
-        let mine = actor.path();
-        let within = |p: &str| p.starts_with(mine.as_str());
-        let target_side = console || mine.as_str().starts_with(&o.target_path);
-        let at_target = console || mine.as_str() == o.target_path;
-        let issuer_side = console || within(&o.issuer_path);
-        let visible = target_side || issuer_side || within(&o.target_path);
-        let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Closed);
-        let answers = actor.can(Capability::PersonWrite) || actor.can(Capability::ExchangeAnswer);
-        let settles = actor.can(Capability::Supervise) || actor.can(Capability::ExchangeAnswer);
-        let rights = OrderRights {
-            target_side,
-            at_target,
-            issuer_side,
-            answer: at_target && answers && status.answerable(),
-            close: issuer_side && settles && status.closable(),
-            reopen: issuer_side && settles && status.reopenable(),
-        };
-        (visible, rights)
-    }
-
-    /// Loads an order the actor may see; otherwise audits the attempt and answers "not found".
+    /// Loads an order the actor may see; otherwise the guard audits the attempt: "not found".
     async fn visible_order(&self, actor: &Actor, id: i64) -> ServiceResult<(Order, OrderRights)> {
-        self.guard_any(
-            actor,
-            &[Capability::Supervise, Capability::ExchangeAnswer, Capability::PersonWrite, Capability::PersonRead],
-        )
-        .await?;
-        let order = self.store.order(id).await?.ok_or_else(|| order_not_found(id))?;
-        let (visible, rights) = Self::order_rights(actor, &order);
-        if !visible {
-            let detail = json!({"on": order.target_unit, "from": order.issuer_unit});
-            self.audit(actor, "access.denied", Some(&actor.org), Some(format!("order:{id}")), detail).await?;
-            return Err(order_not_found(id));
-        }
-        Ok((order, rights))
+        self.visible_case::<Order>(actor, id).await
     }
 
     /// One order with its timeline and notifications.
     pub async fn supervision_order(&self, actor: &Actor, id: i64) -> ServiceResult<OrderView> {
         let (mut order, rights) = self.visible_order(actor, id).await?;
-        let mut events = self.store.order_events(id).await?;
-        let mut notifications = self.store.order_notifications(id).await?;
         order.project(super::privacy::TEXT_DISCLOSURE);
-        events.project(super::privacy::TEXT_DISCLOSURE);
-        notifications.project(super::privacy::TEXT_DISCLOSURE);
+        let timeline = self.timeline(CaseKind::Order.case(id), super::privacy::TEXT_DISCLOSURE).await?;
         let names = self.store.org_names(&[order.issuer_unit.clone(), order.target_unit.clone()]).await?;
         Ok(OrderView {
             issuer_name: names.get(&order.issuer_unit).cloned().unwrap_or_default(),
             target_name: names.get(&order.target_unit).cloned().unwrap_or_default(),
             overdue: order_overdue(&order, self.clock.today()),
             order,
-            events,
-            notifications,
+            timeline,
             rights,
         })
     }
@@ -842,9 +810,11 @@ impl App {
         }
         let answer = check_text("order.answer", answer, supervision::ANSWER_MAX, true)?;
         let target = OrgCode::parse(&order.target_unit).ok();
-        let audit = self.audit_draft(actor, "order.reply", target.as_ref(), Some(format!("order:{id}")), json!({}));
-        if !self.store.answer_order(id, &answer, &event_actor(actor), self.clock.now(), &audit).await? {
-            return Err(conflict("order.error.not_open"));
+        let case = CaseKind::Order.case(id);
+        let audit = self.audit_draft(actor, "order.reply", target.as_ref(), Some(case.to_string()), json!({}));
+        let who = event_actor(actor);
+        if !self.store.answer_order(&self.step(case, &who, &answer, &[], &audit)).await? {
+            return Err(refused(&OrderAction::Answer.transition()));
         }
         Ok(())
     }
@@ -861,15 +831,12 @@ impl App {
         }
         let note = check_text("field.note", note, supervision::NOTE_MAX, false)?;
         let target = OrgCode::parse(&order.target_unit).ok();
-        let audit = self.audit_draft(
-            actor,
-            "order.close",
-            target.as_ref(),
-            Some(format!("order:{id}")),
-            json!({"was": order.status, "note": note}),
-        );
-        if !self.store.close_order(id, &note, &event_actor(actor), self.clock.now(), &audit).await? {
-            return Err(conflict("order.error.closed"));
+        let case = CaseKind::Order.case(id);
+        let detail = json!({"was": order.status, "note": note});
+        let audit = self.audit_draft(actor, "order.close", target.as_ref(), Some(case.to_string()), detail);
+        let who = event_actor(actor);
+        if !self.store.close_order(&self.step(case, &who, &note, &[], &audit)).await? {
+            return Err(refused(&OrderAction::Close.transition()));
         }
         Ok(())
     }
@@ -901,16 +868,12 @@ impl App {
         let sms = zh.fmt("order.sms_reopened", &[("title", &order.title), ("due_on", &due_text)]);
         let notifications = self.order_messages(&order.target_unit, &sms).await?;
         let target = OrgCode::parse(&order.target_unit).ok();
-        let audit = self.audit_draft(
-            actor,
-            "order.reopen",
-            target.as_ref(),
-            Some(format!("order:{id}")),
-            json!({"was": order.status, "note": note, "due_on": due_on.map(|d| d.to_string())}),
-        );
+        let case = CaseKind::Order.case(id);
+        let detail = json!({"was": order.status, "note": note, "due_on": due_on.map(|d| d.to_string())});
+        let audit = self.audit_draft(actor, "order.reopen", target.as_ref(), Some(case.to_string()), detail);
         let who = event_actor(actor);
-        if !self.store.reopen_order(id, &note, due_on, &who, self.clock.now(), &notifications, &audit).await? {
-            return Err(conflict("order.error.not_reopenable"));
+        if !self.store.reopen_order(&self.step(case, &who, &note, &notifications, &audit), due_on).await? {
+            return Err(refused(&OrderAction::Reopen.transition()));
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Clock;
 use domain::OrgCode;
+use domain::case::CaseKind;
 use domain::exchange::{Counts, Cycle, Quarter, Rates};
 use domain::record::PersonInput;
 use domain::sections::Section;
@@ -235,11 +236,12 @@ async fn deadlines_cycles_and_overdue_marks_follow_the_working_day_calendar() {
     let reminder = refused(mar02.remind_exchange_item(&pingchang, v1, "").await);
     assert!(matches!(reminder, ServiceError::Conflict { rule: "exchange.error.sender_only" }), "{reminder:?}");
     mar02.remind_exchange_item(&county, v1, "已逾期，请尽快反馈").await.unwrap();
-    let sms = app.store.notifications(None, Some(v1), 10).await.unwrap();
+    let sms = app.store.case_notifications(CaseKind::Exchange.case(v1)).await.unwrap();
     assert_eq!(sms.len(), 1, "one message to 平昌县's one operator");
     assert_eq!((sms[0].recipient.as_str(), sms[0].state.as_str()), ("pingchang", "pending"));
     assert!(sms[0].message.contains("催办") && sms[0].message.contains("2026-02-24"), "{}", sms[0].message);
-    let events: Vec<String> = app.store.item_events(v1).await.unwrap().into_iter().map(|e| e.event).collect();
+    let events: Vec<String> =
+        app.store.case_events(CaseKind::Exchange.case(v1)).await.unwrap().into_iter().map(|e| e.event).collect();
     assert_eq!(events, ["created", "submitted", "overdue", "reminded"]);
 
     // Thu 03-05 平昌县 opens S2 (receipt only); Tue 03-10 it answers V3.
@@ -714,7 +716,7 @@ async fn bad_requests_are_refused_with_their_reason_and_change_nothing() {
     assert!(matches!(err, ServiceError::Forbidden { capability: "exchange.answer" }), "{err:?}");
     unchanged("a clerk's answer").await;
     now.supply_exchange_facts(&village_clerk, v, "本人已于2025年11月外出务工").await.unwrap();
-    let last = app.store.item_events(v).await.unwrap().pop().unwrap();
+    let last = app.store.case_events(CaseKind::Exchange.case(v)).await.unwrap().pop().unwrap();
     assert_eq!((last.event.as_str(), last.actor_unit.as_str()), ("facts", PC_ZHENGFA));
 
     // Only the receiving county answers: another county finds nothing, the sender is refused.
@@ -779,7 +781,7 @@ async fn a_birth_suggests_a_notification_due_five_working_days_later() {
     assert_eq!(item(&app, certificate).await.status, "draft");
     may06.withdraw_exchange_item(&county, certificate, "已持有效证明，户籍地已知悉").await.unwrap();
     assert_eq!(item(&app, certificate).await.status, "withdrawn");
-    let last = app.store.item_events(certificate).await.unwrap().pop().unwrap();
+    let last = app.store.case_events(CaseKind::Exchange.case(certificate)).await.unwrap().pop().unwrap();
     assert_eq!((last.event.as_str(), last.note.as_str()), ("withdrawn", "已持有效证明，户籍地已知悉"));
 
     // Mon 05-11 evening: the birth draft's last day is today → nothing. Tue 05-12: marked.
@@ -851,7 +853,7 @@ async fn an_urgent_verification_texts_the_receiving_operators_retrying_after_a_f
     assert_eq!(outbox.len(), 1);
     let n = &outbox[0];
     assert_eq!(
-        (n.item_id, n.recipient.as_str(), n.recipient_name.as_str(), n.unit.as_str()),
+        (n.item_id(), n.recipient.as_str(), n.recipient_name.as_str(), n.unit.as_str()),
         (Some(urgent), "pingchang", "陈静（平昌县交换员）", "511923")
     );
     assert_eq!((n.state.as_str(), n.attempts, n.next_attempt_at), ("pending", 0, instant(t0)));
@@ -891,7 +893,7 @@ async fn an_urgent_verification_texts_the_receiving_operators_retrying_after_a_f
     let done = later.dispatch_notifications(&Gateway::Log).await.unwrap();
     assert_eq!(done, Dispatched { sent: 1, retrying: 0, failed: 0 }, "only the new one");
     let n = later.notification_outbox(&pingchang).await.unwrap().remove(0);
-    assert_eq!((n.item_id, n.state.as_str(), n.attempts, n.channel.as_str()), (Some(second), "sent", 1, "log"));
+    assert_eq!((n.item_id(), n.state.as_str(), n.attempts, n.channel.as_str()), (Some(second), "sent", 1, "log"));
     assert_eq!(hits.lock().unwrap().len(), 2, "nothing more went to the HTTP gateway");
 }
 
@@ -925,7 +927,7 @@ async fn withdrawn_drafts_stay_private_reminders_come_once_a_day_and_history_is_
     let again = refused(at(&app, "2026-04-02T17:00:00+08:00").remind_exchange_item(&county, v, "再催").await);
     assert!(matches!(again, ServiceError::Conflict { rule: "exchange.error.reminded_today" }), "{again:?}");
     at(&app, "2026-04-03T09:00:00+08:00").remind_exchange_item(&county, v, "再催").await.unwrap();
-    let texts = app.store.notifications(None, Some(v), 10).await.unwrap();
+    let texts = app.store.case_notifications(CaseKind::Exchange.case(v)).await.unwrap();
     assert_eq!(texts.len(), 2, "one text per reminder day");
     assert!(texts.iter().all(|n| !n.message.contains("张伟")), "no name in a text message");
 

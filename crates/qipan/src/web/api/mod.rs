@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Its field names are a public contract that department systems
 //! code against: change them only by adding, never by renaming. `openapi.json` describes it.
 
+mod case;
 pub mod exchange;
 mod extract;
 mod openapi;

@@ -24,7 +24,8 @@ use store::supervision::{Backlog, Order};
 use crate::service::supervision::{OrderBox, OrderQuery, OrderRequest, OrderView, order_overdue};
 use crate::service::{Actor, App, ServiceError};
 use crate::web::ApiError;
-use crate::web::api::exchange::{EventJson, NotificationJson};
+use crate::web::api::case::TimelineJson;
+use crate::web::api::exchange::FiguresJson;
 use crate::web::auth::ApiActor;
 
 /// The routes of this part: method, path, handler.
@@ -160,34 +161,6 @@ impl From<Backlog> for BacklogJson {
 }
 
 #[derive(Serialize)]
-struct ExchangeJson {
-    received: u64,
-    feedback_due: u64,
-    answered: u64,
-    answered_on_time: u64,
-    receipt_rate: Option<f64>,
-    feedback_rate: Option<f64>,
-    timeliness: Option<f64>,
-    meets_feedback_target: bool,
-}
-
-fn exchange_json(c: Option<Counts>) -> Option<ExchangeJson> {
-    c.map(|c| {
-        let r = c.rates();
-        ExchangeJson {
-            received: c.received,
-            feedback_due: c.feedback_due,
-            answered: c.answered,
-            answered_on_time: c.answered_on_time,
-            receipt_rate: r.receipt_rate,
-            feedback_rate: r.feedback_rate,
-            timeliness: r.timeliness,
-            meets_feedback_target: c.meets_feedback_target(),
-        }
-    })
-}
-
-#[derive(Serialize)]
 struct UnitJson {
     unit: String,
     name: String,
@@ -195,7 +168,7 @@ struct UnitJson {
     #[serde(flatten)]
     backlog: BacklogJson,
     /// `null` below a county: the county answers for its townships and villages.
-    exchange: Option<ExchangeJson>,
+    exchange: Option<FiguresJson>,
     registered: u64,
     registered_on_time: u64,
     registration_timeliness: Option<f64>,
@@ -218,7 +191,7 @@ fn unit_json(
         name: name.to_owned(),
         level: level.as_str(),
         backlog: b.into(),
-        exchange: exchange_json(c),
+        exchange: c.map(FiguresJson::from),
         registered: r.registered,
         registered_on_time: r.on_time,
         registration_timeliness: r.rate(),
@@ -344,8 +317,8 @@ struct OrderDetailJson {
     issuer_name: String,
     target_name: String,
     may: RightsJson,
-    timeline: Vec<EventJson>,
-    notifications: Vec<NotificationJson>,
+    #[serde(flatten)]
+    timeline: TimelineJson,
 }
 
 fn detail(v: &OrderView, today: chrono::NaiveDate) -> OrderDetailJson {
@@ -354,12 +327,7 @@ fn detail(v: &OrderView, today: chrono::NaiveDate) -> OrderDetailJson {
         issuer_name: v.issuer_name.clone(),
         target_name: v.target_name.clone(),
         may: RightsJson { answer: v.rights.answer, close: v.rights.close, reopen: v.rights.reopen },
-        timeline: v
-            .events
-            .iter()
-            .map(|e| EventJson::new(e.at, &e.event, &e.actor_name, &e.actor_unit, &e.note))
-            .collect(),
-        notifications: v.notifications.iter().map(NotificationJson::from).collect(),
+        timeline: TimelineJson::from(&v.timeline),
     }
 }
 

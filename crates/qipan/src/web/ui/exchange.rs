@@ -10,23 +10,24 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Utc};
 use domain::OrgCode;
 use domain::calendar::CalendarDay;
+use domain::case::CaseKind;
 use domain::clock::china_standard_time;
 use domain::exchange::{CATEGORIES, Cycle, Kind, NOTIFICATION_REASONS, Quarter};
 use domain::person::mask_id;
 use serde::Deserialize;
-use store::{Item, Notification};
+use store::Item;
 
 use super::Chrome;
+use super::case::{CasePage, NotificationRow, TimelineView, Viewer, notification_row};
 use super::orgs::Pager;
 use crate::i18n::Messages;
 use crate::service::exchange::{AnswerRequest, CycleStats, ItemRequest, ItemView, Ranking, SEARCH_STEPS, status_label};
-use crate::service::{Actor, App, ServiceError};
+use crate::service::{Actor, App, ServiceError, ServiceResult};
 use crate::web::api::exchange::ListParams;
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
-use crate::web::ids::PathId;
 use crate::web::{Lang, PageError};
-use domain::ids::{ItemId, TypedId};
+use domain::ids::ItemId;
 
 fn local(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.with_timezone(&china_standard_time()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
@@ -65,7 +66,7 @@ fn kind_key(kind: &str) -> &'static str {
     }
 }
 
-fn row(t: &Messages, i: &Item) -> Row {
+pub(crate) fn row(t: &Messages, i: &Item) -> Row {
     let status = status_label(i).to_owned();
     Row {
         id: i.id,
@@ -248,43 +249,6 @@ pub async fn create(State(app): State<App>, lang: Lang, uri: Uri, SignedIn(actor
     }
 }
 
-pub struct EventRow {
-    pub at: String,
-    pub label: String,
-    pub actor: String,
-    pub note: String,
-}
-
-pub struct NotificationRow {
-    pub recipient: String,
-    pub unit: String,
-    pub channel: String,
-    pub state: String,
-    pub state_key: String,
-    pub attempts: i32,
-    pub error: String,
-    pub at: String,
-    pub message: String,
-}
-
-fn notification_row(n: &Notification) -> NotificationRow {
-    NotificationRow {
-        recipient: if n.recipient_name.is_empty() {
-            n.recipient.clone()
-        } else {
-            format!("{} ({})", n.recipient_name, n.recipient)
-        },
-        unit: n.unit.clone(),
-        channel: n.channel.clone(),
-        state: n.state.clone(),
-        state_key: format!("exchange.delivery.{}", n.state),
-        attempts: n.attempts,
-        error: n.last_error.clone().unwrap_or_default(),
-        at: local(n.sent_at.or(Some(n.next_attempt_at))),
-        message: n.message.clone(),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "exchange_item.html")]
 struct ItemPage {
@@ -299,8 +263,7 @@ struct ItemPage {
     submitted_at: String,
     received_at: String,
     answered_at: String,
-    events: Vec<EventRow>,
-    notifications: Vec<NotificationRow>,
+    timeline: TimelineView,
     steps: Vec<(&'static str, &'static str)>,
     step_labels: Vec<&'static str>,
     fact_choices: Vec<(&'static str, &'static str)>,
@@ -347,24 +310,7 @@ async fn item_page(
         submitted_at: local(i.submitted_at),
         received_at: local(i.received_at),
         answered_at: local(i.answered_at),
-        events: v
-            .events
-            .iter()
-            .map(|e| EventRow {
-                at: local(Some(e.at)),
-                label: t.get(&format!("exchange.event.{}", e.event)).to_owned(),
-                actor: if e.actor_unit.is_empty() {
-                    e.actor_name.clone()
-                } else {
-                    format!("{} · {}", e.actor_name, e.actor_unit)
-                },
-                note: match e.event.as_str() {
-                    "answered" => t.get(&format!("exchange.answer.{}", e.note)).to_owned(),
-                    _ => e.note.clone(),
-                },
-            })
-            .collect(),
-        notifications: v.notifications.iter().map(notification_row).collect(),
+        timeline: TimelineView::new(&t, CaseKind::Exchange, &v.timeline),
         steps: SEARCH_STEPS.into_iter().map(|s| (s, t.get(&format!("exchange.step.{s}")))).collect(),
         step_labels: i
             .search_steps
@@ -395,26 +341,12 @@ async fn item_page(
     render(&page, t)
 }
 
-#[derive(Deserialize)]
-pub struct DoneParam {
-    done: Option<String>,
-}
-
-pub async fn item(
-    State(app): State<App>,
-    lang: Lang,
-    uri: Uri,
-    SignedIn(actor): SignedIn,
-    PathId(id): PathId<ItemId>,
-    Query(d): Query<DoneParam>,
-) -> Response {
-    let id = id.get();
-    item_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await
-}
+/// An exchange item's page and actions.
+pub struct ItemCase;
 
 /// What a POST on an item does.
 #[derive(Debug, Clone, Copy)]
-enum Act {
+pub enum Act {
     Submit,
     Answer,
     Remind,
@@ -422,66 +354,44 @@ enum Act {
     Withdraw,
 }
 
-async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: ItemId, body: &[u8], what: Act) -> Response {
-    let id = id.get();
-    let result = match what {
-        Act::Submit => app.submit_exchange_item(actor, id).await,
-        Act::Answer => {
-            let facts = CATEGORIES
-                .into_iter()
-                .filter_map(|c| {
-                    let v = field(body, &format!("fact_{c}"));
-                    (!v.is_empty()).then(|| (c.to_owned(), v))
-                })
-                .collect();
-            let req = AnswerRequest {
-                found: field(body, "found") == "yes",
-                remarks: field(body, "remarks"),
-                search_steps: fields(body, "steps"),
-                facts,
-            };
-            if field(body, "found").is_empty() {
-                Err(ServiceError::invalid("field.found", "rule.required", ""))
-            } else {
-                app.answer_exchange_item(actor, id, &req).await
+impl CasePage for ItemCase {
+    const KIND: CaseKind = CaseKind::Exchange;
+    type Id = ItemId;
+    type Act = Act;
+
+    async fn page(v: Viewer<'_>, id: i64, done: bool, error: Option<String>) -> Response {
+        item_page(v.app, v.lang, v.actor, v.uri, id, done, error).await
+    }
+
+    async fn act(app: &App, actor: &Actor, id: i64, body: &[u8], what: Act) -> ServiceResult<()> {
+        match what {
+            Act::Submit => app.submit_exchange_item(actor, id).await,
+            Act::Answer => {
+                let facts = CATEGORIES
+                    .into_iter()
+                    .filter_map(|c| {
+                        let v = field(body, &format!("fact_{c}"));
+                        (!v.is_empty()).then(|| (c.to_owned(), v))
+                    })
+                    .collect();
+                let req = AnswerRequest {
+                    found: field(body, "found") == "yes",
+                    remarks: field(body, "remarks"),
+                    search_steps: fields(body, "steps"),
+                    facts,
+                };
+                if field(body, "found").is_empty() {
+                    Err(ServiceError::invalid("field.found", "rule.required", ""))
+                } else {
+                    app.answer_exchange_item(actor, id, &req).await
+                }
             }
+            Act::Remind => app.remind_exchange_item(actor, id, &field(body, "note")).await,
+            Act::Facts => app.supply_exchange_facts(actor, id, &field(body, "note")).await,
+            Act::Withdraw => app.withdraw_exchange_item(actor, id, &field(body, "note")).await,
         }
-        Act::Remind => app.remind_exchange_item(actor, id, &field(body, "note")).await,
-        Act::Facts => app.supply_exchange_facts(actor, id, &field(body, "note")).await,
-        Act::Withdraw => app.withdraw_exchange_item(actor, id, &field(body, "note")).await,
-    };
-    match result {
-        Ok(()) => Redirect::to(&format!("/exchange/{id}?done=1")).into_response(),
-        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict { .. })) => {
-            let (status, message) = message_of(&e, &lang.0);
-            let mut response = item_page(app, lang, actor, uri, id, false, Some(message)).await;
-            *response.status_mut() = status;
-            response
-        }
-        Err(e) => PageError::new(lang, e).into_response(),
     }
 }
-
-macro_rules! item_action {
-    ($name:ident, $act:expr) => {
-        pub async fn $name(
-            State(app): State<App>,
-            lang: Lang,
-            uri: Uri,
-            SignedIn(actor): SignedIn,
-            PathId(id): PathId<ItemId>,
-            body: Bytes,
-        ) -> Response {
-            act(&app, lang, &uri, &actor, id, &body, $act).await
-        }
-    };
-}
-
-item_action!(submit, Act::Submit);
-item_action!(answer, Act::Answer);
-item_action!(remind, Act::Remind);
-item_action!(facts, Act::Facts);
-item_action!(withdraw, Act::Withdraw);
 
 /// A county's line in the ranking, ready to show.
 pub struct RankRow {
@@ -680,7 +590,7 @@ pub async fn calendar(
     lang: Lang,
     uri: Uri,
     SignedIn(actor): SignedIn,
-    Query(d): Query<DoneParam>,
+    Query(d): Query<super::case::DoneParam>,
 ) -> Response {
     calendar_page(&app, lang, &actor, &uri, d.done.is_some(), None).await
 }

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod audit;
+mod case;
 mod codes;
 mod exchange;
 mod home;
@@ -59,12 +60,12 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/exchange/new", get(exchange::new_form)),
         (Method::GET, "/exchange/stats", get(exchange::stats)),
         (Method::GET, "/exchange/notifications", get(exchange::notifications)),
-        (Method::GET, "/exchange/{id}", get(exchange::item)),
-        (Method::POST, "/exchange/{id}/submit", post(exchange::submit)),
-        (Method::POST, "/exchange/{id}/answer", post(exchange::answer)),
-        (Method::POST, "/exchange/{id}/remind", post(exchange::remind)),
-        (Method::POST, "/exchange/{id}/facts", post(exchange::facts)),
-        (Method::POST, "/exchange/{id}/withdraw", post(exchange::withdraw)),
+        (Method::GET, "/exchange/{id}", get(case::show::<exchange::ItemCase>)),
+        (Method::POST, "/exchange/{id}/submit", case::action::<exchange::ItemCase>(exchange::Act::Submit)),
+        (Method::POST, "/exchange/{id}/answer", case::action::<exchange::ItemCase>(exchange::Act::Answer)),
+        (Method::POST, "/exchange/{id}/remind", case::action::<exchange::ItemCase>(exchange::Act::Remind)),
+        (Method::POST, "/exchange/{id}/facts", case::action::<exchange::ItemCase>(exchange::Act::Facts)),
+        (Method::POST, "/exchange/{id}/withdraw", case::action::<exchange::ItemCase>(exchange::Act::Withdraw)),
         (Method::GET, "/admin/calendar", get(exchange::calendar)),
         (Method::POST, "/admin/calendar", post(exchange::calendar_change)),
         (Method::GET, "/account", get(account::page)),

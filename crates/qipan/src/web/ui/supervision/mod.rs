@@ -23,7 +23,9 @@ mod performance;
 
 use bulletin::bulletin;
 use monitor::{items, monitor};
-use orders::{answer_order, close_order, create_order, new_order, order, orders, reopen_order};
+use orders::{Act, OrderCase, create_order, new_order, orders};
+
+use super::case::{action, show};
 use performance::{performance, remind};
 
 /// The routes of this part: method, path, handler.
@@ -37,10 +39,10 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/orders", get(orders)),
         (Method::GET, "/orders/new", get(new_order)),
         (Method::POST, "/orders", post(create_order)),
-        (Method::GET, "/orders/{id}", get(order)),
-        (Method::POST, "/orders/{id}/answer", post(answer_order)),
-        (Method::POST, "/orders/{id}/close", post(close_order)),
-        (Method::POST, "/orders/{id}/reopen", post(reopen_order)),
+        (Method::GET, "/orders/{id}", get(show::<OrderCase>)),
+        (Method::POST, "/orders/{id}/answer", action::<OrderCase>(Act::Answer)),
+        (Method::POST, "/orders/{id}/close", action::<OrderCase>(Act::Close)),
+        (Method::POST, "/orders/{id}/reopen", action::<OrderCase>(Act::Reopen)),
     ]
 }
 

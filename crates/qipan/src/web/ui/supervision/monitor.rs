@@ -2,18 +2,17 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use domain::person::mask_id;
 use serde::Deserialize;
 use store::supervision::{Backlog, BacklogItems};
 
 use super::UnitView;
 use crate::i18n::Messages;
-use crate::service::exchange::status_label;
 use crate::service::{App, ServiceError};
 use crate::web::api::supervision::{parse_page, parse_unit};
 use crate::web::auth::SignedIn;
 use crate::web::error::render;
 use crate::web::ui::Chrome;
+use crate::web::ui::exchange::{Row, row};
 use crate::web::ui::orgs::Pager;
 use crate::web::{Lang, PageError};
 
@@ -79,18 +78,6 @@ pub(super) async fn monitor(
     render(&page, t)
 }
 
-pub struct ItemLine {
-    pub id: i64,
-    pub kind: &'static str,
-    pub person: String,
-    pub id_number: String,
-    pub from_unit: String,
-    pub to_unit: String,
-    pub status_key: String,
-    pub overdue: bool,
-    pub due: String,
-}
-
 #[derive(Template)]
 #[template(path = "supervision_items.html")]
 struct ItemsPage {
@@ -99,7 +86,7 @@ struct ItemsPage {
     tab: &'static str,
     unit: UnitView,
     part: &'static str,
-    rows: Vec<ItemLine>,
+    rows: Vec<Row>,
     pager: Pager,
 }
 
@@ -137,24 +124,12 @@ pub(super) async fn items(
         .items
         .iter()
         .map(|i| {
-            let status = status_label(i).to_owned();
-            ItemLine {
-                id: i.id,
-                kind: t.get(match i.kind.as_str() {
-                    "verification" => "exchange.kind.verification",
-                    "notification" => "exchange.kind.notification",
-                    _ => "exchange.kind.service_info",
-                }),
-                person: i.person_name.clone(),
-                id_number: i.person_id_number.as_deref().map(mask_id).unwrap_or_default(),
-                from_unit: i.from_unit.clone(),
-                to_unit: i.to_unit.clone(),
-                overdue: status == "overdue"
-                    || i.due_on.is_some_and(|d| today > d && i.status != "draft")
-                    || (i.status == "draft" && i.send_due_on.is_some_and(|d| today > d)),
-                status_key: format!("exchange.status.{status}"),
-                due: i.due_on.or(i.send_due_on).map(|d| d.to_string()).unwrap_or_default(),
-            }
+            let mut line = row(&t, i);
+            // A count of the backlog holds what is late today, before the overdue job marks it.
+            line.overdue = line.overdue
+                || i.due_on.is_some_and(|d| today > d && i.status != "draft")
+                || (i.status == "draft" && i.send_due_on.is_some_and(|d| today > d));
+            line
         })
         .collect();
     let code = unit.code.to_string();

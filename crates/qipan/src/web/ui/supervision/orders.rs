@@ -3,20 +3,20 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::ids::{OrderId, TypedId};
+use domain::case::CaseKind;
+use domain::ids::OrderId;
 use domain::supervision::SubjectKind;
 use serde::Deserialize;
 
 use super::{field, local};
 use crate::i18n::Messages;
 use crate::service::supervision::{OrderRequest, OrderView, order_overdue};
-use crate::service::{Actor, App, ServiceError};
+use crate::service::{Actor, App, ServiceError, ServiceResult};
 use crate::web::api::supervision::OrderListParams;
 use crate::web::auth::SignedIn;
 use crate::web::error::{message_of, render};
-use crate::web::ids::PathId;
 use crate::web::ui::Chrome;
-use crate::web::ui::exchange::NotificationRow;
+use crate::web::ui::case::{CasePage, TimelineView, Viewer};
 use crate::web::ui::orgs::Pager;
 use crate::web::{Lang, PageError};
 
@@ -206,13 +206,6 @@ pub(super) async fn create_order(
     }
 }
 
-pub struct EventLine {
-    pub at: String,
-    pub label_key: String,
-    pub actor: String,
-    pub note: String,
-}
-
 #[derive(Template)]
 #[template(path = "order.html")]
 struct OrderPage {
@@ -228,8 +221,7 @@ struct OrderPage {
     created: String,
     answered: String,
     closed: String,
-    events: Vec<EventLine>,
-    notifications: Vec<NotificationRow>,
+    timeline: TimelineView,
 }
 
 async fn order_page(
@@ -265,102 +257,36 @@ async fn order_page(
         created: local(Some(o.created_at)),
         answered: local(o.answered_at),
         closed: local(o.closed_at),
-        events: v
-            .events
-            .iter()
-            .map(|e| EventLine {
-                at: local(Some(e.at)),
-                label_key: format!("order.event.{}", e.event),
-                actor: if e.actor_unit.is_empty() {
-                    e.actor_name.clone()
-                } else {
-                    format!("{} · {}", e.actor_name, e.actor_unit)
-                },
-                note: e.note.clone(),
-            })
-            .collect(),
-        notifications: v
-            .notifications
-            .iter()
-            .map(|n| NotificationRow {
-                recipient: if n.recipient_name.is_empty() {
-                    n.recipient.clone()
-                } else {
-                    format!("{} ({})", n.recipient_name, n.recipient)
-                },
-                unit: n.unit.clone(),
-                channel: n.channel.clone(),
-                state: n.state.clone(),
-                state_key: format!("exchange.delivery.{}", n.state),
-                attempts: n.attempts,
-                error: n.last_error.clone().unwrap_or_default(),
-                at: local(n.sent_at.or(Some(n.next_attempt_at))),
-                message: n.message.clone(),
-            })
-            .collect(),
+        timeline: TimelineView::new(&t, CaseKind::Order, &v.timeline),
         v,
     };
     render(&page, t)
 }
 
-#[derive(Deserialize)]
-pub struct DoneParam {
-    done: Option<String>,
-}
-
-pub(super) async fn order(
-    State(app): State<App>,
-    lang: Lang,
-    uri: Uri,
-    SignedIn(actor): SignedIn,
-    PathId(id): PathId<OrderId>,
-    Query(d): Query<DoneParam>,
-) -> Response {
-    let id = id.get();
-    order_page(&app, lang, &actor, &uri, id, d.done.is_some(), None).await
-}
+/// A supervision order's page and actions.
+pub struct OrderCase;
 
 #[derive(Debug, Clone, Copy)]
-enum Act {
+pub enum Act {
     Answer,
     Close,
     Reopen,
 }
 
-async fn act(app: &App, lang: Lang, uri: &Uri, actor: &Actor, id: OrderId, body: &[u8], what: Act) -> Response {
-    let id = id.get();
-    let result = match what {
-        Act::Answer => app.answer_order(actor, id, &field(body, "answer")).await,
-        Act::Close => app.close_order(actor, id, &field(body, "note")).await,
-        Act::Reopen => app.reopen_order(actor, id, &field(body, "note"), &field(body, "due_on")).await,
-    };
-    match result {
-        Ok(()) => Redirect::to(&format!("/orders/{id}?done=1")).into_response(),
-        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict { .. })) => {
-            let (status, message) = message_of(&e, &lang.0);
-            let mut response = order_page(app, lang, actor, uri, id, false, Some(message)).await;
-            *response.status_mut() = status;
-            response
+impl CasePage for OrderCase {
+    const KIND: CaseKind = CaseKind::Order;
+    type Id = OrderId;
+    type Act = Act;
+
+    async fn page(v: Viewer<'_>, id: i64, done: bool, error: Option<String>) -> Response {
+        order_page(v.app, v.lang, v.actor, v.uri, id, done, error).await
+    }
+
+    async fn act(app: &App, actor: &Actor, id: i64, body: &[u8], what: Act) -> ServiceResult<()> {
+        match what {
+            Act::Answer => app.answer_order(actor, id, &field(body, "answer")).await,
+            Act::Close => app.close_order(actor, id, &field(body, "note")).await,
+            Act::Reopen => app.reopen_order(actor, id, &field(body, "note"), &field(body, "due_on")).await,
         }
-        Err(e) => PageError::new(lang, e).into_response(),
     }
 }
-
-macro_rules! order_action {
-    ($name:ident, $act:expr) => {
-        pub(super) async fn $name(
-            State(app): State<App>,
-            lang: Lang,
-            uri: Uri,
-            SignedIn(actor): SignedIn,
-            PathId(id): PathId<OrderId>,
-            body: Bytes,
-        ) -> Response {
-            act(&app, lang, &uri, &actor, id, &body, $act).await
-        }
-    };
-}
-
-order_action!(answer_order, Act::Answer);
-order_action!(close_order, Act::Close);
-order_action!(reopen_order, Act::Reopen);
