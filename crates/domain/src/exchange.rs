@@ -553,8 +553,38 @@ pub fn county_of(code: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A county that received and opened `due` items and answered `answered` of them on time.
+    pub(crate) fn counts(due: u64, answered: u64) -> Counts {
+        Counts { incoming: due, received: due, feedback_due: due, answered, answered_on_time: answered, sent: 0 }
+    }
+
+    #[test]
+    fn an_answer_names_the_first_rule_it_breaks() {
+        let steps = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let none = std::collections::BTreeMap::new();
+        let refused = |found, remarks, s: &[&str]| Answer::parse(found, remarks, &steps(s), &none).unwrap_err();
+        let e = refused(false, " ", &SEARCH_STEPS);
+        assert_eq!((e.field, e.rule), ("field.answer_remarks", "exchange.rule.reason_required"));
+        let e = refused(true, "", &["manual_ledger"]);
+        assert_eq!(
+            (e.field, e.rule, e.value.as_str()),
+            ("field.search_steps", "exchange.rule.search_order", "manual_ledger")
+        );
+        let e = refused(false, "查无此人", &["own_records", "manual_ledger"]);
+        assert_eq!(e.rule, "exchange.rule.not_found_steps");
+        let e = refused(true, "", &["own_records", "guesswork"]);
+        assert_eq!((e.rule, e.value.as_str()), ("rule.code_unknown", "guesswork"));
+        let facts = [("spouse".to_owned(), "maybe".to_owned())].into_iter().collect();
+        let e = Answer::parse(true, "", &steps(&["own_records"]), &facts).unwrap_err();
+        assert_eq!((e.field, e.value.as_str()), ("field.facts", "maybe"));
+
+        // Steps given in any order are kept in the order they must be taken.
+        let a = Answer::parse(false, " 三处均无 ", &steps(&["police", "own_records", "manual_ledger"]), &none).unwrap();
+        assert_eq!((a.search_steps, a.remarks.as_str()), (SEARCH_STEPS.to_vec(), "三处均无"));
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -640,14 +670,6 @@ mod tests {
 
     #[test]
     fn ranking_puts_low_feedback_last_and_flags_repeat_offenders() {
-        let counts = |due, answered| Counts {
-            incoming: due,
-            received: due,
-            feedback_due: due,
-            answered,
-            answered_on_time: answered,
-            sent: 0,
-        };
         let units = vec![
             ("A".to_owned(), counts(10, 10)),
             ("B".to_owned(), counts(10, 5)),

@@ -78,6 +78,19 @@ typed_id!(
     "thing.token"
 );
 
+/// The id of a kind of case.
+pub trait CaseId: TypedId {
+    const KIND: crate::case::CaseKind;
+}
+
+impl CaseId for ItemId {
+    const KIND: crate::case::CaseKind = crate::case::CaseKind::Exchange;
+}
+
+impl CaseId for OrderId {
+    const KIND: crate::case::CaseKind = crate::case::CaseKind::Order;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -401,14 +401,7 @@ mod tests {
 
     #[test]
     fn a_bulletin_states_the_target_bottom_three_and_flags() {
-        let c = |due, answered| Counts {
-            incoming: due,
-            received: due,
-            feedback_due: due,
-            answered,
-            answered_on_time: answered,
-            sent: 0,
-        };
+        let c = crate::exchange::tests::counts;
         let units: Vec<(String, Counts)> =
             [("A", c(20, 20)), ("B", c(20, 19)), ("C", c(20, 10)), ("D", c(20, 15)), ("E", c(20, 18))]
                 .into_iter()

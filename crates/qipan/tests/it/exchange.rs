@@ -15,7 +15,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::Clock;
 use domain::OrgCode;
 use domain::case::CaseKind;
 use domain::exchange::{Counts, Cycle, Quarter, Rates};
@@ -29,7 +28,7 @@ use qipan::service::{Actor, App, ServiceError, ServiceResult};
 use serde_json::Value;
 use store::Item;
 
-use crate::helpers::{TEST_PASSWORD, demo_app, new_account};
+use crate::helpers::{at, demo_actor, demo_app, id_number, new_actor};
 
 /// 新苑社区, Bincheng: where the people of these stories live and are managed.
 const XINYUAN: &str = "371602001001";
@@ -39,11 +38,6 @@ const PC_ZHENGFA: &str = "511923001002";
 const PC_XINPING: &str = "511923001003";
 
 // ---- small helpers ---------------------------------------------------------------------------
-
-/// The same installation with its clock standing at `when` (RFC 3339, China time).
-fn at(app: &App, when: &str) -> App {
-    App { store: app.store.clone(), clock: Clock::fixed_at(when).unwrap() }
-}
 
 fn instant(when: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(when).unwrap().with_timezone(&Utc)
@@ -55,23 +49,6 @@ fn day(s: &str) -> NaiveDate {
 
 fn cycle(s: &str) -> Cycle {
     Cycle::parse(s).unwrap()
-}
-
-/// A demo account as the service sees it once signed in.
-async fn demo_actor(app: &App, username: &str) -> Actor {
-    app.login(username, qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor
-}
-
-/// A new account (created at the console) as the service sees it once signed in.
-async fn new_actor(app: &App, username: &str, role: &str, unit: &str) -> Actor {
-    new_account(app, username, role, unit).await;
-    app.login(username, TEST_PASSWORD, None).await.unwrap().actor
-}
-
-/// An 18-digit ID number with its check character: odd `seq` for a man, even for a woman.
-fn id_number(area: &str, born: &str, seq: u32) -> String {
-    let first17 = format!("{area}{born}{seq:03}");
-    format!("{first17}{}", domain::id_number::check_char(&first17))
 }
 
 /// A person who moved into `managing` (a village) from the household registration `hukou_area`.

@@ -5,9 +5,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use hmac::{Hmac, Mac};
-use qipan::service::{App, ServiceError};
+use qipan::service::ServiceError;
 
-use crate::helpers::{demo_app, demo_login, get, post_form, send};
+use crate::helpers::{at, demo_app, demo_login, get, post_form, send};
 
 /// RFC 4648 base32, without padding.
 fn base32(text: &str) -> Vec<u8> {
@@ -39,10 +39,6 @@ pub fn code_at(secret: &str, unix: i64) -> String {
 fn the_code_computed_here_follows_the_rfc() {
     // RFC 6238 appendix B, SHA-1, 59 s: 94287082 in eight digits.
     assert_eq!(code_at("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 59), "287082");
-}
-
-fn at(app: &App, when: &str) -> App {
-    App { store: app.store.clone(), clock: domain::Clock::fixed_at(when).unwrap() }
 }
 
 fn unix(when: &str) -> i64 {

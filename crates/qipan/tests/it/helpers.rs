@@ -230,3 +230,25 @@ pub async fn get_bytes(app: &App, path: &str, session: Option<&Session>) -> (Sta
     let status = response.status();
     (status, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 }
+
+/// The same installation with its clock standing at `when` (RFC 3339, China time).
+pub fn at(app: &App, when: &str) -> App {
+    App { store: app.store.clone(), clock: Clock::fixed_at(when).unwrap() }
+}
+
+/// A demo account as the service sees it once signed in.
+pub async fn demo_actor(app: &App, username: &str) -> qipan::service::Actor {
+    app.login(username, qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor
+}
+
+/// A new account (created at the console) as the service sees it once signed in.
+pub async fn new_actor(app: &App, username: &str, role: &str, unit: &str) -> qipan::service::Actor {
+    new_account(app, username, role, unit).await;
+    app.login(username, TEST_PASSWORD, None).await.unwrap().actor
+}
+
+/// An 18-digit ID number with its check character: odd `seq` for a man, even for a woman.
+pub fn id_number(area: &str, born: &str, seq: u32) -> String {
+    let first17 = format!("{area}{born}{seq:03}");
+    format!("{first17}{}", domain::id_number::check_char(&first17))
+}

@@ -16,7 +16,6 @@ use std::io::Read;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{Datelike, NaiveDate};
-use domain::Clock;
 use domain::record::PersonInput;
 use domain::sections::Section;
 use qipan::service::exchange::{AnswerRequest, ItemRequest};
@@ -24,7 +23,7 @@ use qipan::service::reports::{Purpose, ReportRequest};
 use qipan::service::{Actor, App};
 use serde_json::Value;
 
-use crate::helpers::{Reply, Session, TestDb, demo_app, demo_login, demo_rows, get, get_bytes, send};
+use crate::helpers::{Reply, Session, TestDb, at, demo_app, demo_login, demo_rows, get, get_bytes, send};
 
 /// 新苑社区 and 滨河社区 of 市中街道, 南海社区 of 市西街道: all in 滨城区.
 const V1: &str = "371602001001";
@@ -35,10 +34,6 @@ const COUNTY: &str = "371602";
 /// The day everything of March (and a little of April) is entered, and the reports first read.
 const ENTRY: &str = "2026-04-03T09:00:00+08:00";
 const READ: &str = "2026-04-03T10:00:00+08:00";
-
-fn at(app: &App, when: &str) -> App {
-    App { store: app.store.clone(), clock: Clock::fixed_at(when).unwrap() }
-}
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

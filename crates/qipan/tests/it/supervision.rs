@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{NaiveDate, TimeZone, Utc};
+use domain::OrgCode;
 use domain::case::CaseKind;
 use domain::exchange::Cycle;
 use domain::record::PersonInput;
-use domain::{Clock, OrgCode};
 use qipan::service::exchange::{AnswerRequest, ItemRequest};
 use qipan::service::supervision::{Monitoring, OrderBox, OrderQuery, OrderRequest};
 use qipan::service::{Actor, App, ServiceError, ServiceResult};
@@ -28,26 +28,6 @@ const BINHE: &str = "371602001002";
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-/// The same installation with its clock standing at `when` (RFC 3339, China time).
-fn at(app: &App, when: &str) -> App {
-    App { store: app.store.clone(), clock: Clock::fixed_at(when).unwrap() }
-}
-
-async fn demo_actor(app: &App, username: &str) -> Actor {
-    app.login(username, qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor
-}
-
-async fn new_actor(app: &App, username: &str, role: &str, unit: &str) -> Actor {
-    new_account(app, username, role, unit).await;
-    app.login(username, TEST_PASSWORD, None).await.unwrap().actor
-}
-
-/// An 18-digit ID number with its check character: odd `seq` for a man, even for a woman.
-fn id_number(area: &str, born: &str, seq: u32) -> String {
-    let first17 = format!("{area}{born}{seq:03}");
-    format!("{first17}{}", domain::id_number::check_char(&first17))
 }
 
 /// A person who moved on `moved_on` into `managing` from the household registration `hukou`.

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use domain::Clock;
 use domain::record::PersonInput;
 use domain::sections::Section;
 use domain::worklist::Category;
@@ -12,11 +11,7 @@ use qipan::service::exchange::ItemRequest;
 use qipan::service::worklist::Worklist;
 use qipan::service::{Actor, App, ServiceError};
 
-use crate::helpers::demo_app;
-
-fn at(app: &App, when: &str) -> App {
-    App { store: app.store.clone(), clock: Clock::fixed_at(when).unwrap() }
-}
+use crate::helpers::{at, demo_app};
 
 async fn actor(app: &App, username: &str) -> Actor {
     app.login(username, qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor

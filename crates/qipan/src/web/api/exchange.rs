@@ -17,7 +17,7 @@ use domain::OrgCode;
 use domain::exchange::{Counts, Cycle, Quarter};
 use domain::ids::{ItemId, TypedId};
 use serde::{Deserialize, Serialize};
-use store::{Item, Page};
+use store::Item;
 
 use crate::service::exchange::{AnswerRequest, Box as Mailbox, ItemQuery, ItemRequest, ItemView, status_label};
 use crate::service::{App, ServiceError};
@@ -179,22 +179,7 @@ impl ListParams {
             Some("outbox") => Mailbox::Outbox,
             Some(other) => return Err(ServiceError::invalid("field.box", "rule.code_unknown", other)),
         };
-        let number = match blank(&self.page) {
-            None => 1,
-            Some(s) => s
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| ServiceError::invalid("field.page", "rule.page", s))?,
-        };
-        let size = match blank(&self.per_page) {
-            None => 50,
-            Some(s) => s
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=500).contains(n))
-                .ok_or_else(|| ServiceError::invalid("field.per_page", "rule.per_page", s))?,
-        };
+        let page = super::parse_page(self.page.as_deref(), self.per_page.as_deref())?;
         let overdue = match blank(&self.overdue).as_deref() {
             None => None,
             Some("1" | "true") => Some(true),
@@ -211,17 +196,9 @@ impl ListParams {
             cycle: blank(&self.cycle),
             overdue: if blank(&self.status).as_deref() == Some("overdue") { Some(true) } else { overdue },
             person_id,
-            page: Page { number, size },
+            page,
         })
     }
-}
-
-#[derive(Serialize)]
-struct ItemList {
-    items: Vec<ItemJson>,
-    total: u64,
-    page: u32,
-    per_page: u32,
 }
 
 pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<ListParams>) -> Response {
@@ -231,13 +208,7 @@ pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Q
     }
     .await;
     match result {
-        Ok(l) => Json(ItemList {
-            items: l.items.iter().map(ItemJson::new).collect(),
-            total: l.total,
-            page: l.page.number,
-            per_page: l.page.size,
-        })
-        .into_response(),
+        Ok(l) => Json(super::Paged::of(&l, ItemJson::new)).into_response(),
         Err(e) => ApiError(e).into_response(),
     }
 }

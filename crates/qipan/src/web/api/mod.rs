@@ -15,7 +15,51 @@ mod worklist;
 use axum::http::Method;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
-use crate::service::App;
+use store::Page;
+
+use crate::service::{App, Listing, ServiceError};
+
+/// A page number and size.
+pub fn parse_page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, ServiceError> {
+    let number = match page.map(str::trim).filter(|s| !s.is_empty()) {
+        None => 1,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ServiceError::invalid("field.page", "rule.page", s))?,
+    };
+    let size = match per_page.map(str::trim).filter(|s| !s.is_empty()) {
+        None => 50,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| ServiceError::invalid("field.per_page", "rule.per_page", s))?,
+    };
+    Ok(Page { number, size })
+}
+
+/// One page of a list, as every list of the API answers it.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Paged<T> {
+    /// The page a listing holds, each row turned into its JSON.
+    pub fn of<U>(listing: &Listing<U>, json: impl FnMut(&U) -> T) -> Paged<T> {
+        Paged {
+            items: listing.items.iter().map(json).collect(),
+            total: listing.total,
+            page: listing.page.number,
+            per_page: listing.page.size,
+        }
+    }
+}
 
 pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
     let mut table = vec![

@@ -34,13 +34,7 @@ impl From<&OrgUnit> for OrgUnitView {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct OrgUnitList {
-    pub items: Vec<OrgUnitView>,
-    pub total: u64,
-    pub page: u32,
-    pub per_page: u32,
-}
+pub type OrgUnitList = super::Paged<OrgUnitView>;
 
 #[derive(Debug, Deserialize)]
 pub struct ListParams {
@@ -64,12 +58,7 @@ pub async fn list(
         per_page: p.per_page.as_deref(),
     })?;
     let listing = app.list_org_units(&actor, &query).await?;
-    Ok(Json(OrgUnitList {
-        items: listing.items.iter().map(OrgUnitView::from).collect(),
-        total: listing.total,
-        page: listing.page.number,
-        per_page: listing.page.size,
-    }))
+    Ok(Json(OrgUnitList::of(&listing, |u| OrgUnitView::from(u))))
 }
 
 pub async fn one(

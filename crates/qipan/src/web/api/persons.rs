@@ -191,13 +191,7 @@ pub struct SearchParams {
     pub per_page: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct PersonList {
-    items: Vec<PersonJson>,
-    total: u64,
-    page: u32,
-    per_page: u32,
-}
+pub type PersonList = super::Paged<PersonJson>;
 
 fn blank(s: &Option<String>) -> Option<String> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
@@ -276,12 +270,7 @@ pub async fn search(
 ) -> Result<Json<PersonList>, ApiError> {
     let query = p.to_query()?;
     let listing = app.search_persons(&actor, &query).await?;
-    Ok(Json(PersonList {
-        items: listing.items.iter().map(|p| PersonJson::new(p, LIST_DISCLOSURE)).collect(),
-        total: listing.total,
-        page: listing.page.number,
-        per_page: listing.page.size,
-    }))
+    Ok(Json(PersonList::of(&listing, |p| PersonJson::new(p, LIST_DISCLOSURE))))
 }
 
 #[derive(Serialize)]

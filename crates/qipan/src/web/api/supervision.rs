@@ -18,7 +18,6 @@ use domain::ids::{OrderId, TypedId};
 use domain::supervision::{Quality, Registrations};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use store::Page;
 use store::supervision::{Backlog, Order};
 
 use crate::service::supervision::{OrderBox, OrderQuery, OrderRequest, OrderView, order_overdue};
@@ -26,6 +25,7 @@ use crate::service::{Actor, App, ServiceError};
 use crate::web::ApiError;
 use crate::web::api::case::TimelineJson;
 use crate::web::api::exchange::FiguresJson;
+pub use crate::web::api::parse_page;
 use crate::web::auth::ApiActor;
 
 /// The routes of this part: method, path, handler.
@@ -79,27 +79,6 @@ pub fn parse_threshold(raw: Option<&str>) -> Result<f64, ServiceError> {
             .ok_or_else(|| ServiceError::invalid("field.threshold", "supervision.rule.threshold", s)),
         None => Ok(domain::supervision::DEFAULT_THRESHOLD),
     }
-}
-
-/// A page number and size.
-pub fn parse_page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, ServiceError> {
-    let number = match blank(page) {
-        None => 1,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| ServiceError::invalid("field.page", "rule.page", s))?,
-    };
-    let size = match blank(per_page) {
-        None => 50,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| ServiceError::invalid("field.per_page", "rule.per_page", s))?,
-    };
-    Ok(Page { number, size })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -331,14 +310,6 @@ fn detail(v: &OrderView, today: chrono::NaiveDate) -> OrderDetailJson {
     }
 }
 
-#[derive(Serialize)]
-struct OrderList {
-    items: Vec<OrderJson>,
-    total: u64,
-    page: u32,
-    per_page: u32,
-}
-
 async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<OrderListParams>) -> Response {
     let result = async {
         let q = p.to_query()?;
@@ -346,13 +317,7 @@ async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query
     }
     .await;
     match result {
-        Ok(l) => Json(OrderList {
-            items: l.listing.items.iter().map(|o| OrderJson::new(o, l.today)).collect(),
-            total: l.listing.total,
-            page: l.listing.page.number,
-            per_page: l.listing.page.size,
-        })
-        .into_response(),
+        Ok(l) => Json(super::Paged::of(&l.listing, |o| OrderJson::new(o, l.today))).into_response(),
         Err(e) => ApiError(e).into_response(),
     }
 }

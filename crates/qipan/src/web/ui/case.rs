@@ -13,7 +13,7 @@ use axum::routing::{MethodRouter, post};
 use chrono::{DateTime, Utc};
 use domain::case::CaseKind;
 use domain::clock::china_standard_time;
-use domain::ids::TypedId;
+use domain::ids::{CaseId, TypedId};
 use serde::Deserialize;
 use store::Notification;
 
@@ -107,14 +107,19 @@ pub(crate) struct Viewer<'a> {
 
 /// A kind of case as the pages show it.
 pub(crate) trait CasePage: Send + Sync + 'static {
-    const KIND: CaseKind;
-    /// The id its path names.
-    type Id: TypedId + Send + Sync + 'static;
+    /// The id its path names, which says its kind.
+    type Id: CaseId + Send + Sync + 'static;
     /// What a POST on it can do.
     type Act: Copy + Send + Sync + 'static;
 
+    /// What its page shows.
+    type View: Send;
+
+    /// Reads one case for its page (receiving it, where opening it receives it).
+    fn load(app: &App, actor: &Actor, id: i64) -> impl Future<Output = ServiceResult<Self::View>> + Send;
+
     /// Renders the page of one case, after an action when `done`, with a refusal when `error`.
-    fn page(v: Viewer<'_>, id: i64, done: bool, error: Option<String>) -> impl Future<Output = Response> + Send;
+    fn render(cx: Viewer<'_>, view: Self::View, done: bool, error: Option<String>) -> Response;
 
     /// Takes an action with the form's fields.
     fn act(
@@ -131,6 +136,14 @@ pub struct DoneParam {
     pub done: Option<String>,
 }
 
+/// The page of one case, or the refusal to show it.
+async fn page<P: CasePage>(cx: Viewer<'_>, id: i64, done: bool, error: Option<String>) -> Response {
+    match P::load(cx.app, cx.actor, id).await {
+        Ok(view) => P::render(cx, view, done, error),
+        Err(e) => PageError::new(cx.lang, e).into_response(),
+    }
+}
+
 /// The GET handler of a case's page.
 pub(crate) async fn show<P: CasePage>(
     State(app): State<App>,
@@ -141,7 +154,7 @@ pub(crate) async fn show<P: CasePage>(
     Query(d): Query<DoneParam>,
 ) -> Response {
     let v = Viewer { app: &app, lang, actor: &actor, uri: &uri };
-    P::page(v, id.get(), d.done.is_some(), None).await
+    page::<P>(v, id.get(), d.done.is_some(), None).await
 }
 
 /// The POST handler of one action on a case.
@@ -155,11 +168,11 @@ pub(crate) fn action<P: CasePage>(what: P::Act) -> MethodRouter<App> {
               body: Bytes| async move {
             let id = id.get();
             match P::act(&app, &actor, id, &body, what).await {
-                Ok(()) => Redirect::to(&format!("{}?done=1", P::KIND.page(id))).into_response(),
+                Ok(()) => Redirect::to(&format!("{}?done=1", <P::Id as CaseId>::KIND.page(id))).into_response(),
                 Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict { .. })) => {
                     let (status, message) = message_of(&e, &lang.0);
                     let v = Viewer { app: &app, lang, actor: &actor, uri: &uri };
-                    let mut response = P::page(v, id, false, Some(message)).await;
+                    let mut response = page::<P>(v, id, false, Some(message)).await;
                     *response.status_mut() = status;
                     response
                 }

@@ -274,20 +274,9 @@ struct ItemPage {
     can_facts: bool,
 }
 
-async fn item_page(
-    app: &App,
-    lang: Lang,
-    actor: &Actor,
-    uri: &Uri,
-    id: i64,
-    done: bool,
-    error: Option<String>,
-) -> Response {
+fn item_page(cx: Viewer<'_>, v: ItemView, done: bool, error: Option<String>) -> Response {
+    let (app, lang, actor, uri) = (cx.app, cx.lang, cx.actor, cx.uri);
     let t = lang.0;
-    let v = match app.open_exchange_item(actor, id).await {
-        Ok(v) => v,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
     let i = &v.item;
     let waiting = i.status == "submitted" || i.status == "received";
     let overdue_now = i.overdue_at.is_some() || i.due_on.is_some_and(|d| app.clock.today() > d);
@@ -355,12 +344,16 @@ pub enum Act {
 }
 
 impl CasePage for ItemCase {
-    const KIND: CaseKind = CaseKind::Exchange;
     type Id = ItemId;
     type Act = Act;
+    type View = ItemView;
 
-    async fn page(v: Viewer<'_>, id: i64, done: bool, error: Option<String>) -> Response {
-        item_page(v.app, v.lang, v.actor, v.uri, id, done, error).await
+    async fn load(app: &App, actor: &Actor, id: i64) -> ServiceResult<ItemView> {
+        app.open_exchange_item(actor, id).await
+    }
+
+    fn render(cx: Viewer<'_>, view: ItemView, done: bool, error: Option<String>) -> Response {
+        item_page(cx, view, done, error)
     }
 
     async fn act(app: &App, actor: &Actor, id: i64, body: &[u8], what: Act) -> ServiceResult<()> {

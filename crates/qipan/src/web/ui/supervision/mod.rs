@@ -22,8 +22,9 @@ mod orders;
 mod performance;
 
 use bulletin::bulletin;
+use domain::supervision::OrderAction;
 use monitor::{items, monitor};
-use orders::{Act, OrderCase, create_order, new_order, orders};
+use orders::{OrderCase, create_order, new_order, orders};
 
 use super::case::{action, show};
 use performance::{performance, remind};
@@ -40,9 +41,9 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<App>)> {
         (Method::GET, "/orders/new", get(new_order)),
         (Method::POST, "/orders", post(create_order)),
         (Method::GET, "/orders/{id}", get(show::<OrderCase>)),
-        (Method::POST, "/orders/{id}/answer", action::<OrderCase>(Act::Answer)),
-        (Method::POST, "/orders/{id}/close", action::<OrderCase>(Act::Close)),
-        (Method::POST, "/orders/{id}/reopen", action::<OrderCase>(Act::Reopen)),
+        (Method::POST, "/orders/{id}/answer", action::<OrderCase>(OrderAction::Answer)),
+        (Method::POST, "/orders/{id}/close", action::<OrderCase>(OrderAction::Close)),
+        (Method::POST, "/orders/{id}/reopen", action::<OrderCase>(OrderAction::Reopen)),
     ]
 }
 

@@ -5,7 +5,7 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::case::CaseKind;
 use domain::ids::OrderId;
-use domain::supervision::SubjectKind;
+use domain::supervision::{OrderAction, SubjectKind};
 use serde::Deserialize;
 
 use super::{field, local};
@@ -224,20 +224,9 @@ struct OrderPage {
     timeline: TimelineView,
 }
 
-async fn order_page(
-    app: &App,
-    lang: Lang,
-    actor: &Actor,
-    uri: &Uri,
-    id: i64,
-    done: bool,
-    error: Option<String>,
-) -> Response {
+fn order_page(cx: Viewer<'_>, v: OrderView, done: bool, error: Option<String>) -> Response {
+    let (app, lang, actor, uri) = (cx.app, cx.lang, cx.actor, cx.uri);
     let t = lang.0;
-    let v = match app.supervision_order(actor, id).await {
-        Ok(v) => v,
-        Err(e) => return PageError::new(lang, e).into_response(),
-    };
     let o = &v.order;
     let subject_link = match o.subject_kind.as_str() {
         "item" => Some(format!("/exchange/{}", o.subject_ref)),
@@ -266,27 +255,24 @@ async fn order_page(
 /// A supervision order's page and actions.
 pub struct OrderCase;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Act {
-    Answer,
-    Close,
-    Reopen,
-}
-
 impl CasePage for OrderCase {
-    const KIND: CaseKind = CaseKind::Order;
     type Id = OrderId;
-    type Act = Act;
+    type Act = OrderAction;
+    type View = OrderView;
 
-    async fn page(v: Viewer<'_>, id: i64, done: bool, error: Option<String>) -> Response {
-        order_page(v.app, v.lang, v.actor, v.uri, id, done, error).await
+    async fn load(app: &App, actor: &Actor, id: i64) -> ServiceResult<OrderView> {
+        app.supervision_order(actor, id).await
     }
 
-    async fn act(app: &App, actor: &Actor, id: i64, body: &[u8], what: Act) -> ServiceResult<()> {
+    fn render(cx: Viewer<'_>, view: OrderView, done: bool, error: Option<String>) -> Response {
+        order_page(cx, view, done, error)
+    }
+
+    async fn act(app: &App, actor: &Actor, id: i64, body: &[u8], what: OrderAction) -> ServiceResult<()> {
         match what {
-            Act::Answer => app.answer_order(actor, id, &field(body, "answer")).await,
-            Act::Close => app.close_order(actor, id, &field(body, "note")).await,
-            Act::Reopen => app.reopen_order(actor, id, &field(body, "note"), &field(body, "due_on")).await,
+            OrderAction::Answer => app.answer_order(actor, id, &field(body, "answer")).await,
+            OrderAction::Close => app.close_order(actor, id, &field(body, "note")).await,
+            OrderAction::Reopen => app.reopen_order(actor, id, &field(body, "note"), &field(body, "due_on")).await,
         }
     }
 }
