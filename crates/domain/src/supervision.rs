@@ -51,6 +51,12 @@ impl OrderStatus {
     }
 }
 
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl CaseState for OrderStatus {
     fn as_str(self) -> &'static str {
         OrderStatus::as_str(self)
@@ -87,6 +93,12 @@ impl OrderAction {
                 "order.error.not_reopenable",
             ),
         }
+    }
+}
+
+impl std::fmt::Display for SubjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -7,25 +7,22 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use domain::OrgCode;
 use domain::case::CaseKind;
-use domain::supervision::OrderAction;
+use domain::supervision::{OrderAction, OrderStatus, SubjectKind};
 
 use crate::case::{CaseTx, Change, EventActor, NewNotification, Step};
-use crate::{AuditDraft, Binds, Context, Page, Store, StoreResult, count_and_list, on_pool};
+use crate::{AuditDraft, Binds, Context, Page, Store, StoreError, StoreResult, count_and_list, on_pool};
 
 /// One stored supervision order.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     pub id: i64,
     /// The unit that opened the order (the issuing level).
-    pub issuer_unit: String,
-    pub issuer_path: String,
+    pub issuer_unit: OrgCode,
     /// The unit that must answer.
-    pub target_unit: String,
-    pub target_path: String,
-    /// `item` (an exchange item), `finding` (a data-quality finding), `free` (free text) or
-    /// `reminder` (催办, opened in bulk from the performance figures).
-    pub subject_kind: String,
+    pub target_unit: OrgCode,
+    pub subject_kind: SubjectKind,
     /// The item id, the finding's key, or empty.
     pub subject_ref: String,
     /// The exchange cycle a reminder is about.
@@ -34,8 +31,7 @@ pub struct Order {
     pub body: String,
     /// The last day to answer.
     pub due_on: NaiveDate,
-    /// `open`, `answered` or `closed`.
-    pub status: String,
+    pub status: OrderStatus,
     pub answer: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
@@ -45,17 +41,71 @@ pub struct Order {
     pub closed_by: Option<String>,
 }
 
-const ORDER_COLUMNS: &str = "id, issuer_unit, issuer_path, target_unit, target_path, subject_kind, subject_ref, cycle, \
+/// An order as stored: its codes as text.
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    issuer_unit: String,
+    target_unit: String,
+    subject_kind: String,
+    subject_ref: String,
+    cycle: Option<String>,
+    title: String,
+    body: String,
+    due_on: NaiveDate,
+    status: String,
+    answer: Option<String>,
+    created_at: DateTime<Utc>,
+    created_by: String,
+    answered_at: Option<DateTime<Utc>>,
+    answered_by: Option<String>,
+    closed_at: Option<DateTime<Utc>>,
+    closed_by: Option<String>,
+}
+
+fn corrupt(what: &'static str, detail: &str) -> StoreError {
+    StoreError::Corrupt { what, detail: detail.to_owned() }
+}
+
+impl TryFrom<OrderRow> for Order {
+    type Error = StoreError;
+    fn try_from(r: OrderRow) -> StoreResult<Order> {
+        Ok(Order {
+            id: r.id,
+            issuer_unit: OrgCode::parse(&r.issuer_unit).map_err(|_| corrupt("order's issuer", &r.issuer_unit))?,
+            target_unit: OrgCode::parse(&r.target_unit).map_err(|_| corrupt("order's target", &r.target_unit))?,
+            subject_kind: SubjectKind::parse(&r.subject_kind)
+                .ok_or_else(|| corrupt("order's subject kind", &r.subject_kind))?,
+            subject_ref: r.subject_ref,
+            cycle: r.cycle,
+            title: r.title,
+            body: r.body,
+            due_on: r.due_on,
+            status: OrderStatus::parse(&r.status).ok_or_else(|| corrupt("order's status", &r.status))?,
+            answer: r.answer,
+            created_at: r.created_at,
+            created_by: r.created_by,
+            answered_at: r.answered_at,
+            answered_by: r.answered_by,
+            closed_at: r.closed_at,
+            closed_by: r.closed_by,
+        })
+    }
+}
+
+fn typed(rows: Vec<OrderRow>) -> StoreResult<Vec<Order>> {
+    rows.into_iter().map(Order::try_from).collect()
+}
+
+const ORDER_COLUMNS: &str = "id, issuer_unit, target_unit, subject_kind, subject_ref, cycle, \
     title, body, due_on, status, answer, created_at, created_by, answered_at, answered_by, closed_at, closed_by";
 
 /// A new order, opened with status `open`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
-    pub issuer_unit: String,
-    pub issuer_path: String,
-    pub target_unit: String,
-    pub target_path: String,
-    pub subject_kind: String,
+    pub issuer_unit: OrgCode,
+    pub target_unit: OrgCode,
+    pub subject_kind: SubjectKind,
     pub subject_ref: String,
     pub cycle: Option<String>,
     pub title: String,
@@ -166,8 +216,9 @@ impl Store {
             "SELECT {ORDER_COLUMNS} FROM supervision_orders \
              WHERE target_path >= $1 AND target_path < $2 AND status <> 'closed' ORDER BY due_on, id LIMIT $3"
         );
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(limit).fetch_all(pool).await)
-            .context("listing open supervision orders")
+        let rows = on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(limit).fetch_all(pool).await)
+            .context("listing open supervision orders")?;
+        typed(rows)
     }
 
     /// Opens one order: the row, its "opened" timeline row, the notifications to the target
@@ -201,8 +252,9 @@ impl Store {
                      subject_ref, cycle, title, body, due_on, status, created_at, created_by) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11, $12) RETURNING id",
                 )
-                .bind(&o.issuer_unit).bind(&o.issuer_path).bind(&o.target_unit).bind(&o.target_path)
-                .bind(&o.subject_kind).bind(&o.subject_ref).bind(&o.cycle).bind(&o.title).bind(&o.body)
+                .bind(o.issuer_unit.as_str()).bind(o.issuer_unit.path().as_str())
+                .bind(o.target_unit.as_str()).bind(o.target_unit.path().as_str())
+                .bind(o.subject_kind.as_str()).bind(&o.subject_ref).bind(&o.cycle).bind(&o.title).bind(&o.body)
                 .bind(o.due_on).bind(now).bind(&actor.name)
                 .fetch_one(&mut *tx)
                 .await
@@ -218,8 +270,9 @@ impl Store {
 
     pub async fn order(&self, id: i64) -> StoreResult<Option<Order>> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM supervision_orders WHERE id = $1");
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
-            .context("loading a supervision order")
+        let row: Option<OrderRow> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+            .context("loading a supervision order")?;
+        row.map(Order::try_from).transpose()
     }
 
     /// A page of orders: open ones first, by last day, then the newest.
@@ -233,8 +286,9 @@ impl Store {
             page.size,
             page.offset()
         );
-        on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args))
-            .context("listing supervision orders")
+        let (total, rows) = on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args))
+            .context("listing supervision orders")?;
+        Ok((total, typed(rows)?))
     }
 
     /// Answers an open order; the step's note is the answer. False when it is not open (any more).

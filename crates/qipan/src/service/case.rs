@@ -65,7 +65,7 @@ impl CaseRecord for Order {
     }
 
     fn parties(&self) -> (&str, &str) {
-        (&self.target_unit, &self.issuer_unit)
+        (self.target_unit.as_str(), self.issuer_unit.as_str())
     }
 }
 

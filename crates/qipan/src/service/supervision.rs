@@ -232,19 +232,20 @@ pub struct OrderList {
 
 /// Whether an order is open past its last day on `today`.
 pub fn order_overdue(o: &Order, today: NaiveDate) -> bool {
-    OrderStatus::parse(&o.status).is_some_and(|s| supervision::is_overdue(s, o.due_on, today))
+    supervision::is_overdue(o.status, o.due_on, today)
 }
 
 /// Where the actor stands towards an order: whether it may see it, and its rights there.
 pub(crate) fn order_rights(actor: &Actor, o: &Order) -> (bool, OrderRights) {
     let console = actor.subtree().is_none();
     let mine = actor.path();
+    let (target, issuer) = (o.target_unit.path(), o.issuer_unit.path());
     let within = |p: &str| p.starts_with(mine.as_str());
-    let target_side = console || mine.as_str().starts_with(&o.target_path);
-    let at_target = console || mine.as_str() == o.target_path;
-    let issuer_side = console || within(&o.issuer_path);
-    let visible = target_side || issuer_side || within(&o.target_path);
-    let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Closed);
+    let target_side = console || mine.as_str().starts_with(target.as_str());
+    let at_target = console || mine == target;
+    let issuer_side = console || within(issuer.as_str());
+    let visible = target_side || issuer_side || within(target.as_str());
+    let status = o.status;
     let answers = actor.can(Capability::PersonWrite) || actor.can(Capability::ExchangeAnswer);
     let settles = actor.can(Capability::Supervise) || actor.can(Capability::ExchangeAnswer);
     let rights = OrderRights {
@@ -566,7 +567,7 @@ impl App {
         let mut batch = Vec::new();
         let mut skipped = Vec::new();
         for l in &lagging {
-            if already.iter().any(|o| o.target_unit == l.unit) {
+            if already.iter().any(|o| o.target_unit.as_str() == l.unit) {
                 skipped.push(l.unit.clone());
                 continue;
             }
@@ -588,11 +589,9 @@ impl App {
                 ],
             );
             let order = NewOrder {
-                issuer_unit: actor.org.to_string(),
-                issuer_path: actor.path().as_str().to_owned(),
-                target_unit: l.unit.clone(),
-                target_path: target.path().as_str().to_owned(),
-                subject_kind: SubjectKind::Reminder.as_str().to_owned(),
+                issuer_unit: actor.org.clone(),
+                target_unit: target.clone(),
+                subject_kind: SubjectKind::Reminder,
                 subject_ref: cycle.to_string(),
                 cycle: Some(cycle.to_string()),
                 title: title.clone(),
@@ -681,11 +680,9 @@ impl App {
             return Err(ServiceError::invalid(field, rule, value));
         }
         let order = NewOrder {
-            issuer_unit: actor.org.to_string(),
-            issuer_path: actor.path().as_str().to_owned(),
-            target_unit: target.to_string(),
-            target_path: target.path().as_str().to_owned(),
-            subject_kind: kind.as_str().to_owned(),
+            issuer_unit: actor.org.clone(),
+            target_unit: target.clone(),
+            subject_kind: kind,
             subject_ref,
             cycle: None,
             title: req.title.trim().to_owned(),
@@ -742,10 +739,10 @@ impl App {
         let (mut order, rights) = self.visible_order(actor, id).await?;
         order.project(super::privacy::TEXT_DISCLOSURE);
         let timeline = self.timeline(CaseKind::Order.case(id), super::privacy::TEXT_DISCLOSURE).await?;
-        let names = self.store.org_names(&[order.issuer_unit.clone(), order.target_unit.clone()]).await?;
+        let names = self.store.org_names(&[order.issuer_unit.to_string(), order.target_unit.to_string()]).await?;
         Ok(OrderView {
-            issuer_name: names.get(&order.issuer_unit).cloned().unwrap_or_default(),
-            target_name: names.get(&order.target_unit).cloned().unwrap_or_default(),
+            issuer_name: names.get(order.issuer_unit.as_str()).cloned().unwrap_or_default(),
+            target_name: names.get(order.target_unit.as_str()).cloned().unwrap_or_default(),
             overdue: order_overdue(&order, self.clock.today()),
             order,
             timeline,
@@ -791,7 +788,7 @@ impl App {
         let (total, mut items) = self.store.orders(&filter, q.page).await?;
         items.project(super::privacy::TEXT_DISCLOSURE);
         let mut codes: Vec<String> =
-            items.iter().flat_map(|o| [o.issuer_unit.clone(), o.target_unit.clone()]).collect();
+            items.iter().flat_map(|o| [o.issuer_unit.to_string(), o.target_unit.to_string()]).collect();
         codes.sort();
         codes.dedup();
         let names = self.store.org_names(&codes).await?;
@@ -805,11 +802,11 @@ impl App {
         if !rights.at_target {
             return Err(conflict("order.error.target_only"));
         }
-        if !OrderStatus::parse(&order.status).is_some_and(OrderStatus::answerable) {
+        if !order.status.answerable() {
             return Err(conflict("order.error.not_open"));
         }
         let answer = check_text("order.answer", answer, supervision::ANSWER_MAX, true)?;
-        let target = OrgCode::parse(&order.target_unit).ok();
+        let target = Some(order.target_unit.clone());
         let case = CaseKind::Order.case(id);
         let audit = self.audit_draft(actor, "order.reply", target.as_ref(), Some(case.to_string()), json!({}));
         let who = event_actor(actor);
@@ -826,13 +823,13 @@ impl App {
         if !rights.issuer_side {
             return Err(conflict("order.error.issuer_only"));
         }
-        if !OrderStatus::parse(&order.status).is_some_and(OrderStatus::closable) {
+        if !order.status.closable() {
             return Err(conflict("order.error.closed"));
         }
         let note = check_text("field.note", note, supervision::NOTE_MAX, false)?;
-        let target = OrgCode::parse(&order.target_unit).ok();
+        let target = Some(order.target_unit.clone());
         let case = CaseKind::Order.case(id);
-        let detail = json!({"was": order.status, "note": note});
+        let detail = json!({"was": order.status.as_str(), "note": note});
         let audit = self.audit_draft(actor, "order.close", target.as_ref(), Some(case.to_string()), detail);
         let who = event_actor(actor);
         if !self.store.close_order(&self.step(case, &who, &note, &[], &audit)).await? {
@@ -849,7 +846,7 @@ impl App {
         if !rights.issuer_side {
             return Err(conflict("order.error.issuer_only"));
         }
-        if !OrderStatus::parse(&order.status).is_some_and(OrderStatus::reopenable) {
+        if !order.status.reopenable() {
             return Err(conflict("order.error.not_reopenable"));
         }
         let note = check_text("field.note", note, supervision::NOTE_MAX, true)?;
@@ -866,10 +863,10 @@ impl App {
         let zh = Locale::ZhCn.messages();
         let due_text = due_on.unwrap_or(order.due_on).to_string();
         let sms = zh.fmt("order.sms_reopened", &[("title", &order.title), ("due_on", &due_text)]);
-        let notifications = self.order_messages(&order.target_unit, &sms).await?;
-        let target = OrgCode::parse(&order.target_unit).ok();
+        let notifications = self.order_messages(order.target_unit.as_str(), &sms).await?;
+        let target = Some(order.target_unit.clone());
         let case = CaseKind::Order.case(id);
-        let detail = json!({"was": order.status, "note": note, "due_on": due_on.map(|d| d.to_string())});
+        let detail = json!({"was": order.status.as_str(), "note": note, "due_on": due_on.map(|d| d.to_string())});
         let audit = self.audit_draft(actor, "order.reopen", target.as_ref(), Some(case.to_string()), detail);
         let who = event_actor(actor);
         if !self.store.reopen_order(&self.step(case, &who, &note, &notifications, &audit), due_on).await? {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 use domain::authz::Capability;
+use domain::supervision::OrderStatus;
 use domain::worklist::{self, Category, Pregnancy};
 use serde_json::json;
 
@@ -106,15 +107,15 @@ impl App {
 
         // Supervision orders addressed here.
         for o in orders {
-            if o.status == "open" {
+            if o.status == OrderStatus::Open {
                 push(
                     Category::Order,
                     format!("order:{}", o.id),
                     o.title.clone(),
-                    ("worklist.detail.order_from", o.issuer_unit.clone()),
+                    ("worklist.detail.order_from", o.issuer_unit.to_string()),
                     o.due_on,
                     format!("/orders/{}", o.id),
-                    o.target_unit.clone(),
+                    o.target_unit.to_string(),
                     false,
                 );
             }

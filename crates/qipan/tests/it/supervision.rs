@@ -13,6 +13,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use domain::OrgCode;
 use domain::case::CaseKind;
 use domain::exchange::Cycle;
+use domain::supervision::SubjectKind;
 use domain::record::PersonInput;
 use qipan::service::exchange::{AnswerRequest, ItemRequest};
 use qipan::service::supervision::{Monitoring, OrderBox, OrderQuery, OrderRequest};
@@ -117,12 +118,12 @@ fn order_request(target: &str, title: &str, due_on: &str) -> OrderRequest {
 // ---- the store's list for the clerk's worklist ----------------------------------------------------
 
 fn new_order(target: &str, target_path: &str, due: &str) -> NewOrder {
+    let target_unit = OrgCode::parse(target).unwrap();
+    assert_eq!(target_unit.path().as_str(), target_path, "an order's path is its unit's");
     NewOrder {
-        issuer_unit: "3716".into(),
-        issuer_path: "/37/3716/".into(),
-        target_unit: target.into(),
-        target_path: target_path.into(),
-        subject_kind: "free".into(),
+        issuer_unit: OrgCode::parse("3716").unwrap(),
+        target_unit,
+        subject_kind: SubjectKind::Free,
         subject_ref: String::new(),
         cycle: None,
         title: format!("order for {target}"),
@@ -462,7 +463,7 @@ async fn an_order_is_opened_answered_reopened_and_closed_by_the_right_sides_with
 
     // The timeline keeps every step, with who and where.
     let v = mar09.supervision_order(&supervisor, id).await.unwrap();
-    assert_eq!(v.order.status, "closed");
+    assert_eq!(v.order.status.as_str(), "closed");
     assert_eq!(v.order.answer.as_deref(), Some("已全部反馈。"));
     let steps: Vec<(&str, &str, &str)> =
         v.timeline.events.iter().map(|e| (e.event.as_str(), e.actor_unit.as_str(), e.note.as_str())).collect();
@@ -792,10 +793,10 @@ async fn performance_reminders_and_the_bulletin_follow_two_quarters_of_exchange(
         // Due 7 days after 05-04.
         assert_eq!(v.order.due_on, d("2026-05-11"));
         targets.push((
-            v.order.target_unit.clone(),
+            v.order.target_unit.to_string(),
             v.timeline.notifications.iter().map(|n| n.recipient.clone()).collect::<Vec<_>>(),
         ));
-        if v.order.target_unit == "371621" {
+        if v.order.target_unit.as_str() == "371621" {
             assert!(v.order.title.contains("50.0%"), "{}", v.order.title);
             assert!(
                 v.order.body.contains("惠民县")
@@ -818,7 +819,7 @@ async fn performance_reminders_and_the_bulletin_follow_two_quarters_of_exchange(
     let again = may04.send_reminders(&supervisor, &code("3716"), apr, 0.95, None).await.unwrap();
     assert_eq!(again.orders.len(), 1);
     assert_eq!(again.skipped, ["371602", "371621", "371623"]);
-    assert_eq!(may04.supervision_order(&yangxin, again.orders[0]).await.unwrap().order.target_unit, "371622");
+    assert_eq!(may04.supervision_order(&yangxin, again.orders[0]).await.unwrap().order.target_unit.as_str(), "371622");
     // Reminders are the supervisors'; a county operator may not send them.
     assert!(matches!(
         refused(may04.send_reminders(&bincheng, &code("371602"), apr, 0.95, None).await),

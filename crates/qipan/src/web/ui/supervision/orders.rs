@@ -76,13 +76,13 @@ pub(super) async fn orders(
             id: o.id,
             title: o.title.clone(),
             kind_key: format!("order.kind.{}", o.subject_kind),
-            target: o.target_unit.clone(),
-            target_name: name(&o.target_unit),
-            issuer: o.issuer_unit.clone(),
-            issuer_name: name(&o.issuer_unit),
+            target: o.target_unit.to_string(),
+            target_name: name(o.target_unit.as_str()),
+            issuer: o.issuer_unit.to_string(),
+            issuer_name: name(o.issuer_unit.as_str()),
             due: o.due_on.to_string(),
             status_key: format!("order.status.{}", o.status),
-            status: o.status.clone(),
+            status: o.status.as_str().to_owned(),
             overdue: order_overdue(o, list.today),
             created: local(Some(o.created_at)),
         })
@@ -228,11 +228,11 @@ fn order_page(cx: Viewer<'_>, v: OrderView, done: bool, error: Option<String>) -
     let (app, lang, actor, uri) = (cx.app, cx.lang, cx.actor, cx.uri);
     let t = lang.0;
     let o = &v.order;
-    let subject_link = match o.subject_kind.as_str() {
-        "item" => Some(format!("/exchange/{}", o.subject_ref)),
-        "finding" => Some(format!("/persons/{}", o.subject_ref)),
-        "reminder" => o.cycle.as_ref().map(|c| format!("/exchange?cycle={c}")),
-        _ => None,
+    let subject_link = match o.subject_kind {
+        SubjectKind::Item => Some(format!("/exchange/{}", o.subject_ref)),
+        SubjectKind::Finding => Some(format!("/persons/{}", o.subject_ref)),
+        SubjectKind::Reminder => o.cycle.as_ref().map(|c| format!("/exchange?cycle={c}")),
+        SubjectKind::Free => None,
     };
     let page = OrderPage {
         t,
