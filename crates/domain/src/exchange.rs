@@ -101,6 +101,17 @@ impl Status {
     }
 }
 
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_str!(Kind, Urgency, Status);
+
 impl crate::case::CaseState for Status {
     fn as_str(self) -> &'static str {
         Status::as_str(self)

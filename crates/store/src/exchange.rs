@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::{CalendarDay, DayKind};
 use domain::exchange::Counts;
 
+use domain::OrgCode;
 use domain::case::CaseKind;
-use domain::exchange::ItemAction;
+use domain::exchange::{ItemAction, Kind, Status, Urgency};
 
 use crate::case::{
     CaseTx, Change, EventActor, NOTIFICATION_COLUMNS, NewNotification, Notification, NotificationRow, Step,
@@ -17,22 +18,26 @@ use crate::case::{
 use crate::{AuditDraft, Binds, Context, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// One stored exchange item.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub categories: String,
     pub reason: Option<String>,
-    pub urgency: String,
-    pub status: String,
+    pub urgency: Urgency,
+    pub status: Status,
     pub person_id: i64,
     pub person_name: String,
     pub person_id_number: Option<String>,
     pub origin_area: String,
     pub origin_address: String,
-    pub from_unit: String,
+    /// The county that sends it.
+    pub from_unit: OrgCode,
+    /// Where on the sending side it sits (the person's managing unit): who below the county sees it.
     pub from_path: String,
-    pub to_unit: String,
+    /// The county that receives it.
+    pub to_unit: OrgCode,
+    /// Where on the receiving side it sits (the origin's area, as deep as known).
     pub to_path: String,
     pub remarks: String,
     pub source: String,
@@ -57,19 +62,100 @@ pub struct Item {
     pub send_overdue_at: Option<DateTime<Utc>>,
 }
 
+/// An item as stored: its codes as text, its ID number sealed.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ItemRow {
+    id: i64,
+    kind: String,
+    categories: String,
+    reason: Option<String>,
+    urgency: String,
+    status: String,
+    person_id: i64,
+    person_name: String,
+    person_id_number: Option<String>,
+    origin_area: String,
+    origin_address: String,
+    from_unit: String,
+    from_path: String,
+    to_unit: String,
+    to_path: String,
+    remarks: String,
+    source: String,
+    event_on: Option<NaiveDate>,
+    send_due_on: Option<NaiveDate>,
+    answer_required: bool,
+    created_at: DateTime<Utc>,
+    created_by: String,
+    submitted_at: Option<DateTime<Utc>>,
+    cycle: Option<String>,
+    receipt_due_on: Option<NaiveDate>,
+    due_on: Option<NaiveDate>,
+    calendar_assumed: bool,
+    received_at: Option<DateTime<Utc>>,
+    answered_at: Option<DateTime<Utc>>,
+    found: Option<bool>,
+    answer_remarks: Option<String>,
+    search_steps: Option<String>,
+    facts: Option<String>,
+    answered_on_time: Option<bool>,
+    overdue_at: Option<DateTime<Utc>>,
+    send_overdue_at: Option<DateTime<Utc>>,
+}
+
 pub(crate) const ITEM_ID_NUMBER: &str = "exchange_items.person_id_number";
 
-/// An item as read, its sealed ID number opened.
-pub(crate) fn opened_item(mut item: Item) -> StoreResult<Item> {
-    item.person_id_number = crate::seal::unseal_opt(ITEM_ID_NUMBER, item.person_id_number.take())?;
-    Ok(item)
+fn corrupt(what: &'static str, detail: &str) -> crate::StoreError {
+    crate::StoreError::Corrupt { what, detail: detail.to_owned() }
 }
 
-pub(crate) fn opened_items(items: Vec<Item>) -> StoreResult<Vec<Item>> {
-    items.into_iter().map(opened_item).collect()
+/// An item as read: typed, its sealed ID number opened.
+pub(crate) fn opened_item(r: ItemRow) -> StoreResult<Item> {
+    Ok(Item {
+        id: r.id,
+        kind: Kind::parse(&r.kind).ok_or_else(|| corrupt("item's kind", &r.kind))?,
+        categories: r.categories,
+        reason: r.reason,
+        urgency: Urgency::parse(&r.urgency).ok_or_else(|| corrupt("item's urgency", &r.urgency))?,
+        status: Status::parse(&r.status).ok_or_else(|| corrupt("item's status", &r.status))?,
+        person_id: r.person_id,
+        person_name: r.person_name,
+        person_id_number: crate::seal::unseal_opt(ITEM_ID_NUMBER, r.person_id_number)?,
+        origin_area: r.origin_area,
+        origin_address: r.origin_address,
+        from_unit: OrgCode::parse(&r.from_unit).map_err(|_| corrupt("item's sender", &r.from_unit))?,
+        from_path: r.from_path,
+        to_unit: OrgCode::parse(&r.to_unit).map_err(|_| corrupt("item's receiver", &r.to_unit))?,
+        to_path: r.to_path,
+        remarks: r.remarks,
+        source: r.source,
+        event_on: r.event_on,
+        send_due_on: r.send_due_on,
+        answer_required: r.answer_required,
+        created_at: r.created_at,
+        created_by: r.created_by,
+        submitted_at: r.submitted_at,
+        cycle: r.cycle,
+        receipt_due_on: r.receipt_due_on,
+        due_on: r.due_on,
+        calendar_assumed: r.calendar_assumed,
+        received_at: r.received_at,
+        answered_at: r.answered_at,
+        found: r.found,
+        answer_remarks: r.answer_remarks,
+        search_steps: r.search_steps,
+        facts: r.facts,
+        answered_on_time: r.answered_on_time,
+        overdue_at: r.overdue_at,
+        send_overdue_at: r.send_overdue_at,
+    })
 }
 
-const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, person_id, person_name, person_id_number, \
+pub(crate) fn opened_items(rows: Vec<ItemRow>) -> StoreResult<Vec<Item>> {
+    rows.into_iter().map(opened_item).collect()
+}
+
+pub(crate) const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, person_id, person_name, person_id_number, \
     origin_area, origin_address, from_unit, from_path, to_unit, to_path, remarks, source, event_on, send_due_on, \
     answer_required, created_at, created_by, submitted_at, cycle, receipt_due_on, due_on, calendar_assumed, \
     received_at, answered_at, found, answer_remarks, search_steps, facts, answered_on_time, overdue_at, send_overdue_at";
@@ -77,18 +163,18 @@ const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, perso
 /// A new item, as a draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewItem {
-    pub kind: String,
+    pub kind: Kind,
     pub categories: String,
     pub reason: Option<String>,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub person_id: i64,
     pub person_name: String,
     pub person_id_number: Option<String>,
     pub origin_area: String,
     pub origin_address: String,
-    pub from_unit: String,
+    pub from_unit: OrgCode,
     pub from_path: String,
-    pub to_unit: String,
+    pub to_unit: OrgCode,
     pub to_path: String,
     pub remarks: String,
     pub source: String,
@@ -105,7 +191,7 @@ pub struct Submission {
     pub person_id_number: Option<String>,
     pub origin_area: String,
     pub origin_address: String,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub answer_required: bool,
     pub cycle: String,
     pub receipt_due_on: NaiveDate,
@@ -331,9 +417,10 @@ impl Store {
                  VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
                  RETURNING id",
             )
-            .bind(&item.kind).bind(&item.categories).bind(&item.reason).bind(&item.urgency).bind(item.person_id)
-            .bind(&item.person_name).bind(&sealed_number).bind(&item.origin_area).bind(&item.origin_address)
-            .bind(&item.from_unit).bind(&item.from_path).bind(&item.to_unit).bind(&item.to_path).bind(&item.remarks)
+            .bind(item.kind.as_str()).bind(&item.categories).bind(&item.reason).bind(item.urgency.as_str())
+            .bind(item.person_id).bind(&item.person_name).bind(&sealed_number).bind(&item.origin_area)
+            .bind(&item.origin_address).bind(item.from_unit.as_str()).bind(&item.from_path)
+            .bind(item.to_unit.as_str()).bind(&item.to_path).bind(&item.remarks)
             .bind(&item.source).bind(item.event_on).bind(item.send_due_on).bind(item.answer_required).bind(now)
             .bind(&actor.name)
             .fetch_one(&mut *tx)
@@ -357,7 +444,7 @@ impl Store {
 
     pub async fn item(&self, id: i64) -> StoreResult<Option<Item>> {
         let sql = format!("SELECT {ITEM_COLUMNS} FROM exchange_items WHERE id = $1");
-        let row: Option<Item> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
+        let row: Option<ItemRow> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
             .context("loading an exchange item")?;
         row.map(opened_item).transpose()
     }
@@ -375,7 +462,7 @@ impl Store {
             page.size,
             page.offset()
         );
-        let (total, rows): (i64, Vec<Item>) =
+        let (total, rows): (i64, Vec<ItemRow>) =
             on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args))
                 .context("listing exchange items")?;
         Ok((total, opened_items(rows)?))

@@ -424,8 +424,9 @@ impl Store {
         let clause = if clause.contains("$3") { clause } else { format!("{clause} AND $3 = $3") };
         let count_sql = format!("SELECT COUNT(*) FROM exchange_items WHERE {clause}");
         let list_sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM exchange_items WHERE {clause} \
+            "SELECT {} FROM exchange_items WHERE {clause} \
              ORDER BY COALESCE(due_on, send_due_on) IS NULL, COALESCE(due_on, send_due_on), id LIMIT {} OFFSET {}",
+            crate::exchange::ITEM_COLUMNS,
             page.size,
             page.offset()
         );
@@ -467,9 +468,3 @@ impl BacklogItems {
         BacklogItems::ALL.into_iter().find(|x| x.as_str() == s.trim())
     }
 }
-
-/// The columns of an exchange item, in the order of [`crate::Item`].
-const ITEM_COLUMNS: &str = "id, kind, categories, reason, urgency, status, person_id, person_name, person_id_number, \
-    origin_area, origin_address, from_unit, from_path, to_unit, to_path, remarks, source, event_on, send_due_on, \
-    answer_required, created_at, created_by, submitted_at, cycle, receipt_due_on, due_on, calendar_assumed, \
-    received_at, answered_at, found, answer_remarks, search_steps, facts, answered_on_time, overdue_at, send_overdue_at";

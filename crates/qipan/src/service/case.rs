@@ -46,7 +46,7 @@ impl CaseRecord for Item {
     }
 
     fn parties(&self) -> (&str, &str) {
-        (&self.to_unit, &self.from_unit)
+        (self.to_unit.as_str(), self.from_unit.as_str())
     }
 }
 

@@ -84,11 +84,11 @@ impl ItemView {
 
 /// `overdue` for an item marked overdue and not answered (or a draft past its sending limit).
 pub fn status_label(item: &Item) -> &str {
-    let waiting = item.status != Status::Answered.as_str();
-    if (item.overdue_at.is_some() && waiting) || (item.send_overdue_at.is_some() && item.status == "draft") {
+    let waiting = item.status != Status::Answered;
+    if (item.overdue_at.is_some() && waiting) || (item.send_overdue_at.is_some() && item.status == Status::Draft) {
         "overdue"
     } else {
-        &item.status
+        item.status.as_str()
     }
 }
 
@@ -167,13 +167,13 @@ pub(crate) fn sides(actor: &Actor, item: &Item) -> Sides {
         None => true,
         Some((lo, hi)) => path >= lo.as_str() && path < hi.as_str(),
     };
-    let manages = |code: &str| actor.manages_code(code);
+    let manages = |code: &OrgCode| actor.manages(code);
     let reads = actor.can(Capability::PersonRead) || actor.can(Capability::ExchangeAnswer);
     let operator = actor.can(Capability::ExchangeAnswer);
     let sender = reads && (within(&item.from_path) || manages(&item.from_unit));
     // Drafts are the sending side's business until they are sent.
     let receiver = reads
-        && !["draft", "withdrawn"].contains(&item.status.as_str())
+        && !matches!(item.status, Status::Draft | Status::Withdrawn)
         && (within(&item.to_path) || manages(&item.to_unit));
     Sides {
         sender,
@@ -190,7 +190,7 @@ impl App {
     }
 
     async fn view_of(&self, mut item: Item, sides: Sides) -> ServiceResult<ItemView> {
-        let names = self.store.org_names(&[item.from_unit.clone(), item.to_unit.clone()]).await?;
+        let names = self.store.org_names(&[item.from_unit.to_string(), item.to_unit.to_string()]).await?;
         let overdue = status_label(&item) == "overdue";
         // The operators who send or answer an item need the number to find the person in their
         // registers; whoever only watches the item (supervisors, townships) sees the projection.
@@ -199,8 +199,8 @@ impl App {
         let timeline = self.timeline(CaseKind::Exchange.case(item.id), disclosure).await?;
         Ok(ItemView {
             disclosure,
-            from_name: names.get(&item.from_unit).cloned().unwrap_or_default(),
-            to_name: names.get(&item.to_unit).cloned().unwrap_or_default(),
+            from_name: names.get(item.from_unit.as_str()).cloned().unwrap_or_default(),
+            to_name: names.get(item.to_unit.as_str()).cloned().unwrap_or_default(),
             item,
             timeline,
             sides,
@@ -211,7 +211,7 @@ impl App {
     /// Reads an item (audited, since it carries a full ID number).
     pub async fn exchange_item(&self, actor: &Actor, id: i64) -> ServiceResult<ItemView> {
         let (item, sides) = self.visible_item(actor, id).await?;
-        let org = OrgCode::parse(if sides.receiver { &item.to_unit } else { &item.from_unit }).ok();
+        let org = Some(if sides.receiver { item.to_unit.clone() } else { item.from_unit.clone() });
         self.audit(actor, "exchange.view", org.as_ref(), Some(format!("exchange:{id}")), json!({})).await?;
         self.view_of(item, sides).await
     }
@@ -220,7 +220,7 @@ impl App {
     /// (seed 004: 接收), time-stamped; everyone else only reads.
     pub async fn open_exchange_item(&self, actor: &Actor, id: i64) -> ServiceResult<ItemView> {
         let (item, sides) = self.visible_item(actor, id).await?;
-        if sides.answers && item.status == Status::Submitted.as_str() {
+        if sides.answers && item.status == Status::Submitted {
             self.receive_exchange_item(actor, id).await?;
         }
         self.exchange_item(actor, id).await
@@ -289,18 +289,18 @@ impl App {
             .unwrap_or_else(|_| to_unit.path().as_str().to_owned());
         let subject = subject_of(&person);
         let new = NewItem {
-            kind: kind.as_str().to_owned(),
+            kind,
             categories: categories.join(","),
             reason: reason.map(str::to_owned),
-            urgency: exchange::urgency(kind, subject).as_str().to_owned(),
+            urgency: exchange::urgency(kind, subject),
             person_id: person.id,
             person_name: person.name.clone(),
             person_id_number: person.id_number.clone(),
             origin_area: other_area.clone(),
             origin_address: other_address.clone(),
-            from_unit: from_unit.to_string(),
+            from_unit: from_unit.clone(),
             from_path: managing.path().as_str().to_owned(),
-            to_unit: to_unit.to_string(),
+            to_unit: to_unit.clone(),
             to_path,
             remarks: remarks.to_owned(),
             source: "manual".to_owned(),
@@ -341,7 +341,7 @@ impl App {
             };
             return Err(ServiceError::invalid(field, rule, ""));
         }
-        let kind = Kind::parse(&item.kind).expect("stored kinds parse");
+        let kind = item.kind;
         let today = self.clock.today();
         let cal = self.work_calendar().await?;
         let subject = match self.store.person(item.person_id).await? {
@@ -355,7 +355,7 @@ impl App {
             person_id_number: item.person_id_number.clone(),
             origin_area: item.origin_area.clone(),
             origin_address: item.origin_address.clone(),
-            urgency: terms.urgency.as_str().to_owned(),
+            urgency: terms.urgency,
             answer_required: terms.answer_required,
             cycle: Cycle::of_submission(today).to_string(),
             receipt_due_on: terms.receipt_due.last_day,
@@ -367,8 +367,8 @@ impl App {
             // Texts go to Chinese offices: always in Chinese, from the catalogue.
             let text = crate::i18n::Locale::ZhCn
                 .messages()
-                .fmt("exchange.sms.urgent", &[("from", &item.from_unit), ("due", &due.last_day.to_string())]);
-            self.messages_to(&item.to_unit, &text).await?
+                .fmt("exchange.sms.urgent", &[("from", item.from_unit.as_str()), ("due", &due.last_day.to_string())]);
+            self.messages_to(item.to_unit.as_str(), &text).await?
         } else {
             Vec::new()
         };
@@ -387,7 +387,7 @@ impl App {
         if !sides.sends {
             return Err(conflict("exchange.error.sender_only"));
         }
-        if item.status != Status::Draft.as_str() {
+        if item.status != Status::Draft {
             return Err(conflict("exchange.error.already_sent"));
         }
         let mut new = new_item_of(&item);
@@ -402,14 +402,14 @@ impl App {
             } else {
                 (p.residence_area, p.residence_address)
             };
-            if county(&area).is_some_and(|c| c.as_str() == item.to_unit) {
+            if county(&area).is_some_and(|c| c == item.to_unit) {
                 new.origin_area = area;
                 new.origin_address = address;
             }
         }
         let categories: Vec<String> = item.categories.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect();
         let (submission, notifications) = self.submission_of(&new, &categories).await?;
-        let unit = OrgCode::parse(&item.from_unit).ok();
+        let unit = Some(item.from_unit.clone());
         let case = CaseKind::Exchange.case(id);
         let audit = self.audit_draft(actor, "exchange.submit", unit.as_ref(), Some(case.to_string()), json!({}));
         let who = event_actor(actor);
@@ -433,10 +433,10 @@ impl App {
         if reason.chars().count() > MAX_REMARKS_CHARS {
             return Err(ServiceError::invalid("field.note", "rule.text_long", reason));
         }
-        if item.status != Status::Draft.as_str() {
+        if item.status != Status::Draft {
             return Err(conflict("exchange.error.already_sent"));
         }
-        let unit = OrgCode::parse(&item.from_unit).ok();
+        let unit = Some(item.from_unit.clone());
         let case = CaseKind::Exchange.case(id);
         let detail = json!({"reason": reason});
         let audit = self.audit_draft(actor, "exchange.withdraw", unit.as_ref(), Some(case.to_string()), detail);
@@ -454,19 +454,19 @@ impl App {
         if !sides.answers {
             return Err(conflict("exchange.error.receiver_only"));
         }
-        match item.status.as_str() {
-            "draft" | "withdrawn" => return Err(conflict("exchange.error.not_submitted")),
-            "received" | "answered" => return Ok(()),
-            _ => {}
+        match item.status {
+            Status::Draft | Status::Withdrawn => return Err(conflict("exchange.error.not_submitted")),
+            Status::Received | Status::Answered => return Ok(()),
+            Status::Submitted => {}
         }
         let today = self.clock.today();
-        let answer_due = if item.kind == Kind::Notification.as_str() {
+        let answer_due = if item.kind == Kind::Notification {
             let d = exchange::review_due(today, &self.work_calendar().await?);
             Some((d.last_day, d.assumed))
         } else {
             None
         };
-        let unit = OrgCode::parse(&item.to_unit).ok();
+        let unit = Some(item.to_unit.clone());
         let case = CaseKind::Exchange.case(id);
         let audit = self.audit_draft(actor, "exchange.receive", unit.as_ref(), Some(case.to_string()), json!({}));
         let who = event_actor(actor);
@@ -481,14 +481,14 @@ impl App {
         if !sides.answers {
             return Err(conflict("exchange.error.receiver_only"));
         }
-        match item.status.as_str() {
-            "draft" | "withdrawn" => return Err(conflict("exchange.error.not_submitted")),
-            "answered" => return Err(conflict("exchange.error.already_answered")),
-            _ => {}
+        match item.status {
+            Status::Draft | Status::Withdrawn => return Err(conflict("exchange.error.not_submitted")),
+            Status::Answered => return Err(conflict("exchange.error.already_answered")),
+            Status::Submitted | Status::Received => {}
         }
         let answer = exchange::Answer::parse(req.found, &req.remarks, &req.search_steps, &req.facts)
             .map_err(|e| ServiceError::invalid(e.field, e.rule, e.value))?;
-        if item.status == Status::Submitted.as_str() {
+        if item.status == Status::Submitted {
             self.receive_exchange_item(actor, id).await?;
         }
         // Receipt may have set the last day (a notification's review).
@@ -501,7 +501,7 @@ impl App {
             search_steps: answer.search_steps.join(","),
             facts: serde_json::to_string(&answer.facts).unwrap_or_default(),
         };
-        let unit = OrgCode::parse(&item.to_unit).ok();
+        let unit = Some(item.to_unit.clone());
         let case = CaseKind::Exchange.case(id);
         let detail = json!({"found": answer.found, "on_time": on_time});
         let audit = self.audit_draft(actor, "exchange.answer", unit.as_ref(), Some(case.to_string()), detail);
@@ -520,7 +520,7 @@ impl App {
         if capability == Capability::ExchangeAnswer && !sides.sends {
             return Err(conflict("exchange.error.sender_only"));
         }
-        if ["answered", "draft", "withdrawn"].contains(&item.status.as_str()) {
+        if matches!(item.status, Status::Answered | Status::Draft | Status::Withdrawn) {
             return Err(conflict("exchange.error.not_overdue"));
         }
         let overdue = item.overdue_at.is_some() || item.due_on.is_some_and(|d| self.clock.today() > d);
@@ -538,11 +538,12 @@ impl App {
             return Err(conflict("exchange.error.reminded_today"));
         }
         let due = item.due_on.map(|d| d.to_string()).unwrap_or_default();
-        let text = crate::i18n::Locale::ZhCn
-            .messages()
-            .fmt("exchange.sms.reminder", &[("from", &item.from_unit), ("id", &item.id.to_string()), ("due", &due)]);
-        let notifications = self.messages_to(&item.to_unit, &text).await?;
-        let unit = OrgCode::parse(&item.to_unit).ok();
+        let text = crate::i18n::Locale::ZhCn.messages().fmt(
+            "exchange.sms.reminder",
+            &[("from", item.from_unit.as_str()), ("id", &item.id.to_string()), ("due", &due)],
+        );
+        let notifications = self.messages_to(item.to_unit.as_str(), &text).await?;
+        let unit = Some(item.to_unit.clone());
         let case = CaseKind::Exchange.case(id);
         let detail = json!({"note": note});
         let audit = self.audit_draft(actor, "exchange.remind", unit.as_ref(), Some(case.to_string()), detail);
@@ -555,7 +556,7 @@ impl App {
     pub async fn supply_exchange_facts(&self, actor: &Actor, id: i64, note: &str) -> ServiceResult<()> {
         let (item, _) = self.visible_item(actor, id).await?;
         self.guard(actor, Capability::PersonWrite).await?;
-        if item.status != "submitted" && item.status != "received" {
+        if !matches!(item.status, Status::Submitted | Status::Received) {
             return Err(conflict("exchange.error.not_waiting"));
         }
         let note = note.trim();
@@ -787,18 +788,18 @@ impl App {
             OrgCode::parse(&person.managing_unit).map(|c| c.path().as_str().to_owned()).unwrap_or_default();
         let to_path = OrgCode::parse(&person.hukou_area).map(|c| c.path().as_str().to_owned()).unwrap_or_default();
         let new = NewItem {
-            kind: Kind::Notification.as_str().to_owned(),
+            kind: Kind::Notification,
             categories: category.to_owned(),
             reason: Some(reason.to_owned()),
-            urgency: "normal".to_owned(),
+            urgency: exchange::Urgency::Normal,
             person_id: person.id,
             person_name: person.name.clone(),
             person_id_number: person.id_number.clone(),
             origin_area: person.hukou_area.clone(),
             origin_address: person.hukou_address.clone(),
-            from_unit: from_unit.to_string(),
+            from_unit: from_unit.clone(),
             from_path: managing_path,
-            to_unit: to_unit.to_string(),
+            to_unit: to_unit.clone(),
             to_path,
             remarks: String::new(),
             source: "suggested".to_owned(),
@@ -817,10 +818,10 @@ fn subject_of(p: &store::Person) -> Subject {
 
 fn new_item_of(i: &Item) -> NewItem {
     NewItem {
-        kind: i.kind.clone(),
+        kind: i.kind,
         categories: i.categories.clone(),
         reason: i.reason.clone(),
-        urgency: i.urgency.clone(),
+        urgency: i.urgency,
         person_id: i.person_id,
         person_name: i.person_name.clone(),
         person_id_number: i.person_id_number.clone(),

@@ -164,8 +164,11 @@ async fn deadlines_cycles_and_overdue_marks_follow_the_working_day_calendar() {
     // Fri 27 (2), Sat 28 worked (3), Mon 03-02 (4), Tue 03-03 (5) → 03-03; and no certificate on
     // arrival, 5 working days after Mon 03-02 — 03, 04, 05, 06, Mon 09 → 03-09.
     let q = ItemQuery { mailbox: Mailbox::Outbox, person_id: Some(he), ..Default::default() };
-    let mut drafts: Vec<(Option<String>, Option<NaiveDate>, String)> =
-        listing(&mar02, &county, q).await.into_iter().map(|i| (i.reason, i.send_due_on, i.status)).collect();
+    let mut drafts: Vec<(Option<String>, Option<NaiveDate>, String)> = listing(&mar02, &county, q)
+        .await
+        .into_iter()
+        .map(|i| (i.reason, i.send_due_on, i.status.as_str().to_owned()))
+        .collect();
     drafts.sort();
     assert_eq!(
         drafts,
@@ -191,7 +194,7 @@ async fn deadlines_cycles_and_overdue_marks_follow_the_working_day_calendar() {
     assert_eq!((i.urgency.as_str(), i.answer_required), ("urgent", true));
     let i = item(&app, v3).await;
     assert_eq!(terms_of(&i), ("submitted", Some("2026-03"), Some(day("2026-04-01")), Some(day("2026-04-01"))));
-    assert_eq!(i.urgency, "normal");
+    assert_eq!(i.urgency.as_str(), "normal");
     // Service information about births asks for an answer; about checks, only for receipt.
     let i = item(&app, s1).await;
     assert_eq!(terms_of(&i), ("submitted", Some("2026-03"), Some(day("2026-04-01")), Some(day("2026-04-01"))));
@@ -755,9 +758,9 @@ async fn a_birth_suggests_a_notification_due_five_working_days_later() {
     // Withdrawing needs a reason.
     let err = refused(may06.withdraw_exchange_item(&county, certificate, "   ").await);
     assert!(matches!(err, ServiceError::Invalid { field: "field.note", rule: "rule.required", .. }), "{err:?}");
-    assert_eq!(item(&app, certificate).await.status, "draft");
+    assert_eq!(item(&app, certificate).await.status.as_str(), "draft");
     may06.withdraw_exchange_item(&county, certificate, "已持有效证明，户籍地已知悉").await.unwrap();
-    assert_eq!(item(&app, certificate).await.status, "withdrawn");
+    assert_eq!(item(&app, certificate).await.status.as_str(), "withdrawn");
     let last = app.store.case_events(CaseKind::Exchange.case(certificate)).await.unwrap().pop().unwrap();
     assert_eq!((last.event.as_str(), last.note.as_str()), ("withdrawn", "已持有效证明，户籍地已知悉"));
 
@@ -782,7 +785,7 @@ async fn a_birth_suggests_a_notification_due_five_working_days_later() {
     // Once sent, it cannot be withdrawn.
     let err = refused(may13.withdraw_exchange_item(&county, birth.id, "误报").await);
     assert!(matches!(err, ServiceError::Conflict { rule: "exchange.error.already_sent" }), "{err:?}");
-    assert_eq!(item(&app, birth.id).await.status, "submitted");
+    assert_eq!(item(&app, birth.id).await.status.as_str(), "submitted");
 }
 
 // ---- 8: the SMS outbox -------------------------------------------------------------------------

@@ -515,7 +515,12 @@ async fn world() -> World {
         if let Some(i) = app.store.item(id).await.unwrap()
             && i.submitted_at.is_some()
         {
-            stored.push((i.kind, i.due_on.unwrap().to_string(), i.urgency == "urgent", i.answer_required));
+            stored.push((
+                i.kind.as_str().to_owned(),
+                i.due_on.unwrap().to_string(),
+                i.urgency.as_str() == "urgent",
+                i.answer_required,
+            ));
         }
     }
     stored.sort();

@@ -12,7 +12,7 @@ use domain::OrgCode;
 use domain::calendar::CalendarDay;
 use domain::case::CaseKind;
 use domain::clock::china_standard_time;
-use domain::exchange::{CATEGORIES, Cycle, Kind, NOTIFICATION_REASONS, Quarter};
+use domain::exchange::{CATEGORIES, Cycle, Kind, NOTIFICATION_REASONS, Quarter, Status, Urgency};
 use domain::person::mask_id;
 use serde::Deserialize;
 use store::Item;
@@ -58,11 +58,11 @@ pub struct Row {
     pub suggested: bool,
 }
 
-fn kind_key(kind: &str) -> &'static str {
+fn kind_key(kind: Kind) -> &'static str {
     match kind {
-        "verification" => "exchange.kind.verification",
-        "notification" => "exchange.kind.notification",
-        _ => "exchange.kind.service_info",
+        Kind::Verification => "exchange.kind.verification",
+        Kind::Notification => "exchange.kind.notification",
+        Kind::ServiceInfo => "exchange.kind.service_info",
     }
 }
 
@@ -70,15 +70,15 @@ pub(crate) fn row(t: &Messages, i: &Item) -> Row {
     let status = status_label(i).to_owned();
     Row {
         id: i.id,
-        kind: t.get(kind_key(&i.kind)),
+        kind: t.get(kind_key(i.kind)),
         person: i.person_name.clone(),
         id_number: i.person_id_number.as_deref().map(mask_id).unwrap_or_default(),
-        from_unit: i.from_unit.clone(),
-        to_unit: i.to_unit.clone(),
+        from_unit: i.from_unit.to_string(),
+        to_unit: i.to_unit.to_string(),
         status_key: format!("exchange.status.{status}"),
         overdue: status == "overdue",
         status,
-        urgent: i.urgency == "urgent",
+        urgent: i.urgency == Urgency::Urgent,
         due: i.due_on.or(i.send_due_on).map(|d| d.to_string()).unwrap_or_default(),
         cycle: i.cycle.clone().unwrap_or_default(),
         suggested: i.source == "suggested",
@@ -141,7 +141,7 @@ pub async fn list(
             .into_iter()
             .map(|s| (s, t.get(&format!("exchange.status.{s}"))))
             .collect(),
-        kinds: Kind::ALL.into_iter().map(|k| (k.as_str(), t.get(kind_key(k.as_str())))).collect(),
+        kinds: Kind::ALL.into_iter().map(|k| (k.as_str(), t.get(kind_key(k)))).collect(),
         status,
         kind,
         cycle,
@@ -201,7 +201,7 @@ async fn new_page(
             .into_iter()
             .map(|r| (r, t.get(&format!("exchange.reason.{r}")), r == reason))
             .collect(),
-        kinds: Kind::ALL.into_iter().map(|k| (k.as_str(), t.get(kind_key(k.as_str())), k.as_str() == kind)).collect(),
+        kinds: Kind::ALL.into_iter().map(|k| (k.as_str(), t.get(kind_key(k)), k.as_str() == kind)).collect(),
         remarks: remarks.to_owned(),
     }
 }
@@ -278,7 +278,7 @@ fn item_page(cx: Viewer<'_>, v: ItemView, done: bool, error: Option<String>) -> 
     let (app, lang, actor, uri) = (cx.app, cx.lang, cx.actor, cx.uri);
     let t = lang.0;
     let i = &v.item;
-    let waiting = i.status == "submitted" || i.status == "received";
+    let waiting = matches!(i.status, Status::Submitted | Status::Received);
     let overdue_now = i.overdue_at.is_some() || i.due_on.is_some_and(|d| app.clock.today() > d);
     let supervises = actor.can(domain::authz::Capability::Supervise);
     let facts_map: std::collections::BTreeMap<String, String> =
@@ -321,7 +321,7 @@ fn item_page(cx: Viewer<'_>, v: ItemView, done: bool, error: Option<String>) -> 
                 Some((t.get(&format!("exchange.category.{c}")), t.get(&format!("exchange.fact.{verdict}"))))
             })
             .collect(),
-        can_send: v.sides.sends && i.status == "draft",
+        can_send: v.sides.sends && i.status == Status::Draft,
         can_answer: v.sides.answers && waiting,
         can_remind: waiting && overdue_now && (v.sides.sends || supervises),
         can_facts: waiting && actor.can(domain::authz::Capability::PersonWrite) && !v.sides.answers,

@@ -11,6 +11,8 @@ use crate::service::{App, ServiceError};
 use crate::web::api::supervision::{parse_page, parse_unit};
 use crate::web::auth::SignedIn;
 use crate::web::error::render;
+use domain::exchange::Status;
+
 use crate::web::ui::Chrome;
 use crate::web::ui::exchange::{Row, row};
 use crate::web::ui::orgs::Pager;
@@ -127,8 +129,8 @@ pub(super) async fn items(
             let mut line = row(&t, i);
             // A count of the backlog holds what is late today, before the overdue job marks it.
             line.overdue = line.overdue
-                || i.due_on.is_some_and(|d| today > d && i.status != "draft")
-                || (i.status == "draft" && i.send_due_on.is_some_and(|d| today > d));
+                || i.due_on.is_some_and(|d| today > d && i.status != Status::Draft)
+                || (i.status == Status::Draft && i.send_due_on.is_some_and(|d| today > d));
             line
         })
         .collect();
