@@ -110,7 +110,7 @@ impl ItemJson {
 }
 
 #[derive(Serialize)]
-struct ItemDetailJson {
+pub struct ItemDetailJson {
     #[serde(flatten)]
     item: ItemJson,
     #[serde(flatten)]
@@ -132,10 +132,12 @@ pub struct CreateBody {
     submit: bool,
 }
 
-pub async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json<CreateBody>) -> Response {
-    let Some(person_id) = b.person_id else {
-        return ApiError(ServiceError::invalid("field.person_id", "rule.required", "")).into_response();
-    };
+pub async fn create(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Json(b): Json<CreateBody>,
+) -> Result<Response, ApiError> {
+    let person_id = b.person_id.ok_or_else(|| ServiceError::invalid("field.person_id", "rule.required", ""))?;
     let req = ItemRequest {
         kind: b.kind,
         person_id,
@@ -144,15 +146,9 @@ pub async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): 
         remarks: b.remarks,
         submit: b.submit,
     };
-    match async {
-        let id = app.create_exchange_item(&actor, &req).await?;
-        app.exchange_item(&actor, id).await
-    }
-    .await
-    {
-        Ok(v) => (StatusCode::CREATED, Json(detail(&v))).into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+    let id = app.create_exchange_item(&actor, &req).await?;
+    let v = app.exchange_item(&actor, id).await?;
+    Ok((StatusCode::CREATED, Json(detail(&v))).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,40 +197,49 @@ impl ListParams {
     }
 }
 
-pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<ListParams>) -> Response {
-    let result = async {
-        let q = p.to_query()?;
-        app.exchange_items(&actor, &q).await
-    }
-    .await;
-    match result {
-        Ok(l) => Json(super::Paged::of(&l, ItemJson::new)).into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+pub async fn list(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<ListParams>,
+) -> Result<Json<super::Paged<ItemJson>>, ApiError> {
+    let l = app.exchange_items(&actor, &p.to_query()?).await?;
+    Ok(Json(super::Paged::of(&l, ItemJson::new)))
 }
 
-pub async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<ItemId>) -> Response {
-    let id = id.get();
-    match app.exchange_item(&actor, id).await {
-        Ok(v) => Json(detail(&v)).into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+pub async fn one(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<ItemId>,
+) -> Result<Json<ItemDetailJson>, ApiError> {
+    Ok(Json(detail(&app.exchange_item(&actor, id.get()).await?)))
 }
 
-async fn then_show(app: &App, actor: &crate::service::Actor, id: i64, done: Result<(), ServiceError>) -> Response {
-    match done {
-        Ok(()) => one(State(app.clone()), ApiActor(actor.clone()), Path(ItemId::new(id))).await,
-        Err(e) => ApiError(e).into_response(),
-    }
+/// The item after an action that succeeded.
+async fn then_show(
+    app: &App,
+    actor: &crate::service::Actor,
+    id: i64,
+    done: Result<(), ServiceError>,
+) -> Result<Json<ItemDetailJson>, ApiError> {
+    done?;
+    Ok(Json(detail(&app.exchange_item(actor, id).await?)))
 }
 
-pub async fn submit(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<ItemId>) -> Response {
+pub async fn submit(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<ItemId>,
+) -> Result<Json<ItemDetailJson>, ApiError> {
     let id = id.get();
     let done = app.submit_exchange_item(&actor, id).await;
     then_show(&app, &actor, id, done).await
 }
 
-pub async fn receive(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<ItemId>) -> Response {
+pub async fn receive(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<ItemId>,
+) -> Result<Json<ItemDetailJson>, ApiError> {
     let id = id.get();
     let done = app.receive_exchange_item(&actor, id).await;
     then_show(&app, &actor, id, done).await
@@ -254,11 +259,9 @@ pub async fn answer(
     ApiActor(actor): ApiActor,
     Path(id): Path<ItemId>,
     Json(b): Json<AnswerBody>,
-) -> Response {
+) -> Result<Json<ItemDetailJson>, ApiError> {
     let id = id.get();
-    let Some(found) = b.found else {
-        return ApiError(ServiceError::invalid("field.found", "rule.required", "")).into_response();
-    };
+    let found = b.found.ok_or_else(|| ServiceError::invalid("field.found", "rule.required", ""))?;
     // Without steps named, the answer follows the prescribed search: the county's own records
     // for "found", every source in order for "not found" (the answering county vouches for it).
     let search_steps = match (b.search_steps.is_empty(), found) {
@@ -282,7 +285,7 @@ pub async fn remind(
     ApiActor(actor): ApiActor,
     Path(id): Path<ItemId>,
     Json(b): Json<NoteBody>,
-) -> Response {
+) -> Result<Json<ItemDetailJson>, ApiError> {
     let id = id.get();
     let done = app.remind_exchange_item(&actor, id, &b.note).await;
     then_show(&app, &actor, id, done).await
@@ -325,7 +328,7 @@ impl From<Counts> for FiguresJson {
 }
 
 #[derive(Serialize)]
-struct StatsJson {
+pub struct StatsJson {
     unit: String,
     unit_name: String,
     cycle: String,
@@ -336,34 +339,31 @@ struct StatsJson {
     figures: FiguresJson,
 }
 
-pub async fn stats(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<StatsParams>) -> Response {
-    let result = async {
-        let unit = match blank(&p.unit) {
-            Some(u) => OrgCode::parse(&u).map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", u))?,
-            None => actor.org.clone(),
-        };
-        let cycle = match blank(&p.cycle) {
-            Some(c) => {
-                Cycle::parse(&c).ok_or_else(|| ServiceError::invalid("field.cycle", "exchange.rule.cycle_format", c))?
-            }
-            None => Cycle::of_submission(app.clock.today()),
-        };
-        app.exchange_stats(&actor, &unit, cycle).await
-    }
-    .await;
-    match result {
-        Ok(s) => Json(StatsJson {
-            unit: s.unit.to_string(),
-            unit_name: s.unit_name,
-            cycle: s.cycle.to_string(),
-            closed: s.closed,
-            sent: s.counts.sent,
-            incoming: s.counts.incoming,
-            figures: FiguresJson::from(s.counts),
-        })
-        .into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+pub async fn stats(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<StatsParams>,
+) -> Result<Json<StatsJson>, ApiError> {
+    let unit = match blank(&p.unit) {
+        Some(u) => OrgCode::parse(&u).map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", u))?,
+        None => actor.org.clone(),
+    };
+    let cycle = match blank(&p.cycle) {
+        Some(c) => {
+            Cycle::parse(&c).ok_or_else(|| ServiceError::invalid("field.cycle", "exchange.rule.cycle_format", c))?
+        }
+        None => Cycle::of_submission(app.clock.today()),
+    };
+    let s = app.exchange_stats(&actor, &unit, cycle).await?;
+    Ok(Json(StatsJson {
+        unit: s.unit.to_string(),
+        unit_name: s.unit_name,
+        cycle: s.cycle.to_string(),
+        closed: s.closed,
+        sent: s.counts.sent,
+        incoming: s.counts.incoming,
+        figures: FiguresJson::from(s.counts),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -388,50 +388,47 @@ struct RankedJson {
 }
 
 #[derive(Serialize)]
-struct RankingJson {
+pub struct RankingJson {
     province: String,
     quarter: String,
     items: Vec<RankedJson>,
 }
 
-pub async fn ranking(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<RankingParams>) -> Response {
-    let result = async {
-        let province = match blank(&p.province) {
-            Some(u) => OrgCode::parse(&u).map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", u))?,
-            None => OrgCode::parse(actor.org.province())
-                .map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", ""))?,
-        };
-        let quarter = match blank(&p.quarter) {
-            Some(q) => Quarter::parse(&q)
-                .ok_or_else(|| ServiceError::invalid("field.quarter", "exchange.rule.quarter_format", q))?,
-            None => Cycle::of_submission(app.clock.today()).quarter(),
-        };
-        app.exchange_ranking(&actor, &province, quarter).await
-    }
-    .await;
-    match result {
-        Ok(r) => Json(RankingJson {
-            province: r.province.to_string(),
-            quarter: r.quarter.to_string(),
-            items: r
-                .rows
-                .into_iter()
-                .map(|(x, name)| RankedJson {
-                    rank: x.rank,
-                    unit: x.unit,
-                    unit_name: name,
-                    received: x.counts.received,
-                    feedback_due: x.counts.feedback_due,
-                    answered: x.counts.answered,
-                    receipt_rate: x.rates.receipt_rate,
-                    feedback_rate: x.rates.feedback_rate,
-                    timeliness: x.rates.timeliness,
-                    bottom_three: x.bottom_three,
-                    flagged: x.flagged,
-                })
-                .collect(),
-        })
-        .into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+pub async fn ranking(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<RankingParams>,
+) -> Result<Json<RankingJson>, ApiError> {
+    let province = match blank(&p.province) {
+        Some(u) => OrgCode::parse(&u).map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", u))?,
+        None => OrgCode::parse(actor.org.province())
+            .map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", ""))?,
+    };
+    let quarter = match blank(&p.quarter) {
+        Some(q) => Quarter::parse(&q)
+            .ok_or_else(|| ServiceError::invalid("field.quarter", "exchange.rule.quarter_format", q))?,
+        None => Cycle::of_submission(app.clock.today()).quarter(),
+    };
+    let r = app.exchange_ranking(&actor, &province, quarter).await?;
+    Ok(Json(RankingJson {
+        province: r.province.to_string(),
+        quarter: r.quarter.to_string(),
+        items: r
+            .rows
+            .into_iter()
+            .map(|(x, name)| RankedJson {
+                rank: x.rank,
+                unit: x.unit,
+                unit_name: name,
+                received: x.counts.received,
+                feedback_due: x.counts.feedback_due,
+                answered: x.counts.answered,
+                receipt_rate: x.rates.receipt_rate,
+                feedback_rate: x.rates.feedback_rate,
+                timeliness: x.rates.timeliness,
+                bottom_three: x.bottom_three,
+                flagged: x.flagged,
+            })
+            .collect(),
+    }))
 }

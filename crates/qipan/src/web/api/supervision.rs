@@ -188,19 +188,15 @@ struct UnitsJson {
     items: Vec<UnitJson>,
 }
 
-async fn units(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<UnitsParams>) -> Response {
-    let result = async {
-        let parent = parse_unit(p.parent.as_deref())?;
-        let cycle = parse_cycle(p.cycle.as_deref(), &app)?;
-        let monitoring = app.monitoring(&actor, parent.as_ref()).await?;
-        let scores = app.unit_scores(&actor, Some(&monitoring.unit.code), cycle).await?;
-        Ok::<_, ServiceError>((monitoring, scores))
-    }
-    .await;
-    let (m, scores) = match result {
-        Ok(x) => x,
-        Err(e) => return ApiError(e).into_response(),
-    };
+async fn units(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<UnitsParams>,
+) -> Result<Response, ApiError> {
+    let parent = parse_unit(p.parent.as_deref())?;
+    let cycle = parse_cycle(p.cycle.as_deref(), &app)?;
+    let m = app.monitoring(&actor, parent.as_ref()).await?;
+    let scores = app.unit_scores(&actor, Some(&m.unit.code), cycle).await?;
     let by_code: std::collections::HashMap<&str, &crate::service::supervision::Score> =
         scores.rows.iter().map(|s| (s.unit.code.as_str(), s)).collect();
     let items = m
@@ -220,13 +216,13 @@ async fn units(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Quer
         })
         .collect();
     let t = &scores.total;
-    Json(UnitsJson {
+    Ok(Json(UnitsJson {
         parent: unit_json(&m.unit.code, &m.unit.name, m.unit.level, m.total, t.counts, t.registrations, t.quality),
         cycle: scores.cycle.to_string(),
         closed: scores.closed,
         items,
     })
-    .into_response()
+    .into_response())
 }
 
 // ---- orders ---------------------------------------------------------------------------------------
@@ -310,16 +306,13 @@ fn detail(v: &OrderView, today: chrono::NaiveDate) -> OrderDetailJson {
     }
 }
 
-async fn list(State(app): State<App>, ApiActor(actor): ApiActor, Query(p): Query<OrderListParams>) -> Response {
-    let result = async {
-        let q = p.to_query()?;
-        app.supervision_orders(&actor, &q).await
-    }
-    .await;
-    match result {
-        Ok(l) => Json(super::Paged::of(&l.listing, |o| OrderJson::new(o, l.today))).into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+async fn list(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<OrderListParams>,
+) -> Result<Json<super::Paged<OrderJson>>, ApiError> {
+    let l = app.supervision_orders(&actor, &p.to_query()?).await?;
+    Ok(Json(super::Paged::of(&l.listing, |o| OrderJson::new(o, l.today))))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -333,14 +326,17 @@ pub struct CreateBody {
     due_on: String,
 }
 
-async fn show(app: &App, actor: &Actor, id: i64, status: StatusCode) -> Response {
-    match app.supervision_order(actor, id).await {
-        Ok(v) => (status, Json(detail(&v, app.clock.today()))).into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+/// An order as it stands, after an action that succeeded.
+async fn show(app: &App, actor: &Actor, id: i64, status: StatusCode) -> Result<Response, ApiError> {
+    let v = app.supervision_order(actor, id).await?;
+    Ok((status, Json(detail(&v, app.clock.today()))).into_response())
 }
 
-async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json<CreateBody>) -> Response {
+async fn create(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Json(b): Json<CreateBody>,
+) -> Result<Response, ApiError> {
     // The subject may be given as a number (an item or record id) or as text.
     let subject_ref = match b.subject_ref {
         Value::Null => String::new(),
@@ -355,13 +351,15 @@ async fn create(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json
         body: b.body,
         due_on: b.due_on,
     };
-    match app.open_order(&actor, &req).await {
-        Ok(id) => show(&app, &actor, id, StatusCode::CREATED).await,
-        Err(e) => ApiError(e).into_response(),
-    }
+    let id = app.open_order(&actor, &req).await?;
+    show(&app, &actor, id, StatusCode::CREATED).await
 }
 
-async fn one(State(app): State<App>, ApiActor(actor): ApiActor, Path(order): Path<OrderId>) -> Response {
+async fn one(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(order): Path<OrderId>,
+) -> Result<Response, ApiError> {
     let id = order.get();
     show(&app, &actor, id, StatusCode::OK).await
 }
@@ -377,12 +375,10 @@ async fn answer(
     ApiActor(actor): ApiActor,
     Path(order): Path<OrderId>,
     Json(b): Json<AnswerBody>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let id = order.get();
-    match app.answer_order(&actor, id, &b.answer).await {
-        Ok(()) => show(&app, &actor, id, StatusCode::OK).await,
-        Err(e) => ApiError(e).into_response(),
-    }
+    app.answer_order(&actor, id, &b.answer).await?;
+    show(&app, &actor, id, StatusCode::OK).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -397,12 +393,10 @@ async fn close(
     ApiActor(actor): ApiActor,
     Path(order): Path<OrderId>,
     Json(b): Json<NoteBody>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let id = order.get();
-    match app.close_order(&actor, id, &b.note).await {
-        Ok(()) => show(&app, &actor, id, StatusCode::OK).await,
-        Err(e) => ApiError(e).into_response(),
-    }
+    app.close_order(&actor, id, &b.note).await?;
+    show(&app, &actor, id, StatusCode::OK).await
 }
 
 async fn reopen(
@@ -410,12 +404,10 @@ async fn reopen(
     ApiActor(actor): ApiActor,
     Path(order): Path<OrderId>,
     Json(b): Json<NoteBody>,
-) -> Response {
+) -> Result<Response, ApiError> {
     let id = order.get();
-    match app.reopen_order(&actor, id, &b.note, &b.due_on).await {
-        Ok(()) => show(&app, &actor, id, StatusCode::OK).await,
-        Err(e) => ApiError(e).into_response(),
-    }
+    app.reopen_order(&actor, id, &b.note, &b.due_on).await?;
+    show(&app, &actor, id, StatusCode::OK).await
 }
 
 // ---- OpenAPI --------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 use super::extract::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::service::App;
@@ -23,7 +22,7 @@ struct TaskJson {
 }
 
 #[derive(Serialize)]
-struct WorklistJson {
+pub struct WorklistJson {
     today: String,
     next_duty_day: String,
     items: Vec<TaskJson>,
@@ -32,32 +31,29 @@ struct WorklistJson {
     hidden: usize,
 }
 
-pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor) -> Response {
-    match app.worklist(&actor).await {
-        Ok(w) => Json(WorklistJson {
-            today: w.today.to_string(),
-            next_duty_day: w.next_duty_day.to_string(),
-            overdue: w.overdue(),
-            hidden: w.hidden,
-            counts: w.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect(),
-            items: w
-                .tasks
-                .into_iter()
-                .map(|t| TaskJson {
-                    category: t.category.as_str(),
-                    key: t.key,
-                    subject: t.subject,
-                    due_on: t.due_on.to_string(),
-                    overdue: t.overdue,
-                    urgent: t.urgent,
-                    href: t.href,
-                    unit: t.unit,
-                })
-                .collect(),
-        })
-        .into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<Json<WorklistJson>, ApiError> {
+    let w = app.worklist(&actor).await?;
+    Ok(Json(WorklistJson {
+        today: w.today.to_string(),
+        next_duty_day: w.next_duty_day.to_string(),
+        overdue: w.overdue(),
+        hidden: w.hidden,
+        counts: w.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect(),
+        items: w
+            .tasks
+            .into_iter()
+            .map(|t| TaskJson {
+                category: t.category.as_str(),
+                key: t.key,
+                subject: t.subject,
+                due_on: t.due_on.to_string(),
+                overdue: t.overdue,
+                urgent: t.urgent,
+                href: t.href,
+                unit: t.unit,
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,9 +65,11 @@ pub struct MarkBody {
     reason: String,
 }
 
-pub async fn mark(State(app): State<App>, ApiActor(actor): ApiActor, Json(b): Json<MarkBody>) -> Response {
-    match app.mark_task(&actor, &b.key, b.until.as_deref(), &b.reason).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => ApiError(e).into_response(),
-    }
+pub async fn mark(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Json(b): Json<MarkBody>,
+) -> Result<StatusCode, ApiError> {
+    app.mark_task(&actor, &b.key, b.until.as_deref(), &b.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
