@@ -83,9 +83,63 @@ pub fn name_keys(name: &str) -> (String, String) {
     (format!(" {} ", fulls.join(" ")), format!(" {} ", inits.join(" ")))
 }
 
+/// Whether a character of a name counts (spaces and the middle dot of transliterated names do
+/// not).
+fn counts(c: char) -> bool {
+    !c.is_whitespace() && c != '·'
+}
+
+/// The tokens a name is found by: each of its characters on its own (so that any run of them is
+/// a phrase of tokens, found whatever its length: 王, 王芳, 芳), then every full-pinyin and
+/// initials key (found by prefix).
+pub fn search_tokens(name: &str, pinyin: &str, initials: &str) -> Vec<String> {
+    name.chars()
+        .filter(|c| counts(*c))
+        .map(|c| c.to_lowercase().collect::<String>())
+        .chain(pinyin.split_whitespace().chain(initials.split_whitespace()).map(str::to_owned))
+        .collect()
+}
+
+/// What a clerk typed to find a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameQuery {
+    /// Characters that must stand together, in this order (a part of the name).
+    Phrase(Vec<String>),
+    /// Latin letters: the start of a full-pinyin or initials key.
+    Prefix(String),
+}
+
+impl NameQuery {
+    /// `None` when nothing searchable is left.
+    pub fn parse(text: &str) -> Option<NameQuery> {
+        let text = text.trim();
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Some(NameQuery::Prefix(text.to_ascii_lowercase()));
+        }
+        let chars: Vec<String> =
+            text.chars().filter(|c| counts(*c)).map(|c| c.to_lowercase().collect::<String>()).collect();
+        (!chars.is_empty()).then_some(NameQuery::Phrase(chars))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_one_token_per_character_then_its_keys() {
+        let (full, initials) = name_keys("张丽");
+        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl"]);
+        assert_eq!(search_tokens("Anna·Li", " annali ", " al "), ["a", "n", "n", "a", "l", "i", "annali", "al"]);
+    }
+
+    #[test]
+    fn letters_look_for_a_key_and_anything_else_for_characters_together() {
+        assert_eq!(NameQuery::parse(" ZhangL "), Some(NameQuery::Prefix("zhangl".into())));
+        assert_eq!(NameQuery::parse("张 丽"), Some(NameQuery::Phrase(vec!["张".into(), "丽".into()])));
+        assert_eq!(NameQuery::parse("王2"), Some(NameQuery::Phrase(vec!["王".into(), "2".into()])));
+        assert_eq!(NameQuery::parse(" · "), None);
+    }
 
     #[test]
     fn names_are_found_by_pinyin_and_initials() {

@@ -18,6 +18,7 @@ mod org_units;
 mod persons;
 pub mod reports;
 pub mod seal;
+mod search;
 mod sections;
 mod settings;
 pub mod supervision;

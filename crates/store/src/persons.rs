@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::case::CaseTx;
 use crate::seal;
+use crate::search;
 use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, count_and_list, on_pool};
 
 /// A personal record as stored.
@@ -263,12 +264,15 @@ fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<St
                 let a = arg(seal::id_index(&upper)?, &mut args);
                 conds.push(format!("p.id_index = {a}"));
             }
-        } else if text.bytes().all(|b| b.is_ascii_alphabetic()) {
-            let a = arg(format!("% {}%", escape_like(&text.to_lowercase())), &mut args);
-            conds.push(format!("(p.name_pinyin LIKE {a} ESCAPE '\\' OR p.name_initials LIKE {a} ESCAPE '\\')"));
         } else {
-            let a = arg(format!("%{}%", escape_like(text)), &mut args);
-            conds.push(format!("p.name LIKE {a} ESCAPE '\\'"));
+            // Through the name index: characters together, or the start of a pinyin key.
+            match search::query(engine, text) {
+                Some(q) => {
+                    let a = arg(q, &mut args);
+                    conds.push(search::matches(engine, &a));
+                }
+                None => conds.push("FALSE".to_owned()),
+            }
         }
     }
     let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
@@ -303,6 +307,8 @@ impl Store {
         meta: &PersonWriteMeta<'_>,
     ) -> StoreResult<PersonWriteOutcome> {
         let sealed = SealedFields::of(f)?;
+        let engine = self.engine();
+        let document = search::document(engine, &f.name, &f.name_pinyin, &f.name_initials);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a registration")?;
             let id: Result<i64, sqlx::Error> = sqlx::query_scalar(
@@ -326,6 +332,8 @@ impl Store {
                 Err(e) if is_unique_violation(&e) => return Ok(PersonWriteOutcome::Duplicate),
                 Err(e) => return Err(crate::StoreError::Query { context: "registering a person", source: e }),
             };
+            sqlx::query(search::insert_sql(engine)).bind(id).bind(&document)
+                .execute(&mut *tx).await.context("indexing a name")?;
             write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             let mut audit = meta.audit.clone();
             audit.target = Some(format!("person:{id}"));
@@ -345,6 +353,7 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditDraft,
     ) -> StoreResult<Vec<i64>> {
+        let engine = self.engine();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a bulk registration")?;
             let mut ids = Vec::with_capacity(rows.len());
@@ -375,6 +384,19 @@ impl Store {
                     b.push_bind(*id).push_bind(now).push_bind(actor_name).push_bind("person.generated").push_bind(&empty).push_bind(1);
                 });
                 hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
+                let mut sq = sqlx::QueryBuilder::new(search::bulk_insert_head(engine));
+                let documents: Vec<String> = chunk
+                    .iter()
+                    .map(|(f, _)| search::document(engine, &f.name, &f.name_pinyin, &f.name_initials))
+                    .collect();
+                sq.push_values(chunk_ids.iter().zip(&documents), |mut b, (id, d)| {
+                    b.push_bind(*id);
+                    match engine {
+                        crate::Engine::Sqlite => b.push_bind(d),
+                        crate::Engine::Postgres => b.push("CAST(").push_bind_unseparated(d).push_unseparated(" AS tsvector)"),
+                    };
+                });
+                sq.build().execute(&mut *tx).await.context("indexing names in bulk")?;
                 ids.extend(chunk_ids);
             }
             tx.append_audit(audit).await?;
@@ -408,6 +430,8 @@ impl Store {
         meta: &PersonWriteMeta<'_>,
     ) -> StoreResult<PersonWriteOutcome> {
         let sealed = SealedFields::of(f)?;
+        let engine = self.engine();
+        let document = search::document(engine, &f.name, &f.name_pinyin, &f.name_initials);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting an edit")?;
             let n = sqlx::query(
@@ -437,6 +461,9 @@ impl Store {
                     .bind(id).fetch_optional(&mut *tx).await.context("checking a person")?;
                 return Ok(if exists.is_some() { PersonWriteOutcome::Stale } else { PersonWriteOutcome::Missing });
             }
+            sqlx::query(search::delete_sql(engine)).bind(id).execute(&mut *tx).await.context("re-indexing a name")?;
+            sqlx::query(search::insert_sql(engine)).bind(id).bind(&document)
+                .execute(&mut *tx).await.context("re-indexing a name")?;
             write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             tx.append_audit(&meta.audit).await?;
             tx.commit().await.context("committing an edit")?;

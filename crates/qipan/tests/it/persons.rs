@@ -162,6 +162,49 @@ async fn search_by_name_pinyin_initials_and_id_digits_with_masked_lists() {
     assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// The names a search by `q` lists for `who` (up to 500).
+async fn names_found(app: &qipan::service::App, who: &Session, q: &str) -> Vec<String> {
+    let path = format!("/api/v1/persons?per_page=500&q={}", crate::helpers::url_encode(q));
+    let list = api(app, who, Method::GET, &path, None).await.json();
+    list["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_name_index_finds_any_part_of_a_name_and_follows_an_edit() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    for q in ["陈静", "陈", "静", "chen", "chenj", "cj", "c"] {
+        assert_eq!(names_found(&app, &clerk, q).await, ["陈静"], "q={q}");
+    }
+    // Characters must stand together and in order; a key is found by its start only.
+    for q in ["静陈", "陈 静 怡", "jing", "hen"] {
+        assert!(names_found(&app, &clerk, q).await.is_empty(), "q={q}");
+    }
+
+    // Renamed, the record is found by its new name only.
+    let mut renamed = chen_jing();
+    renamed["version"] = json!(1);
+    renamed["name"] = json!("林静怡");
+    let path = format!("/api/v1/persons/{id}");
+    assert_eq!(api(&app, &clerk, Method::PUT, &path, Some(renamed)).await.status, StatusCode::OK);
+    assert!(names_found(&app, &clerk, "陈静").await.is_empty(), "the old name is gone from the index");
+    assert!(names_found(&app, &clerk, "cj").await.is_empty());
+    for q in ["静怡", "林静怡", "linjingyi", "ljy"] {
+        assert_eq!(names_found(&app, &clerk, q).await, ["林静怡"], "q={q}");
+    }
+
+    // The demo's records, loaded in bulk, are in the index too: a county finds one of them by
+    // the last two characters of its name, and everything found holds them.
+    let county = demo_login(&app, "county").await;
+    let some = api(&app, &county, Method::GET, "/api/v1/persons?sort=name", None).await.json();
+    let name = some["items"][0]["name"].as_str().unwrap().to_owned();
+    let tail: String = name.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+    let found = names_found(&app, &county, &tail).await;
+    assert!(found.contains(&name), "{tail} finds {name}: {found:?}");
+    assert!(found.iter().all(|n| n.contains(&tail)), "{tail}: {found:?}");
+}
+
 #[tokio::test]
 async fn the_origin_reads_its_outflow_population_read_only_and_neighbours_see_nothing() {
     let (app, _db) = demo_app().await;
