@@ -83,10 +83,10 @@ pub fn name_keys(name: &str) -> (String, String) {
     (format!(" {} ", fulls.join(" ")), format!(" {} ", inits.join(" ")))
 }
 
-/// Whether a character of a name counts (spaces and the middle dot of transliterated names do
-/// not).
+/// Whether a character of a name counts (spaces, the middle dot of transliterated names and
+/// control characters do not: a NUL cannot even be stored in PostgreSQL text).
 fn counts(c: char) -> bool {
-    !c.is_whitespace() && c != '·'
+    !c.is_whitespace() && !c.is_control() && c != '·'
 }
 
 /// The tokens a name is found by: each of its characters on its own (so that any run of them is
@@ -139,6 +139,8 @@ mod tests {
         assert_eq!(NameQuery::parse("张 丽"), Some(NameQuery::Phrase(vec!["张".into(), "丽".into()])));
         assert_eq!(NameQuery::parse("王2"), Some(NameQuery::Phrase(vec!["王".into(), "2".into()])));
         assert_eq!(NameQuery::parse(" · "), None);
+        assert_eq!(NameQuery::parse("王\u{0}芳\u{7}"), Some(NameQuery::Phrase(vec!["王".into(), "芳".into()])));
+        assert_eq!(NameQuery::parse("\u{0}"), None);
     }
 
     #[test]

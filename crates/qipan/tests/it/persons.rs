@@ -181,6 +181,15 @@ async fn the_name_index_finds_any_part_of_a_name_and_follows_an_edit() {
     for q in ["静陈", "陈 静 怡", "jing", "hen"] {
         assert!(names_found(&app, &clerk, q).await.is_empty(), "q={q}");
     }
+    // A control character is not part of what is looked for; a NUL (which PostgreSQL refuses
+    // in text) is refused by the API, naming the parameter, and ignored by the search page.
+    assert_eq!(names_found(&app, &clerk, "陈静\u{7}").await, ["陈静"]);
+    let nul = api(&app, &clerk, Method::GET, "/api/v1/persons?q=%E9%99%88%00", None).await;
+    assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(nul.json()["errors"][0]["field"], "q");
+    let page = get(&app, "/persons?q=%E9%99%88%00%E9%9D%99", Some(&clerk)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("陈静"), "the page finds 陈静 without the NUL");
 
     // Renamed, the record is found by its new name only.
     let mut renamed = chen_jing();

@@ -6,6 +6,7 @@
 //! | a body without `Content-Type: application/json` | 415 | `unsupported_media_type` |
 //! | a body that is not JSON                     | 400    | `malformed`              |
 //! | JSON of the wrong shape, a query parameter of the wrong type | 422 | `invalid` (with the field) |
+//! | a query parameter holding a NUL character   | 422    | `invalid` (with the field)  |
 //! | a path segment that names nothing           | 404    | `not_found`              |
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -25,13 +26,14 @@ pub struct Rejected {
     code: &'static str,
     detail: String,
     field: Option<String>,
+    rule: &'static str,
 }
 
 impl IntoResponse for Rejected {
     fn into_response(self) -> Response {
         let errors = self
             .field
-            .map(|field| FieldProblem { field, rule: "type".into(), message: self.detail.clone() })
+            .map(|field| FieldProblem { field, rule: self.rule.into(), message: self.detail.clone() })
             .into_iter()
             .collect();
         problem(self.status, self.code, self.detail, errors)
@@ -74,22 +76,31 @@ where
                 code: "unsupported_media_type",
                 detail: "send the body as JSON, with Content-Type: application/json".into(),
                 field: None,
+                rule: "type",
             }),
             Err(JsonRejection::JsonDataError(e)) => {
                 let (field, message) = field_of(after(&e.body_text(), "target type: "));
-                Err(Rejected { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", detail: message, field })
+                Err(Rejected {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "invalid",
+                    detail: message,
+                    field,
+                    rule: "type",
+                })
             }
             Err(JsonRejection::JsonSyntaxError(e)) => Err(Rejected {
                 status: StatusCode::BAD_REQUEST,
                 code: "malformed",
                 detail: format!("the body is not JSON: {}", after(&e.body_text(), "JSON body: ")),
                 field: None,
+                rule: "type",
             }),
             Err(e) => Err(Rejected {
                 status: StatusCode::BAD_REQUEST,
                 code: "malformed",
                 detail: format!("the body cannot be read: {}", e.body_text()),
                 field: None,
+                rule: "type",
             }),
         }
     }
@@ -113,17 +124,36 @@ where
     type Rejection = Rejected;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No text column of either engine holds a NUL (PostgreSQL refuses one outright), so a
+        // parameter carrying one can match nothing: refused here, named, before any query runs.
+        let query = parts.uri.query().unwrap_or_default().as_bytes();
+        if let Some((field, _)) = url::form_urlencoded::parse(query).find(|(_, v)| v.contains('\0')) {
+            return Err(Rejected {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid",
+                detail: format!("{field}: must not contain a NUL character"),
+                field: Some(field.into_owned()),
+                rule: "characters",
+            });
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
                 let (field, message) = field_of(after(&e.body_text(), "query string: "));
-                Err(Rejected { status: StatusCode::UNPROCESSABLE_ENTITY, code: "invalid", detail: message, field })
+                Err(Rejected {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "invalid",
+                    detail: message,
+                    field,
+                    rule: "type",
+                })
             }
             Err(e) => Err(Rejected {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code: "invalid",
                 detail: e.body_text(),
                 field: None,
+                rule: "type",
             }),
         }
     }
@@ -148,12 +178,14 @@ where
                 code: "not_found",
                 detail: format!("nothing is found at {}: {}", parts.uri.path(), e.body_text()),
                 field: None,
+                rule: "type",
             }),
             Err(e) => Err(Rejected {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",
                 detail: e.body_text(),
                 field: None,
+                rule: "type",
             }),
         }
     }
