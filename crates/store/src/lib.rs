@@ -41,7 +41,9 @@ pub use factors::Factor;
 pub use glass::GlassGrant;
 pub use keys::{PassProgress, RecordedKey, SealedTable, sealed_tables};
 pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
-pub use persons::{Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome};
+pub use persons::{
+    COUNT_CAP, Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome,
+};
 pub use sections::SectionRow;
 pub use url::{DatabaseUrl, DatabaseUrlError};
 

@@ -189,6 +189,9 @@ const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.birth_date,
      p.managing_unit, o.name AS managing_name, p.direction, p.moved_on, p.move_reason, p.registered_on, p.status, \
      p.ended_on, p.end_note, p.version, p.created_at, p.updated_at, p.key_person, p.key_reasons";
 
+/// A person search counts its matches up to this many; beyond, it says "more than".
+pub const COUNT_CAP: u64 = 1000;
+
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
@@ -521,7 +524,8 @@ impl Store {
             .collect()
     }
 
-    /// One page of matching records, and the total.
+    /// One page of matching records, and how many match — counted up to [`COUNT_CAP`] + 1 only,
+    /// so that a count costs no more than a page however many records a county holds.
     pub async fn search_persons(
         &self,
         filter: &PersonFilter,
@@ -529,7 +533,7 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<Person>, u64)> {
         let (w, args) = person_where(self.engine(), filter)?;
-        let count_sql = format!("SELECT COUNT(*) FROM persons p{w}");
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM persons p{w} LIMIT {}) AS c", COUNT_CAP + 1);
         let list_sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
             sort.sql(),

@@ -199,7 +199,7 @@ impl App {
         }
         let filter = AccountFilter { within: actor.subtree(), text: text.map(str::to_owned) };
         let (items, total) = self.store.list_accounts(&filter, page).await?;
-        Ok(Listing { items, total, page })
+        Ok(Listing::exact(items, total, page))
     }
 
     /// One account in the actor's scope; outside it, "not found" (existence is not revealed).

@@ -98,7 +98,7 @@ impl App {
         let (mut items, total) = self.store.search_audit(&filter, page).await?;
         // Entries written before details were scrubbed at writing may still hold a number.
         items.project(super::privacy::TEXT_DISCLOSURE);
-        Ok(Listing { items, total, page })
+        Ok(Listing::exact(items, total, page))
     }
 
     /// Checks the export right and audits the export before any row leaves; the caller then

@@ -613,7 +613,7 @@ impl App {
         }
         let (total, mut items) = self.store.items(&filter, q.page).await?;
         items.project(LIST_DISCLOSURE);
-        Ok(Listing { total: total as u64, items, page: q.page })
+        Ok(Listing::exact(items, total as u64, q.page))
     }
 
     /// The figures of a unit (a county, or the sum of the counties below a city or province) in

@@ -85,13 +85,29 @@ impl OrgQuery {
 #[derive(Debug, Clone)]
 pub struct Listing<T> {
     pub items: Vec<T>,
+    /// How many match, over all pages; with `more`, only a lower bound.
     pub total: u64,
+    /// More match than `total`: the count stopped there (a person search counts up to
+    /// `store::COUNT_CAP`).
+    pub more: bool,
     pub page: Page,
 }
 
 impl<T> Listing<T> {
+    /// A list whose total is exact.
+    pub fn exact(items: Vec<T>, total: u64, page: Page) -> Self {
+        Listing { items, total, more: false, page }
+    }
+
+    /// The pages known to exist; with `more`, the one after the last full page is reachable too.
     pub fn page_count(&self) -> u64 {
         self.total.div_ceil(u64::from(self.page.size)).max(1)
+    }
+
+    /// Whether a page follows this one.
+    pub fn has_next(&self) -> bool {
+        u64::from(self.page.number) < self.page_count()
+            || (self.more && self.items.len() as u64 == u64::from(self.page.size))
     }
 }
 
@@ -124,7 +140,7 @@ impl App {
             self.existing_org_unit(parent).await?;
         }
         let (items, total) = self.store.list_org_units(&query.filter(), query.page).await?;
-        Ok(Listing { items, total, page: query.page })
+        Ok(Listing::exact(items, total, query.page))
     }
 
     pub async fn org_counts_by_level(&self, actor: &Actor) -> ServiceResult<Vec<(OrgLevel, u64)>> {

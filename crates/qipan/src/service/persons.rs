@@ -412,13 +412,14 @@ impl App {
     /// Records in the actor's scope (managed in its subtree, or registered there), one page.
     pub async fn search_persons(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<Listing<Person>> {
         let filter = self.person_filter(actor, q).await?;
-        let (mut items, total) = self.store.search_persons(&filter, q.sort, q.page).await?;
+        let (mut items, counted) = self.store.search_persons(&filter, q.sort, q.page).await?;
+        let (total, more) = (counted.min(store::COUNT_CAP), counted > store::COUNT_CAP);
         items.project(LIST_DISCLOSURE);
         if q.origin {
-            let detail = json!({"q": q.text, "results": total});
+            let detail = json!({"q": q.text, "results": total, "more": more});
             self.audit(actor, "person.search_as_origin", Some(&actor.org), None, detail).await?;
         }
-        Ok(Listing { items, total, page: q.page })
+        Ok(Listing { items, total, more, page: q.page })
     }
 
     /// Checks the right to export and audits the export (who, what, in which format) before any

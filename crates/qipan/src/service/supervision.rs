@@ -363,7 +363,7 @@ impl App {
         let (low, high) = unit.code.path().subtree_range();
         let (total, mut items) = self.store.backlog_items(&low, &high, part, self.clock.today(), page).await?;
         items.project(super::privacy::LIST_DISCLOSURE);
-        Ok((unit, Listing { total: total.max(0) as u64, items, page }))
+        Ok((unit, Listing::exact(items, total.max(0) as u64, page)))
     }
 
     /// Per-county counts of one cycle, as of its close (live before), and whether it closed.
@@ -792,7 +792,7 @@ impl App {
         codes.sort();
         codes.dedup();
         let names = self.store.org_names(&codes).await?;
-        Ok(OrderList { listing: Listing { total: total.max(0) as u64, items, page: q.page }, names, today })
+        Ok(OrderList { listing: Listing::exact(items, total.max(0) as u64, q.page), names, today })
     }
 
     /// The target unit answers an open order.

@@ -642,3 +642,47 @@ async fn a_reader_breaks_the_glass_for_one_record_for_a_day_and_everyone_concern
     let neighbour = crate::helpers::login_as(&tomorrow, "neighbour", crate::helpers::TEST_PASSWORD).await;
     assert_eq!(get(&tomorrow, &record, Some(&neighbour)).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
+    let (app, _db) = demo_app().await;
+    app.generate_demo_people(1500, 5).await.unwrap();
+    let county = demo_login(&app, "county").await;
+
+    // Every page says "more than 1,000"; the pages go on while they are full, and together they
+    // hold every record once.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut page = 1;
+    loop {
+        let path = format!("/api/v1/persons?per_page=100&sort=name&page={page}");
+        let list = api(&app, &county, Method::GET, &path, None).await.json();
+        assert_eq!(list["total"], 1000, "page {page}");
+        assert_eq!(list["more"], true, "page {page}");
+        let items = list["items"].as_array().unwrap();
+        for p in items {
+            assert!(seen.insert(p["id"].as_i64().unwrap()), "page {page} repeats {}", p["id"]);
+        }
+        if items.len() < 100 {
+            break;
+        }
+        page += 1;
+    }
+    assert!(seen.len() > 1000 && page > 10, "{} records on {page} pages", seen.len());
+
+    // The page says so, and offers the page after the last counted one.
+    let html = get(&app, "/persons?page=10&per_page=100", Some(&county)).await.body;
+    assert!(html.contains(r#"id="found-more""#) && html.contains("超过 1000 人"), "{html}");
+    assert!(html.contains("page=11"), "a next page beyond the count");
+
+    // A narrow search is counted exactly.
+    let name = api(&app, &county, Method::GET, "/api/v1/persons?per_page=1", None).await.json()["items"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let found =
+        api(&app, &county, Method::GET, &format!("/api/v1/persons?q={}", crate::helpers::url_encode(&name)), None)
+            .await
+            .json();
+    assert_eq!(found["more"], false);
+    assert_eq!(found["total"].as_u64().unwrap() as usize, found["items"].as_array().unwrap().len());
+}

@@ -45,6 +45,8 @@ pub fn parse_page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, Se
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// More match than `total` (the count stopped there).
+    pub more: bool,
     pub page: u32,
     pub per_page: u32,
 }
@@ -55,6 +57,7 @@ impl<T> Paged<T> {
         Paged {
             items: listing.items.iter().map(json).collect(),
             total: listing.total,
+            more: listing.more,
             page: listing.page.number,
             per_page: listing.page.size,
         }

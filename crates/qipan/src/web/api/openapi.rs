@@ -539,8 +539,8 @@ fn base() -> Value {
                 },
                 "PersonList": {
                     "type": "object",
-                    "required": ["items", "total", "page", "per_page"],
-                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}, "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}
+                    "required": ["items", "total", "more", "page", "per_page"],
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}, "total": {"type": "integer", "description": "Records matching, counted up to 1,000."}, "more": {"type": "boolean", "description": "True when more than 1,000 match: total stops at 1,000 and further pages follow while a page is full."}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}
                 },
                 "Credentials": {
                     "type": "object",

@@ -59,6 +59,8 @@ pub struct Pager {
     pub page: u32,
     pub pages: u64,
     pub total: u64,
+    /// More than `total` match: the count stopped there.
+    pub more: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
@@ -79,8 +81,9 @@ impl Pager {
             page,
             pages,
             total: listing.total,
+            more: listing.more,
             prev: (page > 1).then(|| href(page - 1)),
-            next: (u64::from(page) < pages).then(|| href(page + 1)),
+            next: listing.has_next().then(|| href(page + 1)),
         }
     }
 }

@@ -175,7 +175,7 @@ pub async fn page(
     let mut pager = Pager::new(&listing, "/persons/roster", &keep);
     let link = |n: u32| format!("/persons/roster?{query}{}page={n}", if query.is_empty() { "" } else { "&" });
     pager.prev = (listing.page.number > 1).then(|| link(listing.page.number - 1));
-    pager.next = (u64::from(listing.page.number) < listing.page_count()).then(|| link(listing.page.number + 1));
+    pager.next = listing.has_next().then(|| link(listing.page.number + 1));
     let unit_title = match &p.search.unit {
         Some(u) if !u.trim().is_empty() => u.clone(),
         _ => format!("{} ({})", actor.org_name, actor.org),
