@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::case::CaseTx;
 use crate::seal;
 use crate::search;
-use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, count_and_list, on_pool};
+use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, on_pool};
 
 /// A personal record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -204,7 +204,32 @@ fn date_arg(engine: Engine, placeholder: &str) -> String {
     }
 }
 
+/// How far a person search counts before it walks the sort order's index instead of sorting
+/// what it finds (see [`Store::search_persons`]): √(page × records), at least past the cap of
+/// the count shown, at most 50,000.
+fn walk_threshold(records: u64, page: u64) -> u64 {
+    let meet = ((page.max(1) * records) as f64).sqrt() as u64;
+    meet.clamp(COUNT_CAP + 1, 50_000)
+}
+
+/// How a person list reads its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Through the scope's index range (or the name index), sorting what it finds: for a
+    /// selective filter.
+    Range,
+    /// Along the sort order's index, passing over what does not match, until a page is full: for
+    /// a filter that most records of the walk match. SQLite is told so by the unary `+` that keeps
+    /// a term from choosing an index; PostgreSQL's planner sees the parameters and chooses alone.
+    InOrder,
+}
+
 fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<String>)> {
+    person_where_walking(engine, f, Walk::Range)
+}
+
+fn person_where_walking(engine: Engine, f: &PersonFilter, walk: Walk) -> StoreResult<(String, Vec<String>)> {
+    let p = if walk == Walk::InOrder && engine == Engine::Sqlite { "+p" } else { "p" };
     let mut conds: Vec<String> = Vec::new();
     let mut args: Vec<String> = Vec::new();
     let arg = |v: String, args: &mut Vec<String>| {
@@ -213,11 +238,11 @@ fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<St
     };
     let managing = f.managing.as_ref().map(|(l, h)| {
         let (a, b) = (arg(l.clone(), &mut args), arg(h.clone(), &mut args));
-        format!("(p.managing_path >= {a} AND p.managing_path < {b})")
+        format!("({p}.managing_path >= {a} AND {p}.managing_path < {b})")
     });
     let household = f.household.as_ref().map(|(l, h)| {
         let (a, b) = (arg(l.clone(), &mut args), arg(h.clone(), &mut args));
-        format!("(p.hukou_path >= {a} AND p.hukou_path < {b})")
+        format!("({p}.hukou_path >= {a} AND {p}.hukou_path < {b})")
     });
     match (managing, household, f.origin_only) {
         (Some(m), Some(h), true) => conds.push(format!("{h} AND NOT {m}")),
@@ -228,14 +253,14 @@ fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<St
     }
     if let Some((l, h)) = &f.unit {
         let (a, b) = (arg(l.clone(), &mut args), arg(h.clone(), &mut args));
-        conds.push(format!("p.managing_path >= {a} AND p.managing_path < {b}"));
+        conds.push(format!("{p}.managing_path >= {a} AND {p}.managing_path < {b}"));
     }
     if let Some(d) = &f.direction {
         let a = arg(d.clone(), &mut args);
-        conds.push(format!("p.direction = {a}"));
+        conds.push(format!("{p}.direction = {a}"));
     }
     if f.key_person {
-        conds.push("p.key_person".to_owned());
+        conds.push(format!("{p}.key_person"));
     }
     // Dates are compared as ISO text on both engines: bound as text, cast on PostgreSQL.
     if let Some(d) = f.moved_from {
@@ -251,9 +276,9 @@ fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<St
         conds.push(format!("p.residence_address LIKE {a} ESCAPE '\\'"));
     }
     if !f.include_ended {
-        conds.push("p.status = 'active'".to_owned());
+        conds.push(format!("{p}.status = 'active'"));
     } else {
-        conds.push("p.status <> 'removed'".to_owned());
+        conds.push(format!("{p}.status <> 'removed'"));
     }
     if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let upper = text.to_uppercase();
@@ -524,25 +549,50 @@ impl Store {
             .collect()
     }
 
-    /// One page of matching records, and how many match — counted up to [`COUNT_CAP`] + 1 only,
-    /// so that a count costs no more than a page however many records a county holds.
+    /// One page of matching records, and how many match — counted only as far as it takes to
+    /// choose how to read the page (at least [`COUNT_CAP`] + 1), so that neither the count nor
+    /// the page costs a read of the whole subtree.
     pub async fn search_persons(
         &self,
         filter: &PersonFilter,
         sort: PersonSort,
         page: Page,
     ) -> StoreResult<(Vec<Person>, u64)> {
-        let (w, args) = person_where(self.engine(), filter)?;
-        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM persons p{w} LIMIT {}) AS c", COUNT_CAP + 1);
+        let engine = self.engine();
+        let (w, args) = person_where(engine, filter)?;
+        // Sorting n matches costs about n rows; walking the order's index costs about
+        // page × N / n rows for N records. They meet at n = √(page × N): count that far.
+        let records: Option<i64> = on_pool!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM persons")
+            .fetch_one(pool).await)
+        .context("sizing a person search")?;
+        let reach = walk_threshold(records.unwrap_or(0).max(0) as u64, u64::from(page.size));
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM persons p{w} LIMIT {reach}) AS c");
+        let counted: i64 = on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar(&count_sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_one(pool).await
+        })
+        .context("counting persons")?;
+        // A text search reads the name index first, whatever it finds.
+        let walk = if counted as u64 >= reach && filter.text.is_none() { Walk::InOrder } else { Walk::Range };
+        let (w, args) = if walk == Walk::InOrder { person_where_walking(engine, filter, walk)? } else { (w, args) };
         let list_sql = format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
             sort.sql(),
             page.size,
             u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
         );
-        let (total, rows): (i64, Vec<Person>) =
-            on_pool!(self, pool => count_and_list!(pool, &count_sql, &list_sql, &args)).context("searching persons")?;
-        Ok((all_opened(rows)?, total.max(0) as u64))
+        let rows: Vec<Person> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&list_sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_all(pool).await
+        })
+        .context("searching persons")?;
+        Ok((all_opened(rows)?, counted.max(0) as u64))
     }
 
     /// Up to `limit` records after `after_id` (by id) matching the filter: for streaming exports

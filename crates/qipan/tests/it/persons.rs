@@ -652,6 +652,7 @@ async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
     // Every page says "more than 1,000"; the pages go on while they are full, and together they
     // hold every record once.
     let mut seen = std::collections::BTreeSet::new();
+    let mut names: Vec<String> = Vec::new();
     let mut page = 1;
     loop {
         let path = format!("/api/v1/persons?per_page=100&sort=name&page={page}");
@@ -661,6 +662,7 @@ async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
         let items = list["items"].as_array().unwrap();
         for p in items {
             assert!(seen.insert(p["id"].as_i64().unwrap()), "page {page} repeats {}", p["id"]);
+            names.push(p["name"].as_str().unwrap().to_owned());
         }
         if items.len() < 100 {
             break;
@@ -668,6 +670,7 @@ async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
         page += 1;
     }
     assert!(seen.len() > 1000 && page > 10, "{} records on {page} pages", seen.len());
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "in name order across the pages");
 
     // The page says so, and offers the page after the last counted one.
     let html = get(&app, "/persons?page=10&per_page=100", Some(&county)).await.body;
