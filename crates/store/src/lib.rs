@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+pub mod backup;
 pub mod case;
 mod codes;
 mod exchange;
@@ -182,7 +183,8 @@ impl Store {
                 Ok(Store::Sqlite(pool))
             }
             DatabaseUrl::Postgres(raw) => {
-                let options: PgConnectOptions = raw.parse().map_err(fail)?;
+                let options: PgConnectOptions =
+                    raw.parse::<PgConnectOptions>().map_err(fail)?.application_name("qipan");
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -226,7 +228,20 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        // sqlx's `close` can return with a connection still open: one given back to the pool
+        // after the close drained it (sqlx issue #3217). Closing again closes what came back,
+        // so that a restore (which refuses a database in use) and SQLite's WAL clean-up see
+        // the pool really gone.
+        for _ in 0..50 {
+            let open = on_pool!(self, pool => {
+                pool.close().await;
+                pool.size()
+            });
+            if open == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 

@@ -29,5 +29,5 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs, people: u32, seed: u64) 
         Some(t) => println!("department API token (滨城区公安分局, shown once): {t}"),
         None => println!("department API token: shown at the first start only; secadmin can issue a new one"),
     }
-    super::serve::serve(app, args, global.audit_anchors()).await
+    super::serve::serve(app, args, global).await
 }

@@ -5,6 +5,7 @@
 //! names the flag, and exit code 2.
 
 mod audit;
+mod backup;
 mod bench;
 mod bench_worklist;
 mod check;
@@ -237,6 +238,21 @@ pub enum Command {
     /// Run a scheduled job once (the server also runs them on its own)
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Take a backup now, while the server goes on serving: SQLite is copied with VACUUM INTO,
+    /// PostgreSQL dumped with pg_dump; the copy is checked and gets a .sha256 beside it, the
+    /// oldest beyond --keep are removed, then --hook runs. Keep the key files (data.keys,
+    /// audit-chain.key) backed up on their own: a backup cannot be read without them
+    Backup(BackupArgs),
+    /// Replace the database with a backup, with the server stopped: a damaged file (checksum,
+    /// integrity) is refused before anything changes; the replaced SQLite file is kept aside; the
+    /// restored rows and audit chain are checked and the restore is recorded in the audit log
+    Restore {
+        /// The backup file (qipan-….db or qipan-….dump)
+        file: PathBuf,
+        /// Do not ask for confirmation (scripts; required when there is no terminal)
+        #[arg(long)]
+        yes: bool,
+    },
     /// Measure the record paths on a fresh demo database (or DATABASE_URL) and print a table
     Bench {
         /// How many synthetic people to load first
@@ -256,6 +272,20 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// Folder for the backups (default: backups in the data directory)
+    #[arg(long = "dir", env = "QIPAN_BACKUP_DIR")]
+    pub dir: Option<PathBuf>,
+    /// How many backups to keep in the folder; older ones are removed after a new one is whole
+    #[arg(long, env = "QIPAN_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub keep: u32,
+    /// Shell command run after each backup with the file as $1, e.g. an off-site copy:
+    /// 'rsync -a "$1" "$1.sha256" backup-host:/srv/qipan/'
+    #[arg(long, env = "QIPAN_BACKUP_HOOK")]
+    pub hook: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -343,6 +373,19 @@ pub struct ServeArgs {
     /// API calls allowed per client address per minute
     #[arg(long, env = "QIPAN_API_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
     pub api_per_minute: u32,
+    /// Take a backup every this many hours while serving (0: none), counted from the newest one
+    /// in the backup folder
+    #[arg(long, env = "QIPAN_BACKUP_EVERY_HOURS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8760))]
+    pub backup_every_hours: u32,
+    /// Folder for the scheduled backups (default: backups in the data directory)
+    #[arg(long, env = "QIPAN_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How many scheduled backups to keep
+    #[arg(long, env = "QIPAN_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub backup_keep: u32,
+    /// Shell command run after each scheduled backup with the file as $1 (an off-site copy)
+    #[arg(long, env = "QIPAN_BACKUP_HOOK")]
+    pub backup_hook: Option<String>,
 }
 
 impl ServeArgs {
@@ -456,6 +499,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Anchor) => audit::anchor(&cli.global).await,
         Command::Jobs(JobsCommand::Run { job }) => jobs::run(&cli.global, &job).await,
         Command::Keys(KeysCommand::Rotate { batch }) => keys::rotate(&cli.global, batch).await,
+        Command::Backup(args) => {
+            let policy = backup::policy(&cli.global, args.dir.as_deref(), args.keep as usize, args.hook.as_deref());
+            backup::run(&cli.global, &policy).await
+        }
+        Command::Restore { file, yes } => backup::restore(&cli.global, &file, yes).await,
         Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
         Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,

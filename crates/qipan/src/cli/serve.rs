@@ -10,22 +10,39 @@ use crate::web;
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     global.log_effective(&[("addr", args.addr.to_string())]);
     let app = global.open_app().await?;
-    serve(app, args, global.audit_anchors()).await
+    serve(app, args, global).await
 }
 
 /// Binds the address and serves until Ctrl-C or SIGTERM.
-pub(super) async fn serve(app: App, args: &ServeArgs, anchors: std::path::PathBuf) -> anyhow::Result<()> {
+pub(super) async fn serve(app: App, args: &ServeArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    let database = global.database_url();
+    // Held while serving: a restore refuses to replace a database in use.
+    let _serving = crate::service::backup::hold_serving_lock(&database).map_err(|e| anyhow::anyhow!(e))?;
     let listener = TcpListener::bind(args.addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (--addr): {e}", args.addr))?;
     let addr = listener.local_addr()?;
     println!("Qipan is serving at http://{addr}/");
     let store = app.store.clone();
-    let jobs = tokio::spawn(run_jobs(app.clone(), anchors));
+    let jobs = tokio::spawn(run_jobs(app.clone(), global.audit_anchors()));
+    let backups = (args.backup_every_hours > 0).then(|| {
+        let policy = super::backup::policy(
+            global,
+            args.backup_dir.as_deref(),
+            args.backup_keep as usize,
+            args.backup_hook.as_deref(),
+        );
+        tracing::info!(dir = %policy.dir.display(), every_hours = args.backup_every_hours, keep = policy.keep, "scheduled backups");
+        let every = std::time::Duration::from_secs(u64::from(args.backup_every_hours) * 3600);
+        tokio::spawn(super::backup::schedule(app.clone(), database.clone(), policy, every))
+    });
     let service =
         web::router_with(app, args.web_config()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     jobs.abort();
+    if let Some(backups) = backups {
+        backups.abort();
+    }
     store.close().await;
     Ok(())
 }

@@ -72,6 +72,9 @@ pub enum ServiceError {
     /// The data keys given do not open what this database holds.
     #[error("{0}")]
     DataKeys(String),
+    /// A backup or a restore could not be made or was refused; the text says why.
+    #[error("{0}")]
+    Backup(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod actor;
 mod audit;
 mod auth;
+pub mod backup;
 mod calendar;
 mod case;
 mod codes;

@@ -87,7 +87,10 @@ fn describe(err: &ServiceError, t: &Messages) -> (StatusCode, &'static str, Stri
         ServiceError::TimedOut => {
             (StatusCode::SERVICE_UNAVAILABLE, "timeout", t.get("error.timed_out").to_owned(), None)
         }
-        e @ (ServiceError::AuditKeyMissing | ServiceError::DataKeys(_) | ServiceError::Store(_)) => {
+        e @ (ServiceError::AuditKeyMissing
+        | ServiceError::DataKeys(_)
+        | ServiceError::Backup(_)
+        | ServiceError::Store(_)) => {
             tracing::error!(error = %e, "internal error");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal", t.get("error.internal").to_owned(), None)
         }

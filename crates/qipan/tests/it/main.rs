@@ -8,6 +8,7 @@ mod accounts;
 mod api;
 mod audit;
 mod authz_matrix;
+mod backup;
 mod browser;
 mod catalogue;
 mod cli;
