@@ -12,6 +12,7 @@ mod backup;
 mod browser;
 mod catalogue;
 mod cli;
+mod crash;
 mod exchange;
 mod factors;
 mod limits;
