@@ -316,6 +316,24 @@ pub enum PersonSort {
     BirthDate,
 }
 
+/// The query of one page of a person search, and its arguments.
+fn person_list_sql(
+    engine: Engine,
+    filter: &PersonFilter,
+    sort: PersonSort,
+    page: Page,
+    walk: Walk,
+) -> StoreResult<(String, Vec<String>)> {
+    let (w, args) = person_where_walking(engine, filter, walk)?;
+    let sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
+        sort.sql(),
+        page.size,
+        u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
+    );
+    Ok((sql, args))
+}
+
 impl PersonSort {
     fn sql(self) -> &'static str {
         match self {
@@ -577,13 +595,7 @@ impl Store {
         .context("counting persons")?;
         // A text search reads the name index first, whatever it finds.
         let walk = if counted as u64 >= reach && filter.text.is_none() { Walk::InOrder } else { Walk::Range };
-        let (w, args) = if walk == Walk::InOrder { person_where_walking(engine, filter, walk)? } else { (w, args) };
-        let list_sql = format!(
-            "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
-            sort.sql(),
-            page.size,
-            u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
-        );
+        let (list_sql, args) = person_list_sql(engine, filter, sort, page, walk)?;
         let rows: Vec<Person> = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&list_sql);
             for a in &args {
@@ -593,6 +605,47 @@ impl Store {
         })
         .context("searching persons")?;
         Ok((all_opened(rows)?, counted.max(0) as u64))
+    }
+
+    /// The plan the database chooses for a person search's page (walking the sort order's index
+    /// when `in_order`, as a search where most of a large subtree matches does). On PostgreSQL
+    /// sequential scans are priced out, so a `Seq Scan` left in the plan means no index serves
+    /// the query; on SQLite it is `EXPLAIN QUERY PLAN`'s lines, where a bare `SCAN` is a full scan.
+    pub async fn explain_person_search(
+        &self,
+        filter: &PersonFilter,
+        sort: PersonSort,
+        page: Page,
+        in_order: bool,
+    ) -> StoreResult<String> {
+        let walk = if in_order { Walk::InOrder } else { Walk::Range };
+        let (sql, args) = person_list_sql(self.engine(), filter, sort, page, walk)?;
+        let lines: Vec<String> = match self {
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await.context("explaining a person search")?;
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await
+                    .context("explaining a person search")?;
+                let explain = format!("EXPLAIN {sql}");
+                let mut q = sqlx::query_scalar::<_, String>(&explain);
+                for a in &args {
+                    q = q.bind(a);
+                }
+                let lines = q.fetch_all(&mut *tx).await.context("explaining a person search")?;
+                tx.rollback().await.context("explaining a person search")?;
+                lines
+            }
+            Store::Sqlite(pool) => {
+                let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+                for a in &args {
+                    q = q.bind(a);
+                }
+                q.fetch_all(pool).await.context("explaining a person search")?.into_iter().map(|r| r.3).collect()
+            }
+        };
+        Ok(lines.join("\n"))
     }
 
     /// Up to `limit` records after `after_id` (by id) matching the filter: for streaming exports

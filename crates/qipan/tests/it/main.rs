@@ -18,6 +18,7 @@ mod factors;
 mod limits;
 mod pages;
 mod persons;
+mod plans;
 mod quality;
 mod reports;
 mod roster;
