@@ -316,6 +316,14 @@ pub enum PersonSort {
     BirthDate,
 }
 
+/// Where a page starts: after the row with this sort key and id (keyset paging), or at an
+/// offset when the row the client named is not in the list any more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Start {
+    Offset,
+    After { key: String, id: i64 },
+}
+
 /// The query of one page of a person search, and its arguments.
 fn person_list_sql(
     engine: Engine,
@@ -323,13 +331,30 @@ fn person_list_sql(
     sort: PersonSort,
     page: Page,
     walk: Walk,
+    start: &Start,
 ) -> StoreResult<(String, Vec<String>)> {
-    let (w, args) = person_where_walking(engine, filter, walk)?;
+    let (mut w, mut args) = person_where_walking(engine, filter, walk)?;
+    let offset = match start {
+        Start::Offset => u64::from(page.number.saturating_sub(1)) * u64::from(page.size),
+        Start::After { key, id } => {
+            args.push(key.clone());
+            let key = sort.key_arg(engine, &format!("${}", args.len()));
+            args.push(id.to_string());
+            let id = match engine {
+                Engine::Sqlite => format!("CAST(${} AS INTEGER)", args.len()),
+                Engine::Postgres => format!("CAST(${} AS BIGINT)", args.len()),
+            };
+            // A row comparison, which both engines answer from the order index's range.
+            let (column, op) = (sort.key_column(), if sort.descending() { "<" } else { ">" });
+            let glue = if w.is_empty() { " WHERE" } else { " AND" };
+            w.push_str(&format!("{glue} ({column}, p.id) {op} ({key}, {id})"));
+            0
+        }
+    };
     let sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {}",
+        "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit{w} ORDER BY {} LIMIT {} OFFSET {offset}",
         sort.sql(),
         page.size,
-        u64::from(page.number.saturating_sub(1)) * u64::from(page.size)
     );
     Ok((sql, args))
 }
@@ -340,6 +365,26 @@ impl PersonSort {
             PersonSort::NewestMove => "p.moved_on DESC, p.id DESC",
             PersonSort::Name => "p.name, p.id",
             PersonSort::BirthDate => "p.birth_date, p.id",
+        }
+    }
+
+    fn key_column(self) -> &'static str {
+        match self {
+            PersonSort::NewestMove => "p.moved_on",
+            PersonSort::Name => "p.name",
+            PersonSort::BirthDate => "p.birth_date",
+        }
+    }
+
+    fn descending(self) -> bool {
+        self == PersonSort::NewestMove
+    }
+
+    /// The sort key bound as text, as the engine compares it with the column.
+    fn key_arg(self, engine: Engine, placeholder: &str) -> String {
+        match self {
+            PersonSort::Name => placeholder.to_owned(),
+            PersonSort::NewestMove | PersonSort::BirthDate => date_arg(engine, placeholder),
         }
     }
 }
@@ -576,7 +621,49 @@ impl Store {
         sort: PersonSort,
         page: Page,
     ) -> StoreResult<(Vec<Person>, u64)> {
+        self.search_persons_after(filter, sort, page, None).await
+    }
+
+    /// Where the page after the record `after` starts, when that record is still in the list:
+    /// its sort key. Looked up under the same filter, so that naming a record out of scope
+    /// reveals nothing about it; `Offset` otherwise, and the page number decides.
+    async fn page_start(&self, filter: &PersonFilter, sort: PersonSort, after: Option<i64>) -> StoreResult<Start> {
+        let Some(id) = after else { return Ok(Start::Offset) };
+        let (w, mut args) = person_where(self.engine(), filter)?;
+        args.push(id.to_string());
+        let glue = if w.is_empty() { " WHERE" } else { " AND" };
+        let cast = match self.engine() {
+            Engine::Sqlite => "INTEGER",
+            Engine::Postgres => "BIGINT",
+        };
+        let sql = format!(
+            "SELECT CAST({} AS TEXT) FROM persons p{w}{glue} p.id = CAST(${} AS {cast})",
+            sort.key_column(),
+            args.len()
+        );
+        let key: Option<String> = on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_optional(pool).await
+        })
+        .context("finding where a page starts")?;
+        Ok(key.map_or(Start::Offset, |key| Start::After { key, id }))
+    }
+
+    /// A page of a person search that starts after the record `after` (the last of the page
+    /// before) when it is given and still in the list: keyset paging, as quick on page 500 as
+    /// on page 1. The count is the same as [`Store::search_persons`]'s.
+    pub async fn search_persons_after(
+        &self,
+        filter: &PersonFilter,
+        sort: PersonSort,
+        page: Page,
+        after: Option<i64>,
+    ) -> StoreResult<(Vec<Person>, u64)> {
         let engine = self.engine();
+        let start = self.page_start(filter, sort, after).await?;
         let (w, args) = person_where(engine, filter)?;
         // Sorting n matches costs about n rows; walking the order's index costs about
         // page × N / n rows for N records. They meet at n = √(page × N): count that far.
@@ -595,7 +682,7 @@ impl Store {
         .context("counting persons")?;
         // A text search reads the name index first, whatever it finds.
         let walk = if counted as u64 >= reach && filter.text.is_none() { Walk::InOrder } else { Walk::Range };
-        let (list_sql, args) = person_list_sql(engine, filter, sort, page, walk)?;
+        let (list_sql, args) = person_list_sql(engine, filter, sort, page, walk, &start)?;
         let rows: Vec<Person> = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&list_sql);
             for a in &args {
@@ -617,9 +704,11 @@ impl Store {
         sort: PersonSort,
         page: Page,
         in_order: bool,
+        after: Option<i64>,
     ) -> StoreResult<String> {
         let walk = if in_order { Walk::InOrder } else { Walk::Range };
-        let (sql, args) = person_list_sql(self.engine(), filter, sort, page, walk)?;
+        let start = self.page_start(filter, sort, after).await?;
+        let (sql, args) = person_list_sql(self.engine(), filter, sort, page, walk, &start)?;
         let lines: Vec<String> = match self {
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await.context("explaining a person search")?;

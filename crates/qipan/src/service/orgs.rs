@@ -91,12 +91,15 @@ pub struct Listing<T> {
     /// `store::COUNT_CAP`).
     pub more: bool,
     pub page: Page,
+    /// The last record of this page, when a page follows: passed back as `after` with the
+    /// next page number, that page starts after it (keyset paging) instead of counting rows.
+    pub next_after: Option<i64>,
 }
 
 impl<T> Listing<T> {
     /// A list whose total is exact.
     pub fn exact(items: Vec<T>, total: u64, page: Page) -> Self {
-        Listing { items, total, more: false, page }
+        Listing { items, total, more: false, page, next_after: None }
     }
 
     /// The pages known to exist; with `more`, the one after the last full page is reachable too.

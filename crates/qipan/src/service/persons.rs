@@ -61,6 +61,8 @@ pub struct PersonQuery {
     pub residence: Option<String>,
     pub sort: PersonSort,
     pub page: Page,
+    /// The last record of the page before (its id), from the listing's `next_after`.
+    pub after: Option<i64>,
 }
 
 fn fields_of(p: &ValidPerson) -> PersonFields {
@@ -412,14 +414,16 @@ impl App {
     /// Records in the actor's scope (managed in its subtree, or registered there), one page.
     pub async fn search_persons(&self, actor: &Actor, q: &PersonQuery) -> ServiceResult<Listing<Person>> {
         let filter = self.person_filter(actor, q).await?;
-        let (mut items, counted) = self.store.search_persons(&filter, q.sort, q.page).await?;
+        let (mut items, counted) = self.store.search_persons_after(&filter, q.sort, q.page, q.after).await?;
         let (total, more) = (counted.min(store::COUNT_CAP), counted > store::COUNT_CAP);
         items.project(LIST_DISCLOSURE);
         if q.origin {
             let detail = json!({"q": q.text, "results": total, "more": more});
             self.audit(actor, "person.search_as_origin", Some(&actor.org), None, detail).await?;
         }
-        Ok(Listing { items, total, more, page: q.page })
+        let mut listing = Listing { items, total, more, page: q.page, next_after: None };
+        listing.next_after = listing.has_next().then(|| listing.items.last().map(|p| p.id)).flatten();
+        Ok(listing)
     }
 
     /// Checks the right to export and audits the export (who, what, in which format) before any

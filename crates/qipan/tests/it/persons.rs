@@ -644,6 +644,74 @@ async fn a_reader_breaks_the_glass_for_one_record_for_a_day_and_everyone_concern
 }
 
 #[tokio::test]
+async fn each_next_page_starts_after_the_last_record_and_matches_the_counted_pages() {
+    let (app, _db) = demo_app().await;
+    app.generate_demo_people(400, 11).await.unwrap();
+    let county = demo_login(&app, "county").await;
+    let ids = |list: &Value| -> Vec<i64> {
+        list["items"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
+    };
+    for sort in ["moved_on", "name", "birth_date"] {
+        // Page by page through `next_after`, and the same pages by their numbers: the same rows.
+        let mut after: Option<i64> = None;
+        let mut page = 1;
+        let mut walked = Vec::new();
+        loop {
+            let base = format!("/api/v1/persons?per_page=60&sort={sort}&page={page}");
+            let path = match after {
+                Some(a) => format!("{base}&after={a}"),
+                None => base.clone(),
+            };
+            let keyset = api(&app, &county, Method::GET, &path, None).await.json();
+            let counted = api(&app, &county, Method::GET, &base, None).await.json();
+            assert_eq!(ids(&keyset), ids(&counted), "{sort}, page {page}");
+            walked.extend(ids(&keyset));
+            match keyset["next_after"].as_i64() {
+                Some(next) => {
+                    assert_eq!(Some(&next), walked.last(), "{sort}: the last record of the page");
+                    after = Some(next);
+                    page += 1;
+                }
+                None => break,
+            }
+        }
+        let total = api(&app, &county, Method::GET, &format!("/api/v1/persons?per_page=1&sort={sort}"), None)
+            .await
+            .json()["total"]
+            .as_u64()
+            .unwrap();
+        assert!(page >= 6, "{sort}: {page} pages");
+        assert_eq!(walked.len() as u64, total, "{sort}: every record once");
+        let unique: std::collections::BTreeSet<_> = walked.iter().collect();
+        assert_eq!(unique.len(), walked.len(), "{sort}: no record twice");
+    }
+
+    // A record outside the reader's list names no place in it: the page number decides.
+    let clerk = demo_login(&app, "clerk").await;
+    let outside = api(&app, &county, Method::GET, "/api/v1/persons?per_page=500&sort=name", None).await.json();
+    let mine = api(&app, &clerk, Method::GET, "/api/v1/persons?per_page=500", None).await.json();
+    let mine_ids = ids(&mine);
+    let stranger =
+        ids(&outside).into_iter().find(|id| !mine_ids.contains(id)).expect("a record the clerk does not see");
+    let by_number = api(&app, &clerk, Method::GET, "/api/v1/persons?per_page=5&page=2", None).await.json();
+    let with_stranger =
+        api(&app, &clerk, Method::GET, &format!("/api/v1/persons?per_page=5&page=2&after={stranger}"), None)
+            .await
+            .json();
+    assert_eq!(ids(&with_stranger), ids(&by_number));
+
+    // A cursor that is not a record's id is refused, naming the parameter.
+    let reply = api(&app, &county, Method::GET, "/api/v1/persons?after=abc", None).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("after"), "{}", reply.body);
+
+    // The page's "next" link carries the cursor.
+    let html = get(&app, "/persons?per_page=50", Some(&county)).await.body;
+    let next = ids(&api(&app, &county, Method::GET, "/api/v1/persons?per_page=50", None).await.json())[49];
+    assert!(html.contains(&format!("page=2&#38;after={next}")), "{html}");
+}
+
+#[tokio::test]
 async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
     let (app, _db) = demo_app().await;
     app.generate_demo_people(1500, 5).await.unwrap();

@@ -6,7 +6,7 @@
 use domain::OrgCode;
 use store::{Page, PersonFilter, PersonSort};
 
-use crate::helpers::{empty_app, engine_is_postgres, id_number, test_clock};
+use crate::helpers::{empty_app, id_number, test_clock};
 
 /// A full scan of a table in a plan: `Seq Scan on persons` (PostgreSQL) or a bare `SCAN p`
 /// (SQLite; `SCAN p USING INDEX` walks an index in its order and stops at the page).
@@ -20,6 +20,10 @@ fn full_scans(plan: &str) -> Vec<&str> {
         .collect()
 }
 
+/// What is searched, how, whether the page walks the order's index, the record it starts
+/// after, and the index that must serve it.
+type Case = (&'static str, PersonFilter, PersonSort, bool, Option<i64>, &'static str);
+
 #[tokio::test]
 async fn the_hot_person_searches_are_served_by_indexes() {
     let (app, _db) = empty_app(test_clock()).await;
@@ -27,13 +31,16 @@ async fn the_hot_person_searches_are_served_by_indexes() {
     let county = Some(OrgCode::parse("371602").unwrap().path().subtree_range());
     let village = Some(OrgCode::parse("371602001001").unwrap().path().subtree_range());
     let first = Page { number: 1, size: 50 };
-    let cases: Vec<(&str, PersonFilter, PersonSort, bool, &str, &str)> = vec![
+    let whole = PersonFilter { managing: county.clone(), ..Default::default() };
+    let listed = app.store.search_persons(&whole, PersonSort::Name, first).await.unwrap().0;
+    let after = Some(listed[20].id);
+    let cases: Vec<Case> = vec![
         (
             "a name in a county",
             PersonFilter { managing: county.clone(), text: Some("李静".into()), ..Default::default() },
             PersonSort::Name,
             false,
-            "person_search",
+            None,
             "person_search",
         ),
         (
@@ -45,7 +52,7 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             },
             PersonSort::NewestMove,
             false,
-            "id_index",
+            None,
             "id_index",
         ),
         (
@@ -53,7 +60,7 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             PersonFilter { managing: county.clone(), ..Default::default() },
             PersonSort::NewestMove,
             true,
-            "persons_order_moved",
+            None,
             "persons_order_moved",
         ),
         (
@@ -61,7 +68,7 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             PersonFilter { managing: county.clone(), ..Default::default() },
             PersonSort::Name,
             true,
-            "persons_order_name",
+            None,
             "persons_order_name",
         ),
         (
@@ -69,7 +76,7 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             PersonFilter { managing: county.clone(), ..Default::default() },
             PersonSort::BirthDate,
             true,
-            "persons_order_birth",
+            None,
             "persons_order_birth",
         ),
         (
@@ -77,15 +84,35 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             PersonFilter { managing: village.clone(), ..Default::default() },
             PersonSort::NewestMove,
             false,
-            "",
+            None,
             "",
         ),
+        (
+            "a later page of a county's list by name, after a record",
+            whole.clone(),
+            PersonSort::Name,
+            true,
+            after,
+            "persons_order_name",
+        ),
+        (
+            "a later page of a county's list, newest move first, after a record",
+            whole.clone(),
+            PersonSort::NewestMove,
+            true,
+            after,
+            "persons_order_moved",
+        ),
     ];
-    for (what, filter, sort, in_order, pg_index, sqlite_index) in cases {
-        let plan = app.store.explain_person_search(&filter, sort, first, in_order).await.unwrap();
+    for (what, filter, sort, in_order, after, index) in cases {
+        let plan = app.store.explain_person_search(&filter, sort, first, in_order, after).await.unwrap();
         eprintln!("--- {what}\n{plan}");
         assert!(full_scans(&plan).is_empty(), "{what}: a full scan\n{plan}");
-        let index = if engine_is_postgres() { pg_index } else { sqlite_index };
         assert!(plan.contains(index), "{what}: served by {index}\n{plan}");
+        if after.is_some() {
+            // The page starts in the index at the record, not at its first entry.
+            let starts = ["(name>?)", "(moved_on<?)", "ROW(name, id) > ", "ROW(moved_on, id) < "];
+            assert!(starts.iter().any(|s| plan.contains(s)), "{what}: a range from the record\n{plan}");
+        }
     }
 }

@@ -49,6 +49,10 @@ pub struct Paged<T> {
     pub more: bool,
     pub page: u32,
     pub per_page: u32,
+    /// Person lists: pass as `after`, with the next page number, to start that page after this
+    /// one's last record (keyset paging).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
 }
 
 impl<T> Paged<T> {
@@ -60,6 +64,7 @@ impl<T> Paged<T> {
             more: listing.more,
             page: listing.page.number,
             per_page: listing.page.size,
+            next_after: listing.next_after,
         }
     }
 }

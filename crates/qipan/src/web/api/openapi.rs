@@ -426,7 +426,8 @@ fn base() -> Value {
                         {"name": "include_ended", "in": "query", "schema": {"type": "boolean"}},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["moved_on", "name", "birth_date"]}},
                         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}
+                        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "The `next_after` of the page before, sent with the next page number: the page starts after that record through the sort order's index (keyset paging). When the record has left the list, `page` decides."}
                     ],
                     "responses": {
                         "200": {"description": "One page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PersonList"}}}},
@@ -540,7 +541,7 @@ fn base() -> Value {
                 "PersonList": {
                     "type": "object",
                     "required": ["items", "total", "more", "page", "per_page"],
-                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}, "total": {"type": "integer", "description": "Records matching, counted up to 1,000."}, "more": {"type": "boolean", "description": "True when more than 1,000 match: total stops at 1,000 and further pages follow while a page is full."}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}, "total": {"type": "integer", "description": "Records matching, counted up to 1,000."}, "more": {"type": "boolean", "description": "True when more than 1,000 match: total stops at 1,000 and further pages follow while a page is full."}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "next_after": {"type": "integer", "description": "Present when a page follows: its `after`."}}
                 },
                 "Credentials": {
                     "type": "object",

@@ -189,6 +189,8 @@ pub struct SearchParams {
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
+    /// The id of the last record of the page before (a listing's `next_after`).
+    pub after: Option<String>,
 }
 
 pub type PersonList = super::Paged<PersonJson>;
@@ -240,6 +242,14 @@ impl SearchParams {
                 })
                 .transpose()
         };
+        let after = blank(&self.after)
+            .map(|s| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| ServiceError::invalid("field.after", "rule.after", s))
+            })
+            .transpose()?;
         let moved_from = date("field.moved_from", &self.moved_from)?;
         let moved_to = date("field.moved_to", &self.moved_to)?;
         if let (Some(a), Some(b)) = (moved_from, moved_to)
@@ -259,6 +269,7 @@ impl SearchParams {
             key_person: flag(&self.key_person),
             sort,
             page: Page { number, size },
+            after,
         })
     }
 }

@@ -83,7 +83,11 @@ impl Pager {
             total: listing.total,
             more: listing.more,
             prev: (page > 1).then(|| href(page - 1)),
-            next: listing.has_next().then(|| href(page + 1)),
+            // The next page starts after this one's last record when the list knows it.
+            next: listing.has_next().then(|| match listing.next_after {
+                Some(after) => format!("{}&after={after}", href(page + 1)),
+                None => href(page + 1),
+            }),
         }
     }
 }
