@@ -81,15 +81,28 @@ pub struct Mark {
 const PERSON: &str = "p.id AS person_id, p.name, p.managing_unit";
 const IN_RANGE: &str = "p.status = 'active' AND p.managing_path >= $1 AND p.managing_path < $2";
 
+// Each kind of work starts from its own facts — open pregnancies, recent births, certificates
+// running out, recent registrations — through an index on their date or state, and reads each
+// person by primary key: it costs the number of such facts, not the number of records in the
+// subtree (a county holds a million). SQLite is held to that order with CROSS JOIN (its planner
+// would otherwise start from the subtree's path range); PostgreSQL chooses it from statistics.
 impl Store {
+    fn section_join(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "CROSS JOIN",
+            Store::Postgres(_) => "JOIN",
+        }
+    }
+
     /// Open pregnancies of active people managed in the range, with their latest prenatal check.
     pub async fn open_pregnancies(&self, low: &str, high: &str) -> StoreResult<Vec<OpenPregnancy>> {
         let sql = format!(
             "SELECT {PERSON}, g.detected_on, g.expected_on, \
                (SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id \
                   AND c.kind IN ('pregnancy', 'prenatal')) AS last_prenatal_check \
-             FROM persons p JOIN person_pregnancies g ON g.person_id = p.id AND g.outcome IS NULL \
-             WHERE {IN_RANGE} AND g.detected_on IS NOT NULL ORDER BY p.id LIMIT {TASK_LIMIT}"
+             FROM person_pregnancies g {} persons p ON p.id = g.person_id \
+             WHERE g.outcome IS NULL AND g.detected_on IS NOT NULL AND {IN_RANGE} ORDER BY p.id LIMIT {TASK_LIMIT}",
+            self.section_join()
         );
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
             .context("reading open pregnancies")
@@ -99,14 +112,15 @@ impl Store {
     /// postnatal check of the mother.
     pub async fn recent_births(&self, low: &str, high: &str, since: NaiveDate) -> StoreResult<Vec<RecentBirth>> {
         let check = "(SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id AND c.kind = 'postnatal')";
+        let join = self.section_join();
         let sql = format!(
             "SELECT {PERSON}, k.birth_date AS born, {check} AS last_postnatal_check \
-             FROM persons p JOIN person_children k ON k.person_id = p.id \
-             WHERE {IN_RANGE} AND k.birth_date >= $3 \
+             FROM person_children k {join} persons p ON p.id = k.person_id \
+             WHERE k.birth_date >= $3 AND {IN_RANGE} \
              UNION \
              SELECT {PERSON}, g.ended_on AS born, {check} AS last_postnatal_check \
-             FROM persons p JOIN person_pregnancies g ON g.person_id = p.id \
-             WHERE {IN_RANGE} AND g.outcome = 'birth' AND g.ended_on >= $3 \
+             FROM person_pregnancies g {join} persons p ON p.id = g.person_id \
+             WHERE g.outcome = 'birth' AND g.ended_on >= $3 AND {IN_RANGE} \
              ORDER BY person_id LIMIT {TASK_LIMIT}"
         );
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
@@ -121,12 +135,15 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<EndingCertificate>> {
+        // A certificate in the window that no later one of the same person replaces.
         let sql = format!(
-            "SELECT {PERSON}, MAX(c.valid_until) AS valid_until \
-             FROM persons p JOIN person_certificates c ON c.person_id = p.id \
-             WHERE {IN_RANGE} AND c.valid_until IS NOT NULL \
-             GROUP BY p.id, p.name, p.managing_unit \
-             HAVING MAX(c.valid_until) >= $3 AND MAX(c.valid_until) <= $4 ORDER BY p.id LIMIT {TASK_LIMIT}"
+            "SELECT DISTINCT {PERSON}, c.valid_until \
+             FROM person_certificates c {} persons p ON p.id = c.person_id \
+             WHERE c.valid_until >= $3 AND c.valid_until <= $4 AND {IN_RANGE} \
+               AND NOT EXISTS (SELECT 1 FROM person_certificates l \
+                               WHERE l.person_id = c.person_id AND l.valid_until > c.valid_until) \
+             ORDER BY person_id LIMIT {TASK_LIMIT}",
+            self.section_join()
         );
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(from).bind(to).fetch_all(pool).await)
             .context("reading ending certificates")
@@ -139,9 +156,16 @@ impl Store {
         high: &str,
         since: NaiveDate,
     ) -> StoreResult<Vec<LateRegistration>> {
+        // From the registrations of the last days, not the subtree's records: on SQLite the
+        // path range is kept out of the index choice (`+`), so that it starts from the date.
+        let p = match self {
+            Store::Sqlite(_) => "+p",
+            Store::Postgres(_) => "p",
+        };
         let sql = format!(
             "SELECT {PERSON}, p.moved_on, p.registered_on FROM persons p \
-             WHERE {IN_RANGE} AND p.registered_on >= $3 AND p.registered_on > p.moved_on \
+             WHERE p.registered_on >= $3 AND p.registered_on > p.moved_on AND p.status = 'active' \
+               AND {p}.managing_path >= $1 AND {p}.managing_path < $2 \
              ORDER BY p.registered_on DESC, p.id LIMIT {TASK_LIMIT}"
         );
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)

@@ -140,6 +140,26 @@ async fn a_prenatal_visit_shows_five_days_ahead_stays_overdue_and_leaves_when_do
     // 04-03: the snooze has run out, the certificate is back (still overdue).
     let w = day("2026-04-03T09:00:00+08:00").await;
     assert_eq!(lines(&w), [(Category::Certificate, "陈静".to_owned(), "2026-03-26".to_owned(), true)]);
+    // A renewed certificate replaces the one running out: the task goes.
+    let april = at(&app, "2026-04-03T09:00:00+08:00");
+    assert!(lines(&april.worklist(&clerk).await.unwrap()).iter().any(|l| l.0 == Category::Certificate));
+    april
+        .add_entry(
+            &clerk,
+            id,
+            Section::Certificates,
+            &entry(&[
+                ("number", "川平-2026-017"),
+                ("issuer", "平昌县卫健局"),
+                ("issued_on", "2026-04-03"),
+                ("valid_until", "2028-04-02"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let renewed = lines(&april.worklist(&clerk).await.unwrap());
+    assert!(renewed.iter().all(|l| l.0 != Category::Certificate), "{renewed:?}");
+
     // 09-07: four weeks before 10-05 the expected birth shows; the prenatal visit (due 04-27) is overdue.
     let w = day("2026-09-07T09:00:00+08:00").await;
     let got: Vec<_> = lines(&w).into_iter().filter(|l| l.0 != Category::Certificate).collect();
