@@ -94,26 +94,28 @@ impl Store {
         }
     }
 
-    /// Open pregnancies of active people managed in the range, with their latest prenatal check.
-    pub async fn open_pregnancies(&self, low: &str, high: &str) -> StoreResult<Vec<OpenPregnancy>> {
-        let sql = format!(
+    fn open_pregnancies_sql(&self) -> String {
+        format!(
             "SELECT {PERSON}, g.detected_on, g.expected_on, \
                (SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id \
                   AND c.kind IN ('pregnancy', 'prenatal')) AS last_prenatal_check \
              FROM person_pregnancies g {} persons p ON p.id = g.person_id \
              WHERE g.outcome IS NULL AND g.detected_on IS NOT NULL AND {IN_RANGE} ORDER BY p.id LIMIT {TASK_LIMIT}",
             self.section_join()
-        );
+        )
+    }
+
+    /// Open pregnancies of active people managed in the range, with their latest prenatal check.
+    pub async fn open_pregnancies(&self, low: &str, high: &str) -> StoreResult<Vec<OpenPregnancy>> {
+        let sql = self.open_pregnancies_sql();
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
             .context("reading open pregnancies")
     }
 
-    /// Births since `since` (children born, and pregnancies ended in a birth), with the latest
-    /// postnatal check of the mother.
-    pub async fn recent_births(&self, low: &str, high: &str, since: NaiveDate) -> StoreResult<Vec<RecentBirth>> {
+    fn recent_births_sql(&self) -> String {
         let check = "(SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id AND c.kind = 'postnatal')";
         let join = self.section_join();
-        let sql = format!(
+        format!(
             "SELECT {PERSON}, k.birth_date AS born, {check} AS last_postnatal_check \
              FROM person_children k {join} persons p ON p.id = k.person_id \
              WHERE k.birth_date >= $3 AND {IN_RANGE} \
@@ -122,9 +124,28 @@ impl Store {
              FROM person_pregnancies g {join} persons p ON p.id = g.person_id \
              WHERE g.outcome = 'birth' AND g.ended_on >= $3 AND {IN_RANGE} \
              ORDER BY person_id LIMIT {TASK_LIMIT}"
-        );
+        )
+    }
+
+    /// Births since `since` (children born, and pregnancies ended in a birth), with the latest
+    /// postnatal check of the mother.
+    pub async fn recent_births(&self, low: &str, high: &str, since: NaiveDate) -> StoreResult<Vec<RecentBirth>> {
+        let sql = self.recent_births_sql();
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
             .context("reading recent births")
+    }
+
+    fn ending_certificates_sql(&self) -> String {
+        // A certificate in the window that no later one of the same person replaces.
+        format!(
+            "SELECT DISTINCT {PERSON}, c.valid_until \
+             FROM person_certificates c {} persons p ON p.id = c.person_id \
+             WHERE c.valid_until >= $3 AND c.valid_until <= $4 AND {IN_RANGE} \
+               AND NOT EXISTS (SELECT 1 FROM person_certificates l \
+                               WHERE l.person_id = c.person_id AND l.valid_until > c.valid_until) \
+             ORDER BY person_id LIMIT {TASK_LIMIT}",
+            self.section_join()
+        )
     }
 
     /// People whose latest certificate runs out between `from` and `to`.
@@ -135,18 +156,24 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<EndingCertificate>> {
-        // A certificate in the window that no later one of the same person replaces.
-        let sql = format!(
-            "SELECT DISTINCT {PERSON}, c.valid_until \
-             FROM person_certificates c {} persons p ON p.id = c.person_id \
-             WHERE c.valid_until >= $3 AND c.valid_until <= $4 AND {IN_RANGE} \
-               AND NOT EXISTS (SELECT 1 FROM person_certificates l \
-                               WHERE l.person_id = c.person_id AND l.valid_until > c.valid_until) \
-             ORDER BY person_id LIMIT {TASK_LIMIT}",
-            self.section_join()
-        );
+        let sql = self.ending_certificates_sql();
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(from).bind(to).fetch_all(pool).await)
             .context("reading ending certificates")
+    }
+
+    fn late_registrations_sql(&self) -> String {
+        // From the registrations of the last days, not the subtree's records: on SQLite the
+        // path range is kept out of the index choice (`+`), so that it starts from the date.
+        let p = match self {
+            Store::Sqlite(_) => "+p",
+            Store::Postgres(_) => "p",
+        };
+        format!(
+            "SELECT {PERSON}, p.moved_on, p.registered_on FROM persons p \
+             WHERE p.registered_on >= $3 AND p.registered_on > p.moved_on AND p.status = 'active' \
+               AND {p}.managing_path >= $1 AND {p}.managing_path < $2 \
+             ORDER BY p.registered_on DESC, p.id LIMIT {TASK_LIMIT}"
+        )
     }
 
     /// Registrations since `since` that came after the day of the move.
@@ -156,20 +183,56 @@ impl Store {
         high: &str,
         since: NaiveDate,
     ) -> StoreResult<Vec<LateRegistration>> {
-        // From the registrations of the last days, not the subtree's records: on SQLite the
-        // path range is kept out of the index choice (`+`), so that it starts from the date.
-        let p = match self {
-            Store::Sqlite(_) => "+p",
-            Store::Postgres(_) => "p",
-        };
-        let sql = format!(
-            "SELECT {PERSON}, p.moved_on, p.registered_on FROM persons p \
-             WHERE p.registered_on >= $3 AND p.registered_on > p.moved_on AND p.status = 'active' \
-               AND {p}.managing_path >= $1 AND {p}.managing_path < $2 \
-             ORDER BY p.registered_on DESC, p.id LIMIT {TASK_LIMIT}"
-        );
+        let sql = self.late_registrations_sql();
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
             .context("reading late registrations")
+    }
+
+    /// The plans of the clerk's day's queries over the range `[low, high)`, by name: on
+    /// PostgreSQL with sequential scans priced out (one left means no index serves the query),
+    /// on SQLite `EXPLAIN QUERY PLAN`'s lines.
+    pub async fn explain_worklist(
+        &self,
+        low: &str,
+        high: &str,
+        day: NaiveDate,
+    ) -> StoreResult<Vec<(&'static str, String)>> {
+        let queries = [
+            ("open pregnancies", self.open_pregnancies_sql(), 0),
+            ("recent births", self.recent_births_sql(), 1),
+            ("ending certificates", self.ending_certificates_sql(), 2),
+            ("late registrations", self.late_registrations_sql(), 1),
+        ];
+        let mut plans = Vec::new();
+        for (name, sql, dates) in queries {
+            let lines = match self {
+                Store::Postgres(pool) => {
+                    let mut tx = pool.begin().await.context("explaining the clerk's day")?;
+                    sqlx::query("SET LOCAL enable_seqscan = off")
+                        .execute(&mut *tx)
+                        .await
+                        .context("explaining the clerk's day")?;
+                    let explain = format!("EXPLAIN {sql}");
+                    let mut q = sqlx::query_scalar::<_, String>(&explain).bind(low).bind(high);
+                    for _ in 0..dates {
+                        q = q.bind(day);
+                    }
+                    let lines = q.fetch_all(&mut *tx).await.context("explaining the clerk's day")?;
+                    tx.rollback().await.context("explaining the clerk's day")?;
+                    lines
+                }
+                Store::Sqlite(pool) => {
+                    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                    let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain).bind(low).bind(high);
+                    for _ in 0..dates {
+                        q = q.bind(day);
+                    }
+                    q.fetch_all(pool).await.context("explaining the clerk's day")?.into_iter().map(|r| r.3).collect()
+                }
+            };
+            plans.push((name, lines.join("\n")));
+        }
+        Ok(plans)
     }
 
     /// Exchange items waiting at the receiving side in the range (submitted or received and not

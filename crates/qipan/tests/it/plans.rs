@@ -116,3 +116,24 @@ async fn the_hot_person_searches_are_served_by_indexes() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_clerks_day_starts_from_its_facts_not_from_the_records_of_the_subtree() {
+    let (app, _db) = empty_app(test_clock()).await;
+    app.ensure_demo_data_with(300, 2026).await.unwrap();
+    app.store.seed_bench_sections(app.clock.today(), app.clock.now()).await.unwrap();
+    let (low, high) = OrgCode::parse("371602").unwrap().path().subtree_range();
+    let plans = app.store.explain_worklist(&low, &high, app.clock.today()).await.unwrap();
+    assert_eq!(plans.len(), 4);
+    for (what, plan) in plans {
+        eprintln!("--- {what}\n{plan}");
+        assert!(full_scans(&plan).is_empty(), "{what}: a full scan\n{plan}");
+        // The records are read by key (or, for registrations, from the date's index): never
+        // through the subtree's path range.
+        let by_key = ["persons_pkey", "INTEGER PRIMARY KEY", "persons_registered_on"];
+        assert!(by_key.iter().any(|k| plan.contains(k)), "{what}: persons by key\n{plan}");
+        for range in ["persons_registered ", "persons_registered (", "persons_managing", "persons_report"] {
+            assert!(!plan.contains(range), "{what}: through the subtree ({range})\n{plan}");
+        }
+    }
+}
