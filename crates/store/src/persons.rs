@@ -297,7 +297,7 @@ fn person_where_walking(engine: Engine, f: &PersonFilter, walk: Walk) -> StoreRe
             match search::query(engine, text) {
                 Some(q) => {
                     let a = arg(q, &mut args);
-                    conds.push(search::matches(engine, &a));
+                    conds.push(search::matches(engine, &a, walk == Walk::InOrder));
                 }
                 None => conds.push("FALSE".to_owned()),
             }
@@ -680,8 +680,16 @@ impl Store {
             q.fetch_one(pool).await
         })
         .context("counting persons")?;
-        // A text search reads the name index first, whatever it finds.
-        let walk = if counted as u64 >= reach && filter.text.is_none() { Walk::InOrder } else { Walk::Range };
+        // A text that matches as many records walks the order too, looking each row up in the
+        // set of matches, rather than reading and sorting every match — except in name order,
+        // where a surname's matches lie together and the walk would pass every name before
+        // them (measured at 1M: 李 by newest move 32 ms walking against 362 ms sorting; 王 by
+        // name 515 ms walking against 298 ms sorting).
+        let walk = if counted as u64 >= reach && (filter.text.is_none() || sort != PersonSort::Name) {
+            Walk::InOrder
+        } else {
+            Walk::Range
+        };
         let (list_sql, args) = person_list_sql(engine, filter, sort, page, walk, &start)?;
         let rows: Vec<Person> = on_pool!(self, pool => {
             let mut q = sqlx::query_as(&list_sql);

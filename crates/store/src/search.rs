@@ -44,8 +44,13 @@ pub(crate) fn query(engine: Engine, text: &str) -> Option<String> {
 }
 
 /// The condition on `p.id` that a name matches the query bound at `placeholder`.
-pub(crate) fn matches(engine: Engine, placeholder: &str) -> String {
+pub(crate) fn matches(engine: Engine, placeholder: &str, walking: bool) -> String {
     match engine {
+        // Walking the sort order's index, the matches are a set each row is looked up in (`+`
+        // keeps SQLite from reading the rows by the set instead).
+        Engine::Sqlite if walking => {
+            format!("+p.id IN (SELECT rowid FROM person_search WHERE person_search MATCH {placeholder})")
+        }
         Engine::Sqlite => {
             format!("p.id IN (SELECT rowid FROM person_search WHERE person_search MATCH {placeholder})")
         }

@@ -277,6 +277,9 @@ fn bench_prints_its_table() {
         "baseline: one record by primary key",
         "exact ID number lookup",
         "name search",
+        "county list by newest move",
+        "search of one common surname (李) by newest move",
+        "worklist of a county",
         "export read path",
         "data-quality scan",
     ] {

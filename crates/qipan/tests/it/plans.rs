@@ -21,7 +21,7 @@ fn full_scans(plan: &str) -> Vec<&str> {
 }
 
 /// What is searched, how, whether the page walks the order's index, the record it starts
-/// after, and the index that must serve it.
+/// after, and the index that must serve it (one of several, separated by `|`).
 type Case = (&'static str, PersonFilter, PersonSort, bool, Option<i64>, &'static str);
 
 #[tokio::test]
@@ -88,6 +88,15 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             "",
         ),
         (
+            "a surname most of the county shares, walking the newest moves",
+            PersonFilter { managing: county.clone(), text: Some("李".into()), ..Default::default() },
+            PersonSort::NewestMove,
+            true,
+            None,
+            // PostgreSQL weighs the walk against reading the matches from its statistics.
+            "persons_order_moved|person_search_tokens",
+        ),
+        (
             "a later page of a county's list by name, after a record",
             whole.clone(),
             PersonSort::Name,
@@ -108,7 +117,7 @@ async fn the_hot_person_searches_are_served_by_indexes() {
         let plan = app.store.explain_person_search(&filter, sort, first, in_order, after).await.unwrap();
         eprintln!("--- {what}\n{plan}");
         assert!(full_scans(&plan).is_empty(), "{what}: a full scan\n{plan}");
-        assert!(plan.contains(index), "{what}: served by {index}\n{plan}");
+        assert!(index.split('|').any(|i| plan.contains(i)), "{what}: served by {index}\n{plan}");
         if after.is_some() {
             // The page starts in the index at the record, not at its first entry.
             let starts = ["(name>?)", "(moved_on<?)", "ROW(name, id) > ", "ROW(moved_on, id) < "];
