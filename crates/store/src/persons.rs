@@ -555,6 +555,15 @@ impl Store {
             sqlx::query(search::delete_sql(engine)).bind(id).execute(&mut *tx).await.context("re-indexing a name")?;
             sqlx::query(search::insert_sql(engine)).bind(id).bind(&document)
                 .execute(&mut *tx).await.context("re-indexing a name")?;
+            // The sections that make work follow the record to its unit.
+            for section in crate::sections::UNIT_SECTIONS {
+                let sql = format!(
+                    "UPDATE {} SET managing_path = $1 WHERE person_id = $2 AND managing_path <> $1",
+                    section.table()
+                );
+                sqlx::query(&sql).bind(&f.managing_path).bind(id)
+                    .execute(&mut *tx).await.context("moving a record's sections")?;
+            }
             write_history!(tx, id, meta.now, meta.actor_name, meta.action, &meta.changes);
             tx.append_audit(&meta.audit).await?;
             tx.commit().await.context("committing an edit")?;

@@ -26,6 +26,14 @@ fn columns(section: Section) -> String {
     section.fields().iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
 }
 
+/// Sections whose rows carry the managing path of their person, so that the clerk's day reads
+/// them by unit: they make the work of the day (open pregnancies, births, certificates).
+pub(crate) const UNIT_SECTIONS: [Section; 3] = [Section::Pregnancies, Section::Children, Section::Certificates];
+
+fn carries_unit(section: Section) -> bool {
+    UNIT_SECTIONS.contains(&section)
+}
+
 impl Store {
     /// Adds an entry, its history line and its audit entry, in one transaction.
     #[expect(clippy::too_many_arguments, reason = "the entry, and its history and audit")]
@@ -41,8 +49,14 @@ impl Store {
     ) -> StoreResult<i64> {
         let fields = section.fields();
         let placeholders: Vec<String> = (3..3 + fields.len()).map(|i| format!("${i}")).collect();
+        // The sections that make work carry their person's unit (migration 23).
+        let (unit_column, unit_value) = if carries_unit(section) {
+            (", managing_path", ", (SELECT p.managing_path FROM persons p WHERE p.id = $1)")
+        } else {
+            ("", "")
+        };
         let sql = format!(
-            "INSERT INTO {} (person_id, created_at, {}, created_by) VALUES ($1, $2, {}, ${}) RETURNING id",
+            "INSERT INTO {} (person_id, created_at, {}, created_by{unit_column}) VALUES ($1, $2, {}, ${}{unit_value}) RETURNING id",
             section.table(),
             columns(section),
             placeholders.join(", "),

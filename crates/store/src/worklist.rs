@@ -81,11 +81,11 @@ pub struct Mark {
 const PERSON: &str = "p.id AS person_id, p.name, p.managing_unit";
 const IN_RANGE: &str = "p.status = 'active' AND p.managing_path >= $1 AND p.managing_path < $2";
 
-// Each kind of work starts from its own facts — open pregnancies, recent births, certificates
-// running out, recent registrations — through an index on their date or state, and reads each
-// person by primary key: it costs the number of such facts, not the number of records in the
-// subtree (a county holds a million). SQLite is held to that order with CROSS JOIN (its planner
-// would otherwise start from the subtree's path range); PostgreSQL chooses it from statistics.
+// Each kind of work starts from its own facts in the unit — open pregnancies, recent births,
+// certificates running out, which carry their person's managing path (migration 23) — through
+// an index on the path and the date, and reads each person by primary key (the person's own
+// path and status are checked there too). SQLite is held to that order with CROSS JOIN;
+// PostgreSQL chooses it from statistics. Recent registrations start from the date.
 impl Store {
     fn section_join(&self) -> &'static str {
         match self {
@@ -100,7 +100,8 @@ impl Store {
                (SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id \
                   AND c.kind IN ('pregnancy', 'prenatal')) AS last_prenatal_check \
              FROM person_pregnancies g {} persons p ON p.id = g.person_id \
-             WHERE g.outcome IS NULL AND g.detected_on IS NOT NULL AND {IN_RANGE} ORDER BY p.id LIMIT {TASK_LIMIT}",
+             WHERE g.outcome IS NULL AND g.managing_path >= $1 AND g.managing_path < $2 \
+               AND g.detected_on IS NOT NULL AND {IN_RANGE} ORDER BY p.id LIMIT {TASK_LIMIT}",
             self.section_join()
         )
     }
@@ -118,11 +119,12 @@ impl Store {
         format!(
             "SELECT {PERSON}, k.birth_date AS born, {check} AS last_postnatal_check \
              FROM person_children k {join} persons p ON p.id = k.person_id \
-             WHERE k.birth_date >= $3 AND {IN_RANGE} \
+             WHERE k.managing_path >= $1 AND k.managing_path < $2 AND k.birth_date >= $3 AND {IN_RANGE} \
              UNION \
              SELECT {PERSON}, g.ended_on AS born, {check} AS last_postnatal_check \
              FROM person_pregnancies g {join} persons p ON p.id = g.person_id \
-             WHERE g.outcome = 'birth' AND g.ended_on >= $3 AND {IN_RANGE} \
+             WHERE g.outcome = 'birth' AND g.managing_path >= $1 AND g.managing_path < $2 AND g.ended_on >= $3 \
+               AND {IN_RANGE} \
              ORDER BY person_id LIMIT {TASK_LIMIT}"
         )
     }
@@ -140,7 +142,8 @@ impl Store {
         format!(
             "SELECT DISTINCT {PERSON}, c.valid_until \
              FROM person_certificates c {} persons p ON p.id = c.person_id \
-             WHERE c.valid_until >= $3 AND c.valid_until <= $4 AND {IN_RANGE} \
+             WHERE c.managing_path >= $1 AND c.managing_path < $2 AND c.valid_until >= $3 AND c.valid_until <= $4 \
+               AND {IN_RANGE} \
                AND NOT EXISTS (SELECT 1 FROM person_certificates l \
                                WHERE l.person_id = c.person_id AND l.valid_until > c.valid_until) \
              ORDER BY person_id LIMIT {TASK_LIMIT}",
@@ -302,13 +305,13 @@ impl Store {
         let d = |days: i64| today + chrono::Duration::days(days);
         let statements: [(&str, Vec<NaiveDate>); 4] = [
             (
-                "INSERT INTO person_pregnancies (person_id, detected_on, expected_on, created_at, created_by) \
-                 SELECT id, $1, $2, $3, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 31 = 0",
+                "INSERT INTO person_pregnancies (person_id, detected_on, expected_on, created_at, created_by, managing_path) \
+                 SELECT id, $1, $2, $3, 'bench', managing_path FROM persons WHERE gender = '2' AND status = 'active' AND id % 31 = 0",
                 vec![d(-25), d(200)],
             ),
             (
-                "INSERT INTO person_children (person_id, name, gender, birth_date, created_at, created_by) \
-                 SELECT id, '新生儿', '1', $1, $2, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 37 = 0",
+                "INSERT INTO person_children (person_id, name, gender, birth_date, created_at, created_by, managing_path) \
+                 SELECT id, '新生儿', '1', $1, $2, 'bench', managing_path FROM persons WHERE gender = '2' AND status = 'active' AND id % 37 = 0",
                 vec![d(-3)],
             ),
             (
@@ -317,8 +320,8 @@ impl Store {
                 vec![d(-20)],
             ),
             (
-                "INSERT INTO person_certificates (person_id, number, issuer, issued_on, valid_until, created_at, created_by) \
-                 SELECT id, 'BENCH', 'bench', $1, $2, $3, 'bench' FROM persons WHERE gender = '2' AND status = 'active' AND id % 29 = 0",
+                "INSERT INTO person_certificates (person_id, number, issuer, issued_on, valid_until, created_at, created_by, managing_path) \
+                 SELECT id, 'BENCH', 'bench', $1, $2, $3, 'bench', managing_path FROM persons WHERE gender = '2' AND status = 'active' AND id % 29 = 0",
                 vec![d(-700), d(3)],
             ),
         ];
@@ -338,5 +341,24 @@ impl Store {
         on_pool!(self, pool => sqlx::query("ANALYZE").execute(pool).await.map(|_| ()))
             .context("refreshing statistics")?;
         Ok(total)
+    }
+}
+
+impl Store {
+    /// Puts back the managing path the sections of the day carry wherever it differs from their
+    /// person's (the daily check of migration 23's upkeep): the number of rows repaired, which
+    /// is 0 unless a write path forgot it.
+    pub async fn repair_section_units(&self) -> StoreResult<u64> {
+        let mut repaired = 0;
+        for section in crate::sections::UNIT_SECTIONS {
+            let t = section.table();
+            let sql = format!(
+                "UPDATE {t} SET managing_path = (SELECT p.managing_path FROM persons p WHERE p.id = {t}.person_id) \
+                 WHERE managing_path <> (SELECT p.managing_path FROM persons p WHERE p.id = {t}.person_id)"
+            );
+            repaired += on_pool!(self, pool => sqlx::query(&sql).execute(pool).await.map(|r| r.rows_affected()))
+                .context("repairing the units of the sections")?;
+        }
+        Ok(repaired)
     }
 }

@@ -30,12 +30,18 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
             let n = app.reclassify_key_persons().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("keypersons: {n} record(s) reclassified");
         }
+        "sections" => {
+            let n = app.repair_worklist_units().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            println!("sections: {n} section row(s) had another unit than their record and were repaired");
+        }
         "snapshots" => {
             let n = app.freeze_due_reports().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("snapshots: {n} report(s) frozen");
         }
         other => {
-            anyhow::bail!("no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons` and `snapshots`")
+            anyhow::bail!(
+                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections` and `snapshots`"
+            )
         }
     }
     app.store.close().await;

@@ -329,9 +329,10 @@ pub enum JobsCommand {
     /// the clock stands before the last run), `notifications` delivers the queued messages
     /// (QIPAN_SMS_URL, or the log), `keypersons` reclassifies the key persons whose reasons
     /// change with the date (a certificate running out, a new year), `snapshots` freezes the
-    /// monthly reports whose reporting deadline has passed
+    /// monthly reports whose reporting deadline has passed, `sections` checks (and repairs)
+    /// the unit that the sections of the clerk's day carry
     Run {
-        /// overdue | notifications | keypersons | snapshots
+        /// overdue | notifications | keypersons | sections | snapshots
         job: String,
     },
 }

@@ -81,6 +81,10 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
                         }
                         Err(e) => tracing::error!(error = %e, "the key-person reclassification failed"),
                     }
+                    match app.repair_worklist_units().await {
+                        Ok(n) => tracing::info!(n, "sections of the clerk's day checked against their units"),
+                        Err(e) => tracing::error!(error = %e, "checking the units of the sections failed"),
+                    }
                     match app.freeze_due_reports().await {
                         Ok(n) => tracing::info!(n, "monthly reports frozen after their deadline"),
                         Err(e) => tracing::error!(error = %e, "freezing the monthly reports failed"),

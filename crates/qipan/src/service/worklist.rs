@@ -51,6 +51,17 @@ impl Worklist {
 const LOOKBACK_DAYS: i64 = 60;
 
 impl App {
+    /// The daily check of what the clerk's day reads by unit: the sections that make work
+    /// carry their person's managing path, kept by every write; any that differs is put back
+    /// and counted (a count above 0 means a write path forgot it, and is logged as an error).
+    pub async fn repair_worklist_units(&self) -> ServiceResult<u64> {
+        let repaired = self.store.repair_section_units().await?;
+        if repaired > 0 {
+            tracing::error!(repaired, "sections carried the wrong unit: repaired (a write path does not keep it)");
+        }
+        Ok(repaired)
+    }
+
     /// The work of the actor's unit (and everything below it) for today.
     pub async fn worklist(&self, actor: &Actor) -> ServiceResult<Worklist> {
         self.guard_any(actor, &[Capability::PersonRead, Capability::ExchangeAnswer, Capability::Supervise]).await?;

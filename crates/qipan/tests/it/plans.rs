@@ -6,7 +6,7 @@
 use domain::OrgCode;
 use store::{Page, PersonFilter, PersonSort};
 
-use crate::helpers::{empty_app, id_number, test_clock};
+use crate::helpers::{empty_app, engine_is_postgres, id_number, test_clock};
 
 /// A full scan of a table in a plan: `Seq Scan on persons` (PostgreSQL) or a bare `SCAN p`
 /// (SQLite; `SCAN p USING INDEX` walks an index in its order and stops at the page).
@@ -143,6 +143,12 @@ async fn the_clerks_day_starts_from_its_facts_not_from_the_records_of_the_subtre
         assert!(by_key.iter().any(|k| plan.contains(k)), "{what}: persons by key\n{plan}");
         for range in ["persons_registered ", "persons_registered (", "persons_managing", "persons_report"] {
             assert!(!plan.contains(range), "{what}: through the subtree ({range})\n{plan}");
+        }
+        // The facts are an index range of the unit (the path they carry). PostgreSQL weighs
+        // these indexes against the others by its statistics, which a test's few rows do not
+        // settle; SQLite is held to them.
+        if what != "late registrations" && !engine_is_postgres() {
+            assert!(plan.contains("_unit (managing_path>? AND managing_path<?)"), "{what}: by unit\n{plan}");
         }
     }
 }

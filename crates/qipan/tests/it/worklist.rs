@@ -309,3 +309,47 @@ async fn the_daily_reclassification_notices_a_certificate_running_out_and_a_new_
     // Run again: nothing left to change.
     assert_eq!(next_year.reclassify_key_persons().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_daily_check_puts_back_a_stray_row() {
+    let (app, _db) = demo_app().await;
+    let march = at(&app, "2026-03-24T09:00:00+08:00");
+    let clerk = actor(&march, "clerk").await;
+    let mut input = woman("19910412", "周婷", "371602001001");
+    let id = march.register_person(&clerk, &input).await.unwrap();
+    march
+        .add_entry(
+            &clerk,
+            id,
+            Section::Pregnancies,
+            &entry(&[("detected_on", "2026-03-01"), ("expected_on", "2026-10-05")]),
+        )
+        .await
+        .unwrap();
+    let visit = (Category::PrenatalVisit, "周婷".to_owned(), "2026-03-29".to_owned(), false);
+    assert!(lines(&march.worklist(&clerk).await.unwrap()).contains(&visit));
+
+    // She moves to 市西街道 南海社区: her visit leaves 新苑社区's day and joins 市西街道's.
+    let shixi = crate::helpers::new_actor(&march, "shixi", "township_officer", "371602002").await;
+    assert!(!lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
+    let county = actor(&march, "county").await;
+    input.managing_unit = "371602002001".into();
+    input.residence_area = "371602002001".into();
+    let version = march.view_person(&county, id).await.unwrap().person.version;
+    march.edit_person(&county, id, Some(version), &input).await.unwrap();
+    let mine = lines(&march.worklist(&clerk).await.unwrap());
+    assert!(mine.iter().all(|l| l.1 != "周婷"), "gone from the old community: {mine:?}");
+    assert!(lines(&march.worklist(&shixi).await.unwrap()).contains(&visit), "on the new township's day");
+    assert_eq!(march.repair_worklist_units().await.unwrap(), 0, "every write kept the unit");
+
+    // A row that lost its unit (as a forgotten write path would leave it) is put back.
+    let sql = "UPDATE person_pregnancies SET managing_path = '/99/' WHERE person_id = $1";
+    match &march.store {
+        store::Store::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+        store::Store::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    assert!(!lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
+    assert_eq!(march.repair_worklist_units().await.unwrap(), 1);
+    assert!(lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
+}
