@@ -254,6 +254,20 @@ async fn every_refused_request_is_a_problem_document_with_one_status_per_kind_of
         assert_eq!(body["errors"][0]["field"].as_str(), field, "{body}");
         assert_eq!(body["error"]["field"].as_str(), field, "{body}");
     }
+    // A NUL in a value (which PostgreSQL would refuse to store) is refused, naming the field,
+    // at any depth, before anything is written; the escape as text (`\\u0000`) is no NUL.
+    for (body, field) in
+        [(r#"{"name": "陈\u0000静"}"#, "name"), (r#"{"issuer": "卫健局", "extra": [{"x": "\u0000"}]}"#, "extra")]
+    {
+        let reply = raw(&app, &clerk, "POST", "/api/v1/persons", Some("application/json"), body).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.body);
+        let answer = reply.json();
+        assert_eq!(answer["error"]["field"].as_str(), Some(field), "{answer}");
+        assert_eq!(answer["errors"][0]["rule"].as_str(), Some("characters"), "{answer}");
+    }
+    let reply =
+        raw(&app, &clerk, "POST", "/api/v1/persons", Some("application/json"), r#"{"name": "a\\u0000b"}"#).await;
+    assert_ne!(reply.json()["errors"][0]["rule"].as_str(), Some("characters"), "{}", reply.body);
     // A record refused field by field lists every field, in the same envelope.
     let reply = raw(&app, &clerk, "POST", "/api/v1/persons", Some("application/json"), r#"{"name": ""}"#).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);

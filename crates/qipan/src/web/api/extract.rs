@@ -69,7 +69,39 @@ where
     type Rejection = Rejected;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(&req) {
+            return Err(Rejected {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "unsupported_media_type",
+                detail: "send the body as JSON, with Content-Type: application/json".into(),
+                field: None,
+                rule: "type",
+            });
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Err(Rejected {
+                    status: StatusCode::BAD_REQUEST,
+                    code: "malformed",
+                    detail: format!("the body cannot be read: {}", e.body_text()),
+                    field: None,
+                    rule: "type",
+                });
+            }
+        };
+        // No text column of either engine holds a NUL (PostgreSQL refuses one outright): a
+        // value carrying one is refused here, named, before anything is written.
+        if let Some(field) = field_with_nul(&bytes) {
+            return Err(Rejected {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid",
+                detail: format!("{field}: must not contain a NUL character"),
+                field: Some(field),
+                rule: "characters",
+            });
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(Rejected {
                 status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -103,6 +135,38 @@ where
                 rule: "type",
             }),
         }
+    }
+}
+
+/// `application/json`, or a `+json` type, as axum's own extractor accepts.
+fn json_content_type(req: &Request) -> bool {
+    let Some(value) = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The top-level field of a JSON body whose text (key or value, at any depth) holds a NUL.
+/// Valid JSON can only carry one as the escape `\u0000`, so most bodies are passed at a glance.
+fn field_with_nul(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return None;
+    }
+    fn holds_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(holds_nul),
+            serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+            _ => false,
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Object(map) => {
+            map.iter().find(|(k, v)| k.contains('\0') || holds_nul(v)).map(|(k, _)| k.replace('\0', "\\u0000"))
+        }
+        other if holds_nul(&other) => Some("body".to_owned()),
+        _ => None,
     }
 }
 
