@@ -268,17 +268,23 @@ fn serving_lock_path(database: &Path) -> PathBuf {
     PathBuf::from(format!("{}.serving", database.display()))
 }
 
-/// Marks an SQLite database as served for as long as the returned file is open; `None` on
-/// PostgreSQL, where a restore looks at the server's sessions instead.
-pub fn hold_serving_lock(database: &DatabaseUrl) -> ServiceResult<Option<std::fs::File>> {
-    let DatabaseUrl::Sqlite(path) = database else { return Ok(None) };
-    let lock = serving_lock_path(path);
+/// The serving lock file of an SQLite database, opened (created when missing) for locking.
+fn open_serving_lock(database: &Path) -> ServiceResult<(PathBuf, std::fs::File)> {
+    let lock = serving_lock_path(database);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&lock)
         .map_err(|e| io("cannot open", &lock, e))?;
+    Ok((lock, file))
+}
+
+/// Marks an SQLite database as served for as long as the returned file is open; `None` on
+/// PostgreSQL, where a restore looks at the server's sessions instead.
+pub fn hold_serving_lock(database: &DatabaseUrl) -> ServiceResult<Option<std::fs::File>> {
+    let DatabaseUrl::Sqlite(path) = database else { return Ok(None) };
+    let (lock, file) = open_serving_lock(path)?;
     match file.try_lock_shared() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -292,13 +298,7 @@ pub fn hold_serving_lock(database: &DatabaseUrl) -> ServiceResult<Option<std::fs
 async fn refuse_when_in_use(database: &DatabaseUrl) -> ServiceResult<Option<std::fs::File>> {
     match database {
         DatabaseUrl::Sqlite(path) => {
-            let lock = serving_lock_path(path);
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock)
-                .map_err(|e| io("cannot open", &lock, e))?;
+            let (lock, file) = open_serving_lock(path)?;
             match file.try_lock() {
                 Ok(()) => Ok(Some(file)),
                 Err(std::fs::TryLockError::WouldBlock) => Err(failed(format!(

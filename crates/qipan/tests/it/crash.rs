@@ -105,18 +105,8 @@ fn sign_in(addr: &str) -> (String, String) {
 
 fn person(client: u32, n: u32) -> (String, String) {
     let id = id_number("511923", "19900101", client * PER_CLIENT + n);
-    let body = json!({
-        "id_number": id,
-        "name": "陈静",
-        "hukou_area": "511923",
-        "hukou_address": "平昌县江口镇某村",
-        "residence_area": "371602001001",
-        "residence_address": "新苑小区3号楼2单元",
-        "managing_unit": "371602001001",
-        "direction": "in",
-        "moved_on": "2026-01-05",
-        "move_reason": "1"
-    });
+    let mut body = crate::persons::chen_jing();
+    body["id_number"] = json!(id);
     (id, body.to_string())
 }
 
