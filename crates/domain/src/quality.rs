@@ -13,6 +13,24 @@ pub const SAME_DAY: i64 = 0;
 pub const RETURN_DAYS: i64 = 3;
 pub const DEPARTURE_DAYS: i64 = 15;
 
+/// Every rule, in the order the pages list them: the per-record rules of [`check`], then the
+/// one that spans records (the same ID number managed in two units, found by the store).
+pub const RULES: &[&str] = &[
+    "quality.no_id_number",
+    "quality.bad_id_number",
+    "quality.birth_mismatch",
+    "quality.gender_mismatch",
+    "quality.unknown_code",
+    "quality.late_registration",
+    "quality.late_end",
+    "quality.duplicate_management",
+];
+
+/// The rule named `key`, if there is one.
+pub fn rule(key: &str) -> Option<&'static str> {
+    RULES.iter().copied().find(|r| *r == key)
+}
+
 /// One problem with a record. `rule` is the catalogue key that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

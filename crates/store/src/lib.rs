@@ -17,6 +17,7 @@ mod glass;
 mod keys;
 mod org_units;
 mod persons;
+mod quality;
 pub mod reports;
 pub mod seal;
 mod search;
@@ -45,6 +46,7 @@ pub use org_units::{ImportCounts, OrgFilter, OrgScope, OrgUnit, Page};
 pub use persons::{
     COUNT_CAP, Person, PersonChange, PersonFields, PersonFilter, PersonSort, PersonWriteMeta, PersonWriteOutcome,
 };
+pub use quality::{DUPLICATE_RULE, QualityRefresh, QualityRow};
 pub use sections::SectionRow;
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
@@ -103,6 +105,37 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+impl Store {
+    /// The plan of `sql` with text arguments: PostgreSQL's `EXPLAIN` with sequential scans
+    /// priced out (so a plan that can only scan says so even on a small test table), SQLite's
+    /// `EXPLAIN QUERY PLAN`. For the tests that assert the hot paths use their indexes.
+    pub(crate) async fn explain_text(&self, sql: &str, args: &[String], context: &'static str) -> StoreResult<String> {
+        let lines: Vec<String> = match self {
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await.context(context)?;
+                sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await.context(context)?;
+                let explain = format!("EXPLAIN {sql}");
+                let mut q = sqlx::query_scalar::<_, String>(&explain);
+                for a in args {
+                    q = q.bind(a);
+                }
+                let lines = q.fetch_all(&mut *tx).await.context(context)?;
+                tx.rollback().await.context(context)?;
+                lines
+            }
+            Store::Sqlite(pool) => {
+                let explain = format!("EXPLAIN QUERY PLAN {sql}");
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+                for a in args {
+                    q = q.bind(a);
+                }
+                q.fetch_all(pool).await.context(context)?.into_iter().map(|r| r.3).collect()
+            }
+        };
+        Ok(lines.join("\n"))
+    }
+}
 
 /// Counts the rows a filter matches and fetches one page of them, binding the same arguments
 /// (one or more lists, in placeholder order) to both statements. Used inside an `on_pool!` body.

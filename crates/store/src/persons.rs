@@ -135,7 +135,7 @@ fn opened(mut p: Person) -> StoreResult<Person> {
     Ok(p)
 }
 
-fn all_opened(rows: Vec<Person>) -> StoreResult<Vec<Person>> {
+pub(crate) fn all_opened(rows: Vec<Person>) -> StoreResult<Vec<Person>> {
     rows.into_iter().map(opened).collect()
 }
 
@@ -184,7 +184,7 @@ pub struct PersonFilter {
     pub residence: Option<String>,
 }
 
-const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.birth_date, p.ethnicity, p.education, p.phone, \
+pub(crate) const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.birth_date, p.ethnicity, p.education, p.phone, \
      p.marital_status, p.hukou_area, p.hukou_address, p.hukou_type, p.residence_area, p.residence_address, \
      p.managing_unit, o.name AS managing_name, p.direction, p.moved_on, p.move_reason, p.registered_on, p.status, \
      p.ended_on, p.end_note, p.version, p.created_at, p.updated_at, p.key_person, p.key_reasons";
@@ -726,32 +726,7 @@ impl Store {
         let walk = if in_order { Walk::InOrder } else { Walk::Range };
         let start = self.page_start(filter, sort, after).await?;
         let (sql, args) = person_list_sql(self.engine(), filter, sort, page, walk, &start)?;
-        let lines: Vec<String> = match self {
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await.context("explaining a person search")?;
-                sqlx::query("SET LOCAL enable_seqscan = off")
-                    .execute(&mut *tx)
-                    .await
-                    .context("explaining a person search")?;
-                let explain = format!("EXPLAIN {sql}");
-                let mut q = sqlx::query_scalar::<_, String>(&explain);
-                for a in &args {
-                    q = q.bind(a);
-                }
-                let lines = q.fetch_all(&mut *tx).await.context("explaining a person search")?;
-                tx.rollback().await.context("explaining a person search")?;
-                lines
-            }
-            Store::Sqlite(pool) => {
-                let explain = format!("EXPLAIN QUERY PLAN {sql}");
-                let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
-                for a in &args {
-                    q = q.bind(a);
-                }
-                q.fetch_all(pool).await.context("explaining a person search")?.into_iter().map(|r| r.3).collect()
-            }
-        };
-        Ok(lines.join("\n"))
+        self.explain_text(&sql, &args, "explaining a person search").await
     }
 
     /// Up to `limit` records after `after_id` (by id) matching the filter: for streaming exports
@@ -776,41 +751,6 @@ impl Store {
         })
         .context("reading persons in batches")?;
         all_opened(rows)
-    }
-
-    /// ID numbers that active records in two or more managing units share (重复管理), with the
-    /// records, for the numbers that appear in `managing` (`None`: anywhere).
-    /// Each row: record id, ID number, managing unit, name, managing unit's name.
-    pub async fn duplicate_managements(
-        &self,
-        managing: Option<&(String, String)>,
-    ) -> StoreResult<Vec<(i64, String, String, String, String)>> {
-        let scope = match managing {
-            Some(_) => {
-                "AND d.id_index IN (SELECT s.id_index FROM persons s WHERE s.status = 'active' \
-                        AND s.managing_path >= $1 AND s.managing_path < $2)"
-            }
-            None => "",
-        };
-        let sql = format!(
-            "SELECT p.id, p.id_number, p.managing_unit, p.name, o.name FROM persons p JOIN org_units o ON o.code = p.managing_unit \
-             WHERE p.status = 'active' AND p.id_index IN \
-             (SELECT d.id_index FROM persons d WHERE d.status = 'active' AND d.id_index IS NOT NULL {scope} \
-              GROUP BY d.id_index HAVING COUNT(DISTINCT d.managing_unit) > 1) ORDER BY p.id_index, p.id"
-        );
-        let rows: Vec<(i64, String, String, String, String)> = on_pool!(self, pool => {
-            let mut q = sqlx::query_as(&sql);
-            if let Some((low, high)) = managing {
-                q = q.bind(low).bind(high);
-            }
-            q.fetch_all(pool).await
-        })
-        .context("finding duplicate managements")?;
-        rows.into_iter()
-            .map(|(id, number, unit, name, unit_name)| {
-                Ok((id, seal::unseal(ID_NUMBER, &number)?, unit, name, unit_name))
-            })
-            .collect()
     }
 
     /// Active records with this ID number inside a management range (`None`: anywhere).

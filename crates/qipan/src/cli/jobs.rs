@@ -34,13 +34,18 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
             let n = app.repair_worklist_units().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("sections: {n} section row(s) had another unit than their record and were repaired");
         }
+        "quality" => {
+            let queued = app.queue_quality_recheck(true).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            let checked = app.refresh_quality(u64::MAX).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            println!("quality: {queued} record(s) queued for the re-check, {checked} checked");
+        }
         "snapshots" => {
             let n = app.freeze_due_reports().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("snapshots: {n} report(s) frozen");
         }
         other => {
             anyhow::bail!(
-                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections` and `snapshots`"
+                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections`, `quality` and `snapshots`"
             )
         }
     }

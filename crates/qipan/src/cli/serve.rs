@@ -85,6 +85,10 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
                         Ok(n) => tracing::info!(n, "sections of the clerk's day checked against their units"),
                         Err(e) => tracing::error!(error = %e, "checking the units of the sections failed"),
                     }
+                    match app.queue_quality_recheck(false).await {
+                        Ok(n) => tracing::info!(n, "records queued for the nightly data-quality re-check"),
+                        Err(e) => tracing::error!(error = %e, "queueing the data-quality re-check failed"),
+                    }
                     match app.freeze_due_reports().await {
                         Ok(n) => tracing::info!(n, "monthly reports frozen after their deadline"),
                         Err(e) => tracing::error!(error = %e, "freezing the monthly reports failed"),
@@ -93,6 +97,23 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
             }
         })
     };
+    // The data-quality findings follow the writes within a minute (a page checks what waits
+    // before it reads; this drains bulk loads and the nightly re-check in the background).
+    {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match app.refresh_quality(u64::MAX).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(n, "records checked for data quality"),
+                    Err(e) => tracing::error!(error = %e, "the data-quality refresh failed"),
+                }
+            }
+        });
+    }
     match Gateway::from_env() {
         Ok(gateway) => {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));

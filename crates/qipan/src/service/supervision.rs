@@ -493,12 +493,12 @@ impl App {
                 by_child.entry(child.to_owned()).or_default().active += active;
             }
         }
-        let report = self.scan_quality(actor, Some(&unit.code)).await?;
-        for f in &report.findings {
-            total.findings += 1;
-            let Ok(code) = OrgCode::parse(&f.unit) else { continue };
-            if let Some(child) = child_path(parent.as_str(), code.path().as_str()) {
-                by_child.entry(child.to_owned()).or_default().findings += 1;
+        // The findings as kept (decision 0022), after checking what waits, as the quality page does.
+        self.refresh_quality(super::quality::READER_BUDGET).await?;
+        for (path, n) in self.store.quality_counts_by_path(Some(&(low, high))).await? {
+            total.findings += n;
+            if let Some(child) = child_path(parent.as_str(), &path) {
+                by_child.entry(child.to_owned()).or_default().findings += n;
             }
         }
         Ok(Some((by_child, total)))

@@ -284,7 +284,8 @@ fn bench_prints_its_table() {
         "search of one common surname (李) by newest move",
         "worklist of a county",
         "export read path",
-        "data-quality scan",
+        "data-quality check of every record",
+        "data-quality page of the province 37",
     ] {
         assert!(stdout.contains(row), "{row}: {stdout}");
     }

@@ -152,3 +152,22 @@ async fn the_clerks_day_starts_from_its_facts_not_from_the_records_of_the_subtre
         }
     }
 }
+
+#[tokio::test]
+async fn the_quality_page_reads_its_units_findings_not_the_records() {
+    let (app, _db) = empty_app(test_clock()).await;
+    app.ensure_demo_data_with(300, 2026).await.unwrap();
+    app.refresh_quality(u64::MAX).await.unwrap();
+    let range = OrgCode::parse("371602001").unwrap().path().subtree_range();
+    let plans = app.store.explain_quality_reads(&range).await.unwrap();
+    assert_eq!(plans.len(), 3);
+    for (what, plan) in plans {
+        eprintln!("--- {what}\n{plan}");
+        assert!(full_scans(&plan).is_empty(), "{what}: a full scan\n{plan}");
+        // The findings and counts are a range of the unit; the records are read by key only.
+        assert!(plan.contains("quality_"), "{what}: the kept findings\n{plan}");
+        for range in ["persons_registered", "persons_managing", "persons_report", "persons_order"] {
+            assert!(!plan.contains(range), "{what}: through the records of the subtree ({range})\n{plan}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! The data-quality page (差错校验): findings in the actor's scope, by rule, each linking to the
-//! record and naming the unit that must fix it.
+//! record and naming the unit that must fix it. The findings are kept as records change, so the
+//! page reads them instead of checking the scope's records.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -15,7 +16,7 @@ use crate::web::auth::SignedIn;
 use crate::web::error::render;
 use crate::web::{Lang, PageError};
 
-const SHOWN: usize = 500;
+const SHOWN: u32 = 500;
 
 #[derive(Deserialize)]
 pub struct QualityParams {
@@ -28,11 +29,11 @@ pub struct QualityParams {
 struct QualityPage {
     t: Messages,
     chrome: Chrome,
-    scanned: u64,
     per_rule: Vec<(&'static str, &'static str, u64)>,
     rows: Vec<QualityFinding>,
-    total: usize,
-    shown: usize,
+    total: u64,
+    shown: u64,
+    waiting: u64,
     rule: String,
     unit: String,
 }
@@ -46,30 +47,27 @@ pub async fn page(
 ) -> Response {
     let t = lang.0;
     let unit = p.unit.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let rule = p.rule.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let result = async {
         let unit = unit
             .map(|u| OrgCode::parse(u).map_err(|_| ServiceError::invalid("field.unit", "rule.org_code", u)))
             .transpose()?;
-        app.scan_quality(&actor, unit.as_ref()).await
+        app.quality_report(&actor, unit.as_ref(), rule, SHOWN).await
     }
     .await;
     let report = match result {
         Ok(r) => r,
         Err(e) => return PageError::new(lang, e).into_response(),
     };
-    let rule = p.rule.clone().unwrap_or_default();
-    let rows: Vec<QualityFinding> =
-        report.findings.iter().filter(|f| rule.is_empty() || f.rule == rule).cloned().collect();
-    let total = rows.len();
     let page = QualityPage {
         t,
         chrome: Chrome::for_request(&app, &t, Some(&actor), "/quality", &uri),
-        scanned: report.scanned,
         per_rule: report.per_rule.iter().map(|(r, n)| (*r, t.get(r), *n)).collect(),
-        rows: rows.into_iter().take(SHOWN).collect(),
-        total,
-        shown: total.min(SHOWN),
-        rule,
+        shown: report.findings.len() as u64,
+        rows: report.findings,
+        total: report.total,
+        waiting: report.waiting,
+        rule: rule.unwrap_or_default().to_owned(),
         unit: unit.unwrap_or_default().to_owned(),
     };
     render(&page, t)
