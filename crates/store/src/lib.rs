@@ -11,6 +11,7 @@ mod audit;
 pub mod backup;
 pub mod case;
 mod codes;
+mod copy;
 mod exchange;
 mod factors;
 mod glass;
