@@ -19,7 +19,7 @@ const CLIENTS: u32 = 20;
 const PER_CLIENT: u32 = 45;
 
 /// A running server, killed when dropped (also when an assertion fails).
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -29,7 +29,7 @@ impl Drop for Server {
 }
 
 /// Starts `qipan demo` (the demo accounts, no generated people) and returns it with its address.
-fn start(data_dir: &Path, db_url: &str) -> (Server, String) {
+pub(crate) fn start(data_dir: &Path, db_url: &str) -> (Server, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qipan"));
     for var in ["DATABASE_URL", "QIPAN_DATA_DIR", "QIPAN_LOG", "QIPAN_LOG_FORMAT", "QIPAN_ADDR"] {
         cmd.env_remove(var);
@@ -61,7 +61,7 @@ fn start(data_dir: &Path, db_url: &str) -> (Server, String) {
 
 /// One HTTP/1.0 request; the status, the headers and the body, or the I/O
 /// error of a server that is gone.
-fn request(
+pub(crate) fn request(
     addr: &str,
     method: &str,
     path: &str,
@@ -110,64 +110,76 @@ fn person(client: u32, n: u32) -> (String, String) {
     (id, body.to_string())
 }
 
-#[tokio::test]
-async fn every_acknowledged_registration_survives_a_killed_server() {
-    let db = fresh_db().await;
-    let data_dir = db.dir().join("qipan-data");
-    let (mut server, addr) = start(&data_dir, &db.url_text);
+/// Twenty clerks registering people through the API on their own threads, each keeping the
+/// ID numbers of the registrations it saw acknowledged (201).
+pub(crate) struct Clerks {
+    threads: Vec<std::thread::JoinHandle<Vec<String>>>,
+    acknowledged: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
 
-    let acknowledged = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|client| {
-            let (addr, acknowledged, stop) = (addr.clone(), acknowledged.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let (cookie, csrf) = sign_in(&addr);
-                let headers = [
-                    ("Content-Type", "application/json"),
-                    ("Cookie", cookie.as_str()),
-                    ("X-CSRF-Token", csrf.as_str()),
-                ];
-                let mut mine = Vec::new();
-                for n in 0..PER_CLIENT {
-                    let (id, body) = person(client, n);
-                    match request(&addr, "POST", "/api/v1/persons", &headers, &body) {
-                        Ok((201, _, _)) => {
-                            mine.push(id);
-                            acknowledged.fetch_add(1, Ordering::SeqCst);
+impl Clerks {
+    pub(crate) fn start(addr: &str) -> Clerks {
+        let acknowledged = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = (0..CLIENTS)
+            .map(|client| {
+                let (addr, acknowledged, stop) = (addr.to_owned(), acknowledged.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let (cookie, csrf) = sign_in(&addr);
+                    let headers = [
+                        ("Content-Type", "application/json"),
+                        ("Cookie", cookie.as_str()),
+                        ("X-CSRF-Token", csrf.as_str()),
+                    ];
+                    let mut mine = Vec::new();
+                    for n in 0..PER_CLIENT {
+                        let (id, body) = person(client, n);
+                        match request(&addr, "POST", "/api/v1/persons", &headers, &body) {
+                            Ok((201, _, _)) => {
+                                mine.push(id);
+                                acknowledged.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Ok((status, _, reply)) if !stop.load(Ordering::SeqCst) => {
+                                panic!("client {client}: {status} before the crash: {reply}")
+                            }
+                            // Refused or cut short by the crash: not acknowledged, so not promised.
+                            _ => break,
                         }
-                        Ok((status, _, reply)) if !stop.load(Ordering::SeqCst) => {
-                            panic!("client {client}: {status} before the crash: {reply}")
-                        }
-                        // Refused or cut short by the crash: not acknowledged, so not promised.
-                        _ => break,
                     }
-                }
-                mine
+                    mine
+                })
             })
-        })
-        .collect();
-
-    // Kill the server while the clients are in full flow.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while acknowledged.load(Ordering::SeqCst) < (CLIENTS * PER_CLIENT / 3) as usize {
-        assert!(Instant::now() < deadline, "the clients did not get going");
-        std::thread::sleep(Duration::from_millis(5));
+            .collect();
+        Clerks { threads, acknowledged, stop }
     }
-    stop.store(true, Ordering::SeqCst);
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
-    let promised: Vec<String> = clients.into_iter().flat_map(|c| c.join().expect("a client")).collect();
-    assert!(promised.len() < (CLIENTS * PER_CLIENT) as usize, "the crash came before the clients were done");
-    eprintln!("{} registrations acknowledged before the kill", promised.len());
 
-    // Started again, the server serves; every acknowledged registration is there.
-    let (_server, addr) = start(&data_dir, &db.url_text);
-    let (status, _, _) = request(&addr, "GET", "/healthz", &[], "").unwrap();
-    assert_eq!(status, 200);
-    let app = App::open(&db.url, test_clock()).await.unwrap();
+    /// Waits until a third of all registrations are acknowledged, then says that failures are
+    /// expected from now on: the caller is about to crash something.
+    pub(crate) fn wait_for_a_third(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.acknowledged.load(Ordering::SeqCst) < (CLIENTS * PER_CLIENT / 3) as usize {
+            assert!(Instant::now() < deadline, "the clients did not get going");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// The ID numbers of every acknowledged registration.
+    pub(crate) fn join(self) -> Vec<String> {
+        let promised: Vec<String> = self.threads.into_iter().flat_map(|c| c.join().expect("a client")).collect();
+        assert!(promised.len() < (CLIENTS * PER_CLIENT) as usize, "the crash came before the clients were done");
+        eprintln!("{} registrations acknowledged before the crash", promised.len());
+        promised
+    }
+}
+
+/// Every promised registration is in the database at `url`, each with its audit entry, and the
+/// audit chain verifies.
+pub(crate) async fn assert_nothing_lost(url: &store::DatabaseUrl, promised: &[String]) {
+    let app = App::open(url, test_clock()).await.unwrap();
     let mut missing = Vec::new();
-    for id in &promised {
+    for id in promised {
         if app.store.persons_with_id_number(id, None).await.unwrap().is_empty() {
             missing.push(id.clone());
         }
@@ -187,4 +199,23 @@ async fn every_acknowledged_registration_survives_a_killed_server() {
         broken => panic!("the chain after the crash: {broken:?}"),
     }
     app.store.close().await;
+}
+
+#[tokio::test]
+async fn every_acknowledged_registration_survives_a_killed_server() {
+    let db = fresh_db().await;
+    let data_dir = db.dir().join("qipan-data");
+    let (mut server, addr) = start(&data_dir, &db.url_text);
+    let clerks = Clerks::start(&addr);
+    // Kill the server while the clients are in full flow.
+    clerks.wait_for_a_third();
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let promised = clerks.join();
+
+    // Started again, the server serves; every acknowledged registration is there.
+    let (_server, addr) = start(&data_dir, &db.url_text);
+    let (status, _, _) = request(&addr, "GET", "/healthz", &[], "").unwrap();
+    assert_eq!(status, 200);
+    assert_nothing_lost(&db.url, &promised).await;
 }

@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod exchange;
 mod factors;
+mod failover;
 mod limits;
 mod pages;
 mod persons;
