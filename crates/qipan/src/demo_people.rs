@@ -218,20 +218,28 @@ impl App {
         let console = Actor::console(OrgCode::parse("00").expect("static code"));
         let mut done = 0u64;
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        while done < u64::from(count) {
-            let n = (u64::from(count) - done).min(10_000);
-            // Two people drawn with the same ID number would be one person twice: draw again.
-            let mut rows: Vec<(PersonFields, NaiveDate)> = Vec::with_capacity(n as usize);
-            while (rows.len() as u64) < n {
-                let p = person(&mut rng, today, &bincheng, &origins);
-                if seen.insert(p.0.id_number.clone().unwrap_or_default()) {
-                    rows.push(p);
+        self.store.defer_person_indexes(u64::from(count)).await?;
+        let loaded: ServiceResult<()> = async {
+            while done < u64::from(count) {
+                let n = (u64::from(count) - done).min(10_000);
+                // Two people drawn with the same ID number would be one person twice: draw again.
+                let mut rows: Vec<(PersonFields, NaiveDate)> = Vec::with_capacity(n as usize);
+                while (rows.len() as u64) < n {
+                    let p = person(&mut rng, today, &bincheng, &origins);
+                    if seen.insert(p.0.id_number.clone().unwrap_or_default()) {
+                        rows.push(p);
+                    }
                 }
+                let audit = self.audit_draft(&console, "demo.generate", None, None, json!({"count": n, "seed": seed}));
+                self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
+                done += n;
             }
-            let audit = self.audit_draft(&console, "demo.generate", None, None, json!({"count": n, "seed": seed}));
-            self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
-            done += n;
+            Ok(())
         }
+        .await;
+        // Built again whether the load went through or not.
+        self.store.build_deferred_indexes().await?;
+        loaded?;
         // Generated women of 15–49 hold no certificate yet: key persons until one is recorded.
         let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
         let born_after = today.with_year(today.year() - 50).unwrap_or(today);

@@ -82,6 +82,11 @@ impl App {
         if head_hash.starts_with(domain::audit::KEYED) && domain::audit::installed_key().is_none() {
             return Err(ServiceError::AuditKeyMissing);
         }
+        // A bulk load cut short left the records' indexes to build.
+        let rebuilt = store.build_deferred_indexes().await?;
+        if rebuilt > 0 {
+            tracing::warn!(rebuilt, "built again the indexes that an interrupted bulk load had deferred");
+        }
         let app = App { store, clock };
         app.adopt_data_keys().await?;
         Ok(app)

@@ -10,6 +10,7 @@ mod audit;
 mod authz_matrix;
 mod backup;
 mod browser;
+mod bulk;
 mod catalogue;
 mod cli;
 mod crash;
