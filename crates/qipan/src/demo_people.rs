@@ -208,31 +208,45 @@ fn person(
     (fields, registered_on)
 }
 
+/// The people the generator makes for `count` and `seed`, in batches of up to 10,000 (one
+/// batch held at a time): the same rows for the same arguments, with no two ID numbers alike.
+pub fn demo_batches(count: u32, seed: u64, today: NaiveDate) -> impl Iterator<Item = Vec<(PersonFields, NaiveDate)>> {
+    let mut rng = Rng(seed);
+    let bincheng = villages_of("371602");
+    let origins: Vec<(&str, Vec<(String, String)>)> = ORIGINS.iter().map(|(c, _)| (*c, villages_of(c))).collect();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut done = 0u64;
+    std::iter::from_fn(move || {
+        if done >= u64::from(count) {
+            return None;
+        }
+        let n = (u64::from(count) - done).min(10_000);
+        // Two people drawn with the same ID number would be one person twice: draw again.
+        let mut rows: Vec<(PersonFields, NaiveDate)> = Vec::with_capacity(n as usize);
+        while (rows.len() as u64) < n {
+            let p = person(&mut rng, today, &bincheng, &origins);
+            if seen.insert(p.0.id_number.clone().unwrap_or_default()) {
+                rows.push(p);
+            }
+        }
+        done += n;
+        Some(rows)
+    })
+}
+
 impl App {
     /// Generates `count` people with `seed` into the demo jurisdiction, in batches.
     pub async fn generate_demo_people(&self, count: u32, seed: u64) -> ServiceResult<u64> {
-        let mut rng = Rng(seed);
         let today = self.clock.today();
-        let bincheng = villages_of("371602");
-        let origins: Vec<(&str, Vec<(String, String)>)> = ORIGINS.iter().map(|(c, _)| (*c, villages_of(c))).collect();
         let console = Actor::console(OrgCode::parse("00").expect("static code"));
         let mut done = 0u64;
-        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         self.store.defer_person_indexes(u64::from(count)).await?;
         let loaded: ServiceResult<()> = async {
-            while done < u64::from(count) {
-                let n = (u64::from(count) - done).min(10_000);
-                // Two people drawn with the same ID number would be one person twice: draw again.
-                let mut rows: Vec<(PersonFields, NaiveDate)> = Vec::with_capacity(n as usize);
-                while (rows.len() as u64) < n {
-                    let p = person(&mut rng, today, &bincheng, &origins);
-                    if seen.insert(p.0.id_number.clone().unwrap_or_default()) {
-                        rows.push(p);
-                    }
-                }
+            for rows in demo_batches(count, seed, today) {
+                let n = rows.len();
                 let audit = self.audit_draft(&console, "demo.generate", None, None, json!({"count": n, "seed": seed}));
                 self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
-                done += n;
+                done += n as u64;
             }
             Ok(())
         }

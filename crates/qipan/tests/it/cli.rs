@@ -276,6 +276,7 @@ fn bench_prints_its_table() {
     let (code, stdout, stderr) = run(qipan().args(["--log", "warn", "bench", "--people", "300", "--runs", "5"]));
     assert_eq!(code, 0, "{stderr}");
     for row in [
+        "raw load of the same rows",
         "bulk load",
         "baseline: one record by primary key",
         "exact ID number lookup",
