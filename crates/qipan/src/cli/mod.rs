@@ -262,7 +262,7 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
-    /// Data-quality scan (差错校验): records that break a rule, the same ID number managed in two
+    /// Data-quality findings (差错校验): records that break a rule, the same ID number managed in two
     /// units, missing ID numbers, late registrations — each with the unit that must fix it
     Check {
         /// Only records managed under this unit

@@ -93,7 +93,7 @@ pub struct Score {
     pub counts: Option<Counts>,
     pub rates: Option<Rates>,
     pub registrations: Registrations,
-    /// `None` when the actor cannot run the quality scan (it reads personal records).
+    /// `None` when the actor cannot read personal records (the quality figures are about them).
     pub quality: Option<Quality>,
 }
 
@@ -472,9 +472,10 @@ impl App {
         })
     }
 
-    /// The quality scan over `unit`'s subtree, its findings folded per child, with the active
-    /// records per child: `(per child path, whole subtree)`. One scan of the subtree, not one per
-    /// child. `None` when the actor may not read the records it scans.
+    /// The kept quality findings of `unit`'s subtree, folded per child, with the active
+    /// records per child: `(per child path, whole subtree)`. The findings are counts per unit;
+    /// the active records are still counted from the subtree's records (one pass, not one per
+    /// child). `None` when the actor may not read records.
     async fn quality_by_child(
         &self,
         actor: &Actor,

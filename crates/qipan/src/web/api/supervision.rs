@@ -468,7 +468,7 @@ pub fn add_openapi(doc: &mut Value) {
         "registered": {"type": "integer", "description": "Records registered in the cycle's submission period (previous 21st to the 20th)."},
         "registered_on_time": {"type": "integer", "description": "Of them, registered no later than the day of the move (seed 000: the same day)."},
         "registration_timeliness": rate.clone(),
-        "quality_findings": {"type": ["integer", "null"], "description": "Findings of the data-quality scan, now (null when the caller may not read records)."},
+        "quality_findings": {"type": ["integer", "null"], "description": "Data-quality findings as kept, now (null when the caller may not read records)."},
         "active_records": {"type": ["integer", "null"]},
         "quality_per_thousand": {"type": ["number", "null"], "description": "Findings per 1,000 active records; lower is better."}
     }});
@@ -476,7 +476,7 @@ pub fn add_openapi(doc: &mut Value) {
         "get": {
             "operationId": "supervisionUnits",
             "summary": "Monitoring and performance of the units directly below a unit (supervisors and county operators, in their subtree)",
-            "description": "One entry per child unit of `parent` (default: the caller's unit) with its live backlog and its figures in `cycle`; `parent` holds the totals of the whole subtree (items attached to the parent itself included). A unit outside the caller's subtree is 404 (audited). The quality scan reads every record of the subtree and is audited.",
+            "description": "One entry per child unit of `parent` (default: the caller's unit) with its live backlog and its figures in `cycle`; `parent` holds the totals of the whole subtree (items attached to the parent itself included). A unit outside the caller's subtree is 404 (audited). The quality figures are the findings kept per unit (records changed in the last minute are checked first).",
             "parameters": [
                 {"name": "parent", "in": "query", "schema": {"$ref": "#/components/schemas/OrgCode"}},
                 {"name": "cycle", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "description": "Default: the current submission cycle (live until its close on the 27th)."}
