@@ -219,7 +219,7 @@ impl Store {
             conds.push(format!("o.path >= ${} AND o.path < ${}", args.len() - 1, args.len()));
         }
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = crate::escape_like(&text.to_lowercase());
             args.push(format!("%{escaped}%"));
             conds.push(format!(
                 "(a.username LIKE ${n} ESCAPE '\\' OR LOWER(a.display_name) LIKE ${n} ESCAPE '\\')",

@@ -91,7 +91,7 @@ fn audit_where(f: &AuditFilter) -> (String, Vec<String>, Vec<DateTime<Utc>>) {
         conds.push(format!("a.actor_name = ${}", texts.len()));
     }
     if let Some(prefix) = &f.action_prefix {
-        texts.push(format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        texts.push(format!("{}%", crate::escape_like(prefix)));
         conds.push(format!("a.action LIKE ${} ESCAPE '\\'", texts.len()));
     }
     if let Some((low, high)) = &f.within {

@@ -139,6 +139,21 @@ impl Store {
     }
 }
 
+/// A text for `LIKE … ESCAPE` with a backslash: its own backslashes, `%` and `_` match only themselves, and a NUL
+/// (which PostgreSQL refuses in any text) is dropped.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\0' => continue,
+            '\\' | '%' | '_' => out.push('\\'),
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Counts the rows a filter matches and fetches one page of them, binding the same arguments
 /// (one or more lists, in placeholder order) to both statements. Used inside an `on_pool!` body.
 macro_rules! count_and_list {
@@ -297,4 +312,13 @@ async fn applied_count_pg(pool: &PgPool) -> usize {
         .await
         .map(|n| n as usize)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_match_their_wildcards_literally_and_lose_nul() {
+        assert_eq!(super::escape_like(r"50%_a\b"), r"50\%\_a\\b");
+        assert_eq!(super::escape_like("新\0苑"), "新苑");
+    }
 }

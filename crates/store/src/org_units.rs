@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::divisions::Division;
 use domain::{OrgCode, OrgLevel};
 
+use crate::escape_like;
 use crate::{Context, Store, StoreError, StoreResult, count_and_list, on_pool};
 
 /// An org unit as the store hands it out.
@@ -118,17 +119,6 @@ impl Where {
         self.sql.push_str(&rendered);
         self.sql.push(')');
     }
-}
-
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn filter_clause(filter: &OrgFilter) -> Where {

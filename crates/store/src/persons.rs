@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::case::CaseTx;
 use crate::seal;
 use crate::search;
-use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, on_pool};
+use crate::{AuditDraft, Context, Engine, Page, Store, StoreResult, escape_like, on_pool};
 
 /// A personal record as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -191,10 +191,6 @@ pub(crate) const PERSON_COLUMNS: &str = "p.id, p.id_number, p.name, p.gender, p.
 
 /// A person search counts its matches up to this many; beyond, it says "more than".
 pub const COUNT_CAP: u64 = 1000;
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
 
 /// A date bound as text: SQLite stores and compares ISO dates as text; PostgreSQL needs a cast.
 fn date_arg(engine: Engine, placeholder: &str) -> String {

@@ -49,6 +49,7 @@ pub fn router_with(app: App, config: limits::WebConfig) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::resolve))
+        .layer(axum::middleware::from_fn(drop_nul_from_page_queries))
         .with_state(app)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -72,6 +73,25 @@ pub fn router_with(app: App, config: limits::WebConfig) -> Router {
         // Outermost: the limits see every request first, and find their state in it.
         .layer(axum::middleware::from_fn(limits::guard))
         .layer(axum::Extension(limits::Guards::new(config)))
+}
+
+/// PostgreSQL refuses a NUL in text and no page has a use for one: a page's query string loses
+/// its NULs (`%00`) before any handler reads it, as the name search already ignores control
+/// characters. The API refuses them instead, naming the parameter (`api::extract`).
+async fn drop_nul_from_page_queries(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !req.uri().path().starts_with("/api/")
+        && let Some(query) = req.uri().query().filter(|q| q.contains("%00"))
+    {
+        let cleaned = format!("{}?{}", req.uri().path(), query.replace("%00", ""));
+        let mut parts = req.uri().clone().into_parts();
+        if let Ok(pq) = cleaned.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(req).await
 }
 
 /// Every route of the application: method, path, handler. The router is built from it, and the

@@ -190,6 +190,15 @@ async fn the_name_index_finds_any_part_of_a_name_and_follows_an_edit() {
     let page = get(&app, "/persons?q=%E9%99%88%00%E9%9D%99", Some(&clerk)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("陈静"), "the page finds 陈静 without the NUL");
+    // The other filters of the pages too (PostgreSQL refuses a NUL in any text it is given).
+    let page = get(&app, "/persons?residence=%E6%96%B0%00%E8%8B%91", Some(&clerk)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("陈静"), "新苑 with a NUL inside is 新苑");
+    let auditor = demo_login(&app, "auditor").await;
+    for query in ["actor=%00clerk", "action=person%00", "unit=3716%00"] {
+        let page = get(&app, &format!("/audit?{query}"), Some(&auditor)).await;
+        assert!(page.status.is_success() || page.status.is_client_error(), "/audit?{query}: {}", page.status);
+    }
 
     // Renamed, the record is found by its new name only.
     let mut renamed = chen_jing();
