@@ -13,6 +13,7 @@ mod demo;
 mod import;
 mod jobs;
 mod keys;
+mod load;
 mod migrate;
 mod serve;
 mod user;
@@ -262,6 +263,26 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         runs: usize,
     },
+    /// Many signed-in sessions doing a clerk's mix against a running server (the day page, a
+    /// search, a record, a registration, the worklist API); prints each route's latencies and
+    /// fails on any error
+    Load {
+        /// The server, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        base: String,
+        /// Sessions at once
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=5_000))]
+        sessions: u32,
+        /// How long
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// The account every session signs in as (a clerk who may register in its unit)
+        #[arg(long, default_value = "clerk")]
+        username: String,
+        /// Its password
+        #[arg(long, env = "QIPAN_LOAD_PASSWORD", default_value = crate::demo::DEMO_PASSWORD, hide_default_value = true)]
+        password: String,
+    },
     /// Data-quality findings (差错校验): records that break a rule, the same ID number managed in two
     /// units, missing ID numbers, late registrations — each with the unit that must fix it
     Check {
@@ -506,6 +527,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { file, yes } => backup::restore(&cli.global, &file, yes).await,
         Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
+        Command::Load { base, sessions, seconds, username, password } => {
+            let plan = load::LoadPlan { base: &base, sessions, seconds, username: &username, password: &password };
+            load::run(&cli.global, &plan).await
+        }
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
         Command::Audit(AuditCommand::Archive { before, out }) => audit::archive(&cli.global, before, &out).await,
     }

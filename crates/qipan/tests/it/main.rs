@@ -18,6 +18,7 @@ mod exchange;
 mod factors;
 mod failover;
 mod limits;
+mod load;
 mod pages;
 mod persons;
 mod plans;
