@@ -248,16 +248,18 @@ impl App {
                 self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
                 done += n as u64;
             }
+            // Generated women of 15–49 hold no certificate yet: key persons until one is
+            // recorded. Marked before the indexes are built again, so that the update does not
+            // write a new entry into each of them for every row it changes.
+            let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
+            let born_after = today.with_year(today.year() - 50).unwrap_or(today);
+            self.store.mark_missing_certificates(born_after, born_on_or_before, today).await?;
             Ok(())
         }
         .await;
         // Built again whether the load went through or not.
         self.store.build_deferred_indexes().await?;
         loaded?;
-        // Generated women of 15–49 hold no certificate yet: key persons until one is recorded.
-        let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
-        let born_after = today.with_year(today.year() - 50).unwrap_or(today);
-        self.store.mark_missing_certificates(born_after, born_on_or_before, today).await?;
         self.store.analyze_persons().await?;
         Ok(done)
     }
