@@ -113,10 +113,25 @@ impl Store {
     /// priced out (so a plan that can only scan says so even on a small test table), SQLite's
     /// `EXPLAIN QUERY PLAN`. For the tests that assert the hot paths use their indexes.
     pub(crate) async fn explain_text(&self, sql: &str, args: &[String], context: &'static str) -> StoreResult<String> {
+        self.explain_with(sql, args, &[], context).await
+    }
+
+    /// [`Store::explain_text`], with more of PostgreSQL's plan types priced out
+    /// (`enable_sort`, …): a plan that still holds one has no other way to answer.
+    pub(crate) async fn explain_with(
+        &self,
+        sql: &str,
+        args: &[String],
+        priced_out: &[&str],
+        context: &'static str,
+    ) -> StoreResult<String> {
         let lines: Vec<String> = match self {
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await.context(context)?;
                 sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await.context(context)?;
+                for setting in priced_out {
+                    sqlx::query(&format!("SET LOCAL {setting} = off")).execute(&mut *tx).await.context(context)?;
+                }
                 let explain = format!("EXPLAIN {sql}");
                 let mut q = sqlx::query_scalar::<_, String>(&explain);
                 for a in args {

@@ -97,6 +97,14 @@ async fn the_hot_person_searches_are_served_by_indexes() {
             "persons_order_moved|person_search_tokens",
         ),
         (
+            "a surname most of the county shares, in name order: its matches read and sorted",
+            PersonFilter { managing: county.clone(), text: Some("李".into()), ..Default::default() },
+            PersonSort::Name,
+            false,
+            None,
+            "person_search",
+        ),
+        (
             "a later page of a county's list by name, after a record",
             whole.clone(),
             PersonSort::Name,
@@ -118,6 +126,11 @@ async fn the_hot_person_searches_are_served_by_indexes() {
         eprintln!("--- {what}\n{plan}");
         assert!(full_scans(&plan).is_empty(), "{what}: a full scan\n{plan}");
         assert!(index.split('|').any(|i| plan.contains(i)), "{what}: served by {index}\n{plan}");
+        if !in_order && filter.text.is_some() {
+            // Walking an order index past the records before a surname's block took 8.6 s for
+            // 李 at 1M on PostgreSQL, whose planner expects the matches spread evenly.
+            assert!(!plan.contains("persons_order_"), "{what}: matches read, not an order walked\n{plan}");
+        }
         if after.is_some() {
             // The page starts in the index at the record, not at its first entry.
             let starts = ["(name>?)", "(moved_on<?)", "ROW(name, id) > ", "ROW(moved_on, id) < "];
