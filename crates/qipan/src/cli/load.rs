@@ -143,8 +143,6 @@ impl Dice {
     }
 }
 
-const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
-
 async fn session(
     index: u32,
     account: Arc<(String, String)>,
@@ -155,9 +153,22 @@ async fn session(
 ) -> anyhow::Result<()> {
     let mut conn = Conn { addr, stream: None };
     let sign_in = json!({"username": account.0, "password": account.1}).to_string();
-    let reply = conn.request("POST", "/api/v1/session", &[("Content-Type", "application/json")], &sign_in).await?;
+    // A server shedding load answers 503 and asks to try again, as a clerk's browser would.
+    let mut tries = 0;
+    let reply = loop {
+        let start = Instant::now();
+        let outcome = conn.request("POST", "/api/v1/session", &[("Content-Type", "application/json")], &sign_in).await;
+        note(&tallies, "POST /api/v1/session (signing in)", start.elapsed(), &outcome);
+        let reply = outcome?;
+        tries += 1;
+        if reply.status == 503 && tries < 30 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500 + u64::from(index % 10) * 100)).await;
+            continue;
+        }
+        break reply;
+    };
     if reply.status != 200 {
-        bail!("session {index}: signing in answered {}: {}", reply.status, reply.body);
+        bail!("signing in answered {}", reply.status);
     }
     let cookie = reply
         .headers
@@ -173,6 +184,8 @@ async fn session(
     let write = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str()), ("Content-Type", "application/json")];
     let mut dice = Dice(u64::from(index) * 7919 + 17);
     let mut people = crate::demo_people::demo_batches(10_000, 1_000 + u64::from(index), today).flatten();
+    // The names a clerk looks for: people of the demo's own seed, so that searches find them.
+    let names: Vec<String> = crate::demo_people::demo_batches(200, 1, today).flatten().map(|(f, _)| f.name).collect();
     let mut seen: Vec<i64> = Vec::new();
     while Instant::now() < deadline {
         let roll = dice.below(100);
@@ -180,7 +193,7 @@ async fn session(
         let (route, outcome) = if roll < 30 {
             ("GET / (the clerk's day page)", conn.request("GET", "/", &read, "").await)
         } else if roll < 55 || (roll < 80 && seen.is_empty()) {
-            let q = SURNAMES[dice.below(SURNAMES.len() as u64) as usize];
+            let q = &names[dice.below(names.len() as u64) as usize];
             let path = format!("/api/v1/persons?q={}", percent(q));
             let outcome = conn.request("GET", &path, &read, "").await;
             if let Ok(r) = &outcome
@@ -191,7 +204,7 @@ async fn session(
                     seen.drain(..seen.len() - 50);
                 }
             }
-            ("GET /api/v1/persons?q= (a search)", outcome)
+            ("GET /api/v1/persons?q= (a name)", outcome)
         } else if roll < 80 {
             let id = seen[dice.below(seen.len() as u64) as usize];
             ("GET /persons/{id} (a record opened)", conn.request("GET", &format!("/persons/{id}"), &read, "").await)
@@ -273,8 +286,12 @@ pub async fn run(global: &GlobalArgs, plan: &LoadPlan<'_>) -> anyhow::Result<()>
         );
         errors += t.errors;
     }
+    let mut why: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &failed_sessions {
-        println!("session failed: {e}");
+        *why.entry(e.as_str()).or_default() += 1;
+    }
+    for (e, n) in why {
+        println!("{n} session(s) could not start: {e}");
     }
     if errors > 0 {
         bail!("{errors} errors (5xx, broken connections or sessions that could not start)");

@@ -21,7 +21,14 @@ async fn a_short_load_run_reports_every_route_of_the_clerks_mix_without_errors()
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}");
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    for route in ["GET / (the clerk's day page)", "a search", "a record opened", "a registration", "/api/v1/worklist"] {
+    for route in [
+        "GET / (the clerk's day page)",
+        "a name",
+        "a record opened",
+        "a registration",
+        "/api/v1/worklist",
+        "signing in",
+    ] {
         let line = stdout.lines().find(|l| l.contains(route)).unwrap_or_else(|| panic!("{route}: {stdout}"));
         let numbers: Vec<&str> = line.split_whitespace().filter(|w| w.parse::<u64>().is_ok()).collect();
         assert!(numbers.len() >= 3, "{line}");
