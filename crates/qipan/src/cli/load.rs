@@ -22,6 +22,8 @@ pub struct LoadPlan<'a> {
     pub seconds: u64,
     pub username: &'a str,
     pub password: &'a str,
+    /// A session's pause between requests (0: none).
+    pub think_ms: u64,
 }
 
 /// One keep-alive HTTP/1.1 connection, opened again when the server closes it.
@@ -146,6 +148,7 @@ impl Dice {
 async fn session(
     index: u32,
     account: Arc<(String, String)>,
+    think: Duration,
     addr: String,
     today: chrono::NaiveDate,
     deadline: Instant,
@@ -221,9 +224,17 @@ async fn session(
             ("GET /api/v1/worklist", conn.request("GET", "/api/v1/worklist", &read, "").await)
         };
         note(&tallies, route, start.elapsed(), &outcome);
-        if outcome.is_err() {
-            // A server that is gone is not hammered in a loop.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        match &outcome {
+            // A server that is gone is not hammered in a loop; one shedding load is given the
+            // moment it asks for, as a clerk's browser would.
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Ok(r) if r.status == 503 => tokio::time::sleep(Duration::from_secs(1)).await,
+            Ok(_) if think > Duration::ZERO => {
+                // A clerk reads before the next click: the pause varies by ±50%.
+                let pause = think.as_millis() as u64 / 2 + dice.below(think.as_millis() as u64 + 1);
+                tokio::time::sleep(Duration::from_millis(pause)).await
+            }
+            Ok(_) => {}
         }
     }
     Ok(())
@@ -248,7 +259,7 @@ pub async fn run(global: &GlobalArgs, plan: &LoadPlan<'_>) -> anyhow::Result<()>
     let account = Arc::new((plan.username.to_owned(), plan.password.to_owned()));
     for index in 0..plan.sessions {
         let (addr, tallies, account) = (addr.clone(), tallies.clone(), account.clone());
-        runs.spawn(session(index, account, addr, today, deadline, tallies));
+        runs.spawn(session(index, account, Duration::from_millis(plan.think_ms), addr, today, deadline, tallies));
     }
     let mut failed_sessions = Vec::new();
     while let Some(done) = runs.join_next().await {
@@ -259,8 +270,9 @@ pub async fn run(global: &GlobalArgs, plan: &LoadPlan<'_>) -> anyhow::Result<()>
     let elapsed = started.elapsed().as_secs_f64();
     let tallies = tallies.lock().expect("no panics while held");
     println!(
-        "qipan load — {} sessions for {} s against {}: {} requests",
+        "qipan load — {} sessions (pausing {} ms between requests) for {} s against {}: {} requests",
         plan.sessions,
+        plan.think_ms,
         plan.seconds,
         plan.base,
         tallies.values().map(|t| t.samples.len()).sum::<usize>()

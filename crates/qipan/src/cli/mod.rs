@@ -276,6 +276,9 @@ pub enum Command {
         /// How long
         #[arg(long, default_value_t = 600)]
         seconds: u64,
+        /// A session's pause between requests in milliseconds, ±50% (a clerk reading the page)
+        #[arg(long, default_value_t = 0)]
+        think_ms: u64,
         /// The account every session signs in as (a clerk who may register in its unit)
         #[arg(long, default_value = "clerk")]
         username: String,
@@ -527,8 +530,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { file, yes } => backup::restore(&cli.global, &file, yes).await,
         Command::Bench { people, runs } => bench::run(&cli.global, people, runs.max(1)).await,
-        Command::Load { base, sessions, seconds, username, password } => {
-            let plan = load::LoadPlan { base: &base, sessions, seconds, username: &username, password: &password };
+        Command::Load { base, sessions, seconds, think_ms, username, password } => {
+            let plan =
+                load::LoadPlan { base: &base, sessions, seconds, username: &username, password: &password, think_ms };
             load::run(&cli.global, &plan).await
         }
         Command::Check { unit, limit } => check::run(&cli.global, unit.as_deref(), limit).await,
