@@ -92,10 +92,7 @@ impl Store {
     /// records' columns, by the engine's fastest plain path (multi-row INSERT in one
     /// transaction on SQLite, `COPY` on PostgreSQL). `drop_raw_load` removes the copy.
     pub async fn raw_load(&self, rows: &[(PersonFields, NaiveDate)]) -> StoreResult<()> {
-        const COLUMNS: &str = "province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
-             ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
-             residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
-             registered_on";
+        use crate::copy::PERSON_FIELD_COLUMNS as COLUMNS;
         let create = "CREATE TABLE IF NOT EXISTS bench_raw_persons AS SELECT * FROM persons WHERE 1 = 0";
         match self {
             Store::Sqlite(pool) => {
@@ -137,29 +134,13 @@ impl Store {
                 sqlx::query(create).execute(&mut *tx).await.context("a raw load")?;
                 let mut data = crate::copy::CopyText::default();
                 for (f, registered_on) in rows {
-                    data.text(&f.province_code)
-                        .opt(f.id_number.as_deref())
-                        .text(&f.name)
-                        .text(&f.name_pinyin)
-                        .text(&f.name_initials)
-                        .text(&f.gender)
-                        .plain(f.birth_date)
-                        .opt(f.ethnicity.as_deref())
-                        .opt(f.education.as_deref())
-                        .opt(f.phone.as_deref())
-                        .opt(f.marital_status.as_deref())
-                        .text(&f.hukou_area)
-                        .text(&f.hukou_path)
-                        .text(&f.hukou_address)
-                        .opt(f.hukou_type.as_deref())
-                        .text(&f.residence_area)
-                        .text(&f.residence_address)
-                        .text(&f.managing_unit)
-                        .text(&f.managing_path)
-                        .text(&f.direction)
-                        .plain(f.moved_on)
-                        .opt(f.move_reason.as_deref())
-                        .plain(registered_on);
+                    crate::copy::person_fields(
+                        &mut data,
+                        f,
+                        f.id_number.as_deref(),
+                        f.phone.as_deref(),
+                        *registered_on,
+                    );
                     data.end_row();
                 }
                 let mut copy = tx

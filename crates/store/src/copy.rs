@@ -62,6 +62,45 @@ impl CopyText {
     }
 }
 
+/// The columns a registration writes, from `province_code` to `registered_on`, in the order
+/// of [`PERSON_FIELD_COLUMNS`], with the ID number and phone as given (sealed or not).
+pub(crate) fn person_fields(
+    c: &mut CopyText,
+    f: &crate::PersonFields,
+    id_number: Option<&str>,
+    phone: Option<&str>,
+    registered_on: chrono::NaiveDate,
+) {
+    c.text(&f.province_code)
+        .opt(id_number)
+        .text(&f.name)
+        .text(&f.name_pinyin)
+        .text(&f.name_initials)
+        .text(&f.gender)
+        .plain(f.birth_date)
+        .opt(f.ethnicity.as_deref())
+        .opt(f.education.as_deref())
+        .opt(phone)
+        .opt(f.marital_status.as_deref())
+        .text(&f.hukou_area)
+        .text(&f.hukou_path)
+        .text(&f.hukou_address)
+        .opt(f.hukou_type.as_deref())
+        .text(&f.residence_area)
+        .text(&f.residence_address)
+        .text(&f.managing_unit)
+        .text(&f.managing_path)
+        .text(&f.direction)
+        .plain(f.moved_on)
+        .opt(f.move_reason.as_deref())
+        .plain(registered_on);
+}
+
+/// The columns [`person_fields`] writes.
+pub(crate) const PERSON_FIELD_COLUMNS: &str = "province_code, id_number, name, name_pinyin, name_initials, gender, \
+     birth_date, ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
+     residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, registered_on";
+
 #[cfg(test)]
 mod tests {
     use super::*;

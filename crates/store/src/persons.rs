@@ -830,35 +830,9 @@ async fn bulk_copy_persons(
     let empty = seal::seal(CHANGES, "{}")?;
     for ((f, registered_on), id) in rows.iter().zip(&ids) {
         let s = SealedFields::of(f)?;
-        persons
-            .plain(id)
-            .text(&f.province_code)
-            .opt(s.id_number.as_deref())
-            .text(&f.name)
-            .text(&f.name_pinyin)
-            .text(&f.name_initials)
-            .text(&f.gender)
-            .plain(f.birth_date)
-            .opt(f.ethnicity.as_deref())
-            .opt(f.education.as_deref())
-            .opt(s.phone.as_deref())
-            .opt(f.marital_status.as_deref())
-            .text(&f.hukou_area)
-            .text(&f.hukou_path)
-            .text(&f.hukou_address)
-            .opt(f.hukou_type.as_deref())
-            .text(&f.residence_area)
-            .text(&f.residence_address)
-            .text(&f.managing_unit)
-            .text(&f.managing_path)
-            .text(&f.direction)
-            .plain(f.moved_on)
-            .opt(f.move_reason.as_deref())
-            .plain(registered_on)
-            .plain(&now_text)
-            .plain(&now_text)
-            .opt(s.id_index.as_deref())
-            .opt(s.id_tail_index.as_deref());
+        persons.plain(id);
+        crate::copy::person_fields(&mut persons, f, s.id_number.as_deref(), s.phone.as_deref(), *registered_on);
+        persons.plain(&now_text).plain(&now_text).opt(s.id_index.as_deref()).opt(s.id_tail_index.as_deref());
         persons.end_row();
         history.plain(id).plain(&now_text).text(actor_name).text("person.generated").text(&empty).plain(1);
         history.end_row();
@@ -867,21 +841,21 @@ async fn bulk_copy_persons(
     }
     for (statement, data, context) in [
         (
-            "COPY persons (id, province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
-             ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
-             residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
-             registered_on, created_at, updated_at, id_index, id_tail_index) FROM STDIN",
+            format!(
+                "COPY persons (id, {}, created_at, updated_at, id_index, id_tail_index) FROM STDIN",
+                crate::copy::PERSON_FIELD_COLUMNS
+            ),
             persons,
             "registering people in bulk",
         ),
         (
-            "COPY person_history (person_id, at, actor_name, action, changes, version) FROM STDIN",
+            "COPY person_history (person_id, at, actor_name, action, changes, version) FROM STDIN".to_owned(),
             history,
             "writing history in bulk",
         ),
-        ("COPY person_search (person_id, tokens) FROM STDIN", names, "indexing names in bulk"),
+        ("COPY person_search (person_id, tokens) FROM STDIN".to_owned(), names, "indexing names in bulk"),
     ] {
-        let mut copy = tx.copy_in_raw(statement).await.context(context)?;
+        let mut copy = tx.copy_in_raw(&statement).await.context(context)?;
         if let Err(e) = copy.send(data.into_bytes()).await {
             let _ = copy.abort("the bulk load failed").await;
             return Err(crate::StoreError::Query { context, source: e });

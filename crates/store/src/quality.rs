@@ -32,26 +32,15 @@ pub struct QualityRefresh {
     pub written: u64,
 }
 
-fn push_ids<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, ids: &'a [i64])
+/// `(v1, v2, …)` with each value bound.
+fn push_list<'a, DB: sqlx::Database, T>(qb: &mut sqlx::QueryBuilder<'a, DB>, values: &'a [T])
 where
-    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    qb.push("(");
-    let mut list = qb.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    list.push_unseparated(")");
-}
-
-fn push_texts<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, values: &'a [String])
-where
-    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    T: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Clone + Send + 'a,
 {
     qb.push("(");
     let mut list = qb.separated(", ");
     for v in values {
-        list.push_bind(v.as_str().to_owned());
+        list.push_bind(v.clone());
     }
     list.push_unseparated(")");
 }
@@ -86,17 +75,17 @@ impl Store {
                 return Ok(QualityRefresh::default());
             }
             let mut qb = sqlx::QueryBuilder::new("DELETE FROM quality_dirty WHERE person_id IN ");
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             qb.build().execute(&mut *tx).await.context("taking records from the quality queue")?;
 
             let mut qb = sqlx::QueryBuilder::new(format!(
                 "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit WHERE p.id IN "
             ));
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             let persons: Vec<Person> = qb.build_query_as().fetch_all(&mut *tx).await.context("reading records to check")?;
             let persons = all_opened(persons)?;
             let mut qb = sqlx::QueryBuilder::new("SELECT id, managing_path, id_index FROM persons WHERE id IN ");
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             let places: Vec<(i64, String, Option<String>)> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading records to check")?;
             let places: HashMap<i64, (String, Option<String>)> =
@@ -107,7 +96,7 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT person_id, rule, managing_path, id_index FROM quality_findings WHERE person_id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             let old: Vec<(i64, String, String, Option<String>)> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading earlier findings")?;
             let mut groups: BTreeSet<String> = old.iter().filter_map(|(.., index)| index.clone()).collect();
@@ -123,7 +112,7 @@ impl Store {
                 *counts.entry((path.clone(), rule.clone())).or_default() -= 1;
             }
             let mut qb = sqlx::QueryBuilder::new("DELETE FROM quality_findings WHERE person_id IN ");
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             qb.push(" AND id_index IS NULL");
             qb.build().execute(&mut *tx).await.context("removing earlier findings")?;
             let mut members: Vec<(i64, String, String, String)> = Vec::new();
@@ -131,20 +120,20 @@ impl Store {
                 let mut qb = sqlx::QueryBuilder::new(
                     "SELECT managing_path, rule FROM quality_findings WHERE id_index IN ",
                 );
-                push_texts(&mut qb, &groups);
+                push_list(&mut qb, &groups);
                 let old_groups: Vec<(String, String)> =
                     qb.build_query_as().fetch_all(&mut *tx).await.context("reading earlier duplicates")?;
                 for (path, rule) in old_groups {
                     *counts.entry((path, rule)).or_default() -= 1;
                 }
                 let mut qb = sqlx::QueryBuilder::new("DELETE FROM quality_findings WHERE id_index IN ");
-                push_texts(&mut qb, &groups);
+                push_list(&mut qb, &groups);
                 qb.build().execute(&mut *tx).await.context("removing earlier duplicates")?;
                 let mut qb = sqlx::QueryBuilder::new(
                     "SELECT id, id_index, managing_unit, managing_path FROM persons \
                      WHERE status = 'active' AND id_index IN ",
                 );
-                push_texts(&mut qb, &groups);
+                push_list(&mut qb, &groups);
                 qb.push(" ORDER BY id_index, id");
                 members = qb.build_query_as().fetch_all(&mut *tx).await.context("reading duplicate groups")?;
             }

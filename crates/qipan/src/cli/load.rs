@@ -197,7 +197,7 @@ async fn session(
             ("GET / (the clerk's day page)", conn.request("GET", "/", &read, "").await)
         } else if roll < 55 || (roll < 80 && seen.is_empty()) {
             let q = &names[dice.below(names.len() as u64) as usize];
-            let path = format!("/api/v1/persons?q={}", percent(q));
+            let path = format!("/api/v1/persons?q={}", crate::web::ui::percent_encode(q));
             let outcome = conn.request("GET", &path, &read, "").await;
             if let Ok(r) = &outcome
                 && let Ok(v) = serde_json::from_str::<Value>(&r.body)
@@ -238,10 +238,6 @@ async fn session(
         }
     }
     Ok(())
-}
-
-fn percent(text: &str) -> String {
-    text.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
 pub async fn run(global: &GlobalArgs, plan: &LoadPlan<'_>) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ pub mod export;
 pub mod ids;
 pub mod limits;
 mod locale;
-mod ui;
+pub(crate) mod ui;
 
 use axum::Router;
 use axum::http::Method;
