@@ -131,6 +131,177 @@ pub fn next_duty_day(today: NaiveDate) -> NaiveDate {
     }
 }
 
+/// How long after its day a birth's care, an ended certificate and a late registration stay on
+/// the day (they leave then even if never marked done): births and certificates 60 days, a late
+/// registration 30 days after it was made.
+pub const BIRTH_KEEP_DAYS: i64 = 60;
+pub const CERTIFICATE_KEEP_DAYS: i64 = 60;
+pub const LATE_KEEP_DAYS: i64 = 30;
+
+/// What one person's record holds that makes work, as the store reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonFacts {
+    pub active: bool,
+    pub moved_on: Option<NaiveDate>,
+    pub registered_on: Option<NaiveDate>,
+    /// Open pregnancies: `(detected, expected)`.
+    pub open_pregnancies: Vec<(NaiveDate, Option<NaiveDate>)>,
+    /// Days of births: children born, and pregnancies ended in a birth.
+    pub births: Vec<NaiveDate>,
+    /// Days of pregnancy and prenatal checks.
+    pub prenatal_checks: Vec<NaiveDate>,
+    pub postnatal_checks: Vec<NaiveDate>,
+    /// Last days of the person's certificates.
+    pub certificates_valid_until: Vec<NaiveDate>,
+}
+
+/// The line under a task's subject: a catalogue key and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    LastCheck(NaiveDate),
+    Detected(NaiveDate),
+    Expected(NaiveDate),
+    /// The 7-day postnatal visit after a birth on that day.
+    Visit7(NaiveDate),
+    /// The 42-day postnatal check after a birth on that day.
+    Check42(NaiveDate),
+    ValidUntil(NaiveDate),
+    DaysLate(i64),
+}
+
+/// The catalogue keys of [`Detail`], as kept beside a maintained task.
+pub const DETAIL_KEYS: [&str; 7] = [
+    "worklist.detail.last_check",
+    "worklist.detail.detected",
+    "worklist.detail.expected",
+    "worklist.detail.visit_7",
+    "worklist.detail.check_42",
+    "worklist.detail.valid_until",
+    "worklist.detail.days_late",
+];
+
+impl Detail {
+    pub fn key(self) -> &'static str {
+        DETAIL_KEYS[match self {
+            Detail::LastCheck(_) => 0,
+            Detail::Detected(_) => 1,
+            Detail::Expected(_) => 2,
+            Detail::Visit7(_) => 3,
+            Detail::Check42(_) => 4,
+            Detail::ValidUntil(_) => 5,
+            Detail::DaysLate(_) => 6,
+        }]
+    }
+
+    pub fn value(self) -> String {
+        match self {
+            Detail::LastCheck(d)
+            | Detail::Detected(d)
+            | Detail::Expected(d)
+            | Detail::Visit7(d)
+            | Detail::Check42(d)
+            | Detail::ValidUntil(d) => d.to_string(),
+            Detail::DaysLate(n) => n.to_string(),
+        }
+    }
+}
+
+/// One task a person's record makes, with the days it shows: from `show_from` (its lead time
+/// before `due_on`) until `hide_after` (none: for as long as it is owed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonTask {
+    pub category: Category,
+    /// `prenatal:{person}:{due}` and the like: stable while the same work is owed.
+    pub key: String,
+    pub detail: Detail,
+    pub due_on: NaiveDate,
+    pub show_from: NaiveDate,
+    pub hide_after: Option<NaiveDate>,
+}
+
+impl PersonTask {
+    fn new(category: Category, key: String, detail: Detail, due_on: NaiveDate, hide_after: Option<NaiveDate>) -> Self {
+        let show_from = due_on - Duration::days(category.lead());
+        PersonTask { category, key, detail, due_on, show_from, hide_after }
+    }
+
+    /// Whether it is on the day of `today`.
+    pub fn shows_on(&self, today: NaiveDate) -> bool {
+        self.show_from <= today && self.hide_after.is_none_or(|h| today <= h)
+    }
+}
+
+/// Every task a person's record makes that can still show on `today` or later, in key order
+/// (a task whose showing days have all passed is left out: it can never show again). What
+/// shows on a given day is [`PersonTask::shows_on`]; nothing else here depends on the date, so
+/// a task kept since its record last changed is the task derived today.
+pub fn person_tasks(person_id: i64, f: &PersonFacts, today: NaiveDate) -> Vec<PersonTask> {
+    let mut tasks: Vec<PersonTask> = Vec::new();
+    if !f.active {
+        return tasks;
+    }
+    let latest = |days: &[NaiveDate]| days.iter().max().copied();
+    let last_prenatal = latest(&f.prenatal_checks);
+    for &(detected_on, expected_on) in &f.open_pregnancies {
+        let p = Pregnancy { detected_on, expected_on, last_prenatal_check: last_prenatal };
+        let due = prenatal_due(&p);
+        let detail = match last_prenatal.filter(|c| *c >= detected_on) {
+            Some(c) => Detail::LastCheck(c),
+            None => Detail::Detected(detected_on),
+        };
+        tasks.push(PersonTask::new(Category::PrenatalVisit, format!("prenatal:{person_id}:{due}"), detail, due, None));
+        if let Some(expected) = expected_on {
+            tasks.push(PersonTask::new(
+                Category::ExpectedBirth,
+                format!("birth:{person_id}:{expected}"),
+                Detail::Expected(expected),
+                expected,
+                None,
+            ));
+        }
+    }
+    let last_postnatal = latest(&f.postnatal_checks);
+    for &born in &f.births {
+        if let Some((due, check)) = postnatal_due(born, last_postnatal) {
+            let detail = if check { Detail::Check42(born) } else { Detail::Visit7(born) };
+            let keep = born + Duration::days(BIRTH_KEEP_DAYS);
+            tasks.push(PersonTask::new(
+                Category::PostnatalVisit,
+                format!("postnatal:{person_id}:{due}"),
+                detail,
+                due,
+                Some(keep),
+            ));
+        }
+    }
+    if let Some(until) = latest(&f.certificates_valid_until) {
+        tasks.push(PersonTask::new(
+            Category::Certificate,
+            format!("certificate:{person_id}:{until}"),
+            Detail::ValidUntil(until),
+            until,
+            Some(until + Duration::days(CERTIFICATE_KEEP_DAYS)),
+        ));
+    }
+    if let (Some(moved), Some(registered)) = (f.moved_on, f.registered_on)
+        && registered > moved
+    {
+        // To be checked within the lead time of its registration.
+        tasks.push(PersonTask::new(
+            Category::LateRegistration,
+            format!("late:{person_id}"),
+            Detail::DaysLate(crate::record::days_late(moved, registered)),
+            registered + Duration::days(LEAD_DAYS),
+            Some(registered + Duration::days(LATE_KEEP_DAYS)),
+        ));
+    }
+    tasks.retain(|t| t.hide_after.is_none_or(|h| today <= h));
+    tasks.sort_by(|a, b| a.key.cmp(&b.key));
+    // Two births on one day (twins, or a child and the pregnancy that ended) owe one visit.
+    tasks.dedup_by(|a, b| a.key == b.key);
+    tasks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

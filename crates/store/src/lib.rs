@@ -26,6 +26,7 @@ mod search;
 mod sections;
 mod settings;
 pub mod supervision;
+mod tasks;
 mod url;
 pub mod worklist;
 
@@ -50,6 +51,7 @@ pub use persons::{
 };
 pub use quality::{DUPLICATE_RULE, QualityRefresh, QualityRow};
 pub use sections::SectionRow;
+pub use tasks::{TaskRefresh, TaskRow};
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 /// The two engines Qipan runs on.

@@ -1,7 +1,7 @@
-//! The clerk's day: the facts that tasks are derived from, in one subtree (path range
-//! `[low, high)`), and the marks (done, snoozed) a unit put on its tasks. Every query is bounded
-//! by the managing or exchange path index and a row limit, so that the day of a township stays
-//! quick in a province of millions.
+//! The clerk's day: the exchange items waiting in one subtree (path range `[low, high)`), and
+//! the marks (done, snoozed) a unit put on its tasks. The work records make is kept per person
+//! (`tasks.rs`). Every query is bounded by a path index and a row limit, so that the day of a
+//! township stays quick in a province of millions.
 
 use std::collections::HashMap;
 
@@ -12,46 +12,6 @@ use crate::{Context, Store, StoreResult, on_pool};
 
 /// Rows a task query returns at most; the page says when there are more.
 pub const TASK_LIMIT: i64 = 500;
-
-/// A person the task is about.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct TaskPerson {
-    pub person_id: i64,
-    pub name: String,
-    pub managing_unit: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct OpenPregnancy {
-    #[sqlx(flatten)]
-    pub person: TaskPerson,
-    pub detected_on: NaiveDate,
-    pub expected_on: Option<NaiveDate>,
-    pub last_prenatal_check: Option<NaiveDate>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct RecentBirth {
-    #[sqlx(flatten)]
-    pub person: TaskPerson,
-    pub born: NaiveDate,
-    pub last_postnatal_check: Option<NaiveDate>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct EndingCertificate {
-    #[sqlx(flatten)]
-    pub person: TaskPerson,
-    pub valid_until: NaiveDate,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LateRegistration {
-    #[sqlx(flatten)]
-    pub person: TaskPerson,
-    pub moved_on: NaiveDate,
-    pub registered_on: NaiveDate,
-}
 
 /// An exchange item waiting on one side.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -78,166 +38,7 @@ pub struct Mark {
     pub at: DateTime<Utc>,
 }
 
-const PERSON: &str = "p.id AS person_id, p.name, p.managing_unit";
-const IN_RANGE: &str = "p.status = 'active' AND p.managing_path >= $1 AND p.managing_path < $2";
-
-// Each kind of work starts from its own facts in the unit — open pregnancies, recent births,
-// certificates running out, which carry their person's managing path (migration 23) — through
-// an index on the path and the date, and reads each person by primary key (the person's own
-// path and status are checked there too). SQLite is held to that order with CROSS JOIN;
-// PostgreSQL chooses it from statistics. Recent registrations start from the date.
 impl Store {
-    fn section_join(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "CROSS JOIN",
-            Store::Postgres(_) => "JOIN",
-        }
-    }
-
-    fn open_pregnancies_sql(&self) -> String {
-        format!(
-            "SELECT {PERSON}, g.detected_on, g.expected_on, \
-               (SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id \
-                  AND c.kind IN ('pregnancy', 'prenatal')) AS last_prenatal_check \
-             FROM person_pregnancies g {} persons p ON p.id = g.person_id \
-             WHERE g.outcome IS NULL AND g.managing_path >= $1 AND g.managing_path < $2 \
-               AND g.detected_on IS NOT NULL AND {IN_RANGE} ORDER BY p.id LIMIT {TASK_LIMIT}",
-            self.section_join()
-        )
-    }
-
-    /// Open pregnancies of active people managed in the range, with their latest prenatal check.
-    pub async fn open_pregnancies(&self, low: &str, high: &str) -> StoreResult<Vec<OpenPregnancy>> {
-        let sql = self.open_pregnancies_sql();
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
-            .context("reading open pregnancies")
-    }
-
-    fn recent_births_sql(&self) -> String {
-        let check = "(SELECT MAX(c.done_on) FROM person_checks c WHERE c.person_id = p.id AND c.kind = 'postnatal')";
-        let join = self.section_join();
-        format!(
-            "SELECT {PERSON}, k.birth_date AS born, {check} AS last_postnatal_check \
-             FROM person_children k {join} persons p ON p.id = k.person_id \
-             WHERE k.managing_path >= $1 AND k.managing_path < $2 AND k.birth_date >= $3 AND {IN_RANGE} \
-             UNION \
-             SELECT {PERSON}, g.ended_on AS born, {check} AS last_postnatal_check \
-             FROM person_pregnancies g {join} persons p ON p.id = g.person_id \
-             WHERE g.outcome = 'birth' AND g.managing_path >= $1 AND g.managing_path < $2 AND g.ended_on >= $3 \
-               AND {IN_RANGE} \
-             ORDER BY person_id LIMIT {TASK_LIMIT}"
-        )
-    }
-
-    /// Births since `since` (children born, and pregnancies ended in a birth), with the latest
-    /// postnatal check of the mother.
-    pub async fn recent_births(&self, low: &str, high: &str, since: NaiveDate) -> StoreResult<Vec<RecentBirth>> {
-        let sql = self.recent_births_sql();
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
-            .context("reading recent births")
-    }
-
-    fn ending_certificates_sql(&self) -> String {
-        // A certificate in the window that no later one of the same person replaces.
-        format!(
-            "SELECT DISTINCT {PERSON}, c.valid_until \
-             FROM person_certificates c {} persons p ON p.id = c.person_id \
-             WHERE c.managing_path >= $1 AND c.managing_path < $2 AND c.valid_until >= $3 AND c.valid_until <= $4 \
-               AND {IN_RANGE} \
-               AND NOT EXISTS (SELECT 1 FROM person_certificates l \
-                               WHERE l.person_id = c.person_id AND l.valid_until > c.valid_until) \
-             ORDER BY person_id LIMIT {TASK_LIMIT}",
-            self.section_join()
-        )
-    }
-
-    /// People whose latest certificate runs out between `from` and `to`.
-    pub async fn ending_certificates(
-        &self,
-        low: &str,
-        high: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> StoreResult<Vec<EndingCertificate>> {
-        let sql = self.ending_certificates_sql();
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(from).bind(to).fetch_all(pool).await)
-            .context("reading ending certificates")
-    }
-
-    fn late_registrations_sql(&self) -> String {
-        // From the registrations of the last days, not the subtree's records: on SQLite the
-        // path range is kept out of the index choice (`+`), so that it starts from the date.
-        let p = match self {
-            Store::Sqlite(_) => "+p",
-            Store::Postgres(_) => "p",
-        };
-        format!(
-            "SELECT {PERSON}, p.moved_on, p.registered_on FROM persons p \
-             WHERE p.registered_on >= $3 AND p.registered_on > p.moved_on AND p.status = 'active' \
-               AND {p}.managing_path >= $1 AND {p}.managing_path < $2 \
-             ORDER BY p.registered_on DESC, p.id LIMIT {TASK_LIMIT}"
-        )
-    }
-
-    /// Registrations since `since` that came after the day of the move.
-    pub async fn late_registrations(
-        &self,
-        low: &str,
-        high: &str,
-        since: NaiveDate,
-    ) -> StoreResult<Vec<LateRegistration>> {
-        let sql = self.late_registrations_sql();
-        on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).bind(since).fetch_all(pool).await)
-            .context("reading late registrations")
-    }
-
-    /// The plans of the clerk's day's queries over the range `[low, high)`, by name: on
-    /// PostgreSQL with sequential scans priced out (one left means no index serves the query),
-    /// on SQLite `EXPLAIN QUERY PLAN`'s lines.
-    pub async fn explain_worklist(
-        &self,
-        low: &str,
-        high: &str,
-        day: NaiveDate,
-    ) -> StoreResult<Vec<(&'static str, String)>> {
-        let queries = [
-            ("open pregnancies", self.open_pregnancies_sql(), 0),
-            ("recent births", self.recent_births_sql(), 1),
-            ("ending certificates", self.ending_certificates_sql(), 2),
-            ("late registrations", self.late_registrations_sql(), 1),
-        ];
-        let mut plans = Vec::new();
-        for (name, sql, dates) in queries {
-            let lines = match self {
-                Store::Postgres(pool) => {
-                    let mut tx = pool.begin().await.context("explaining the clerk's day")?;
-                    sqlx::query("SET LOCAL enable_seqscan = off")
-                        .execute(&mut *tx)
-                        .await
-                        .context("explaining the clerk's day")?;
-                    let explain = format!("EXPLAIN {sql}");
-                    let mut q = sqlx::query_scalar::<_, String>(&explain).bind(low).bind(high);
-                    for _ in 0..dates {
-                        q = q.bind(day);
-                    }
-                    let lines = q.fetch_all(&mut *tx).await.context("explaining the clerk's day")?;
-                    tx.rollback().await.context("explaining the clerk's day")?;
-                    lines
-                }
-                Store::Sqlite(pool) => {
-                    let explain = format!("EXPLAIN QUERY PLAN {sql}");
-                    let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain).bind(low).bind(high);
-                    for _ in 0..dates {
-                        q = q.bind(day);
-                    }
-                    q.fetch_all(pool).await.context("explaining the clerk's day")?.into_iter().map(|r| r.3).collect()
-                }
-            };
-            plans.push((name, lines.join("\n")));
-        }
-        Ok(plans)
-    }
-
     /// Exchange items waiting at the receiving side in the range (submitted or received and not
     /// answered), or with `drafts`, drafts waiting to be sent from it.
     pub async fn waiting_items(&self, low: &str, high: &str, drafts: bool) -> StoreResult<Vec<WaitingItem>> {

@@ -34,6 +34,13 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
             let n = app.repair_worklist_units().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("sections: {n} section row(s) had another unit than their record and were repaired");
         }
+        "tasks" => {
+            let r = app.repair_tasks(true).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
+            println!(
+                "tasks: {} person(s) derived again, {} task(s) kept, {} person(s) whose tasks had to change",
+                r.checked, r.written, r.differed
+            );
+        }
         "quality" => {
             let queued = app.queue_quality_recheck(true).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             let checked = app.refresh_quality(u64::MAX).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
@@ -45,7 +52,7 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
         }
         other => {
             anyhow::bail!(
-                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections`, `quality` and `snapshots`"
+                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections`, `tasks`, `quality` and `snapshots`"
             )
         }
     }

@@ -354,9 +354,10 @@ pub enum JobsCommand {
     /// (QIPAN_SMS_URL, or the log), `keypersons` reclassifies the key persons whose reasons
     /// change with the date (a certificate running out, a new year), `snapshots` freezes the
     /// monthly reports whose reporting deadline has passed, `sections` checks (and repairs)
-    /// the unit that the sections of the clerk's day carry
+    /// the unit that the sections carry, `tasks` derives the clerk's day again for every person
+    /// with work, `quality` checks every record against the data-quality rules
     Run {
-        /// overdue | notifications | keypersons | sections | snapshots
+        /// overdue | notifications | keypersons | sections | tasks | quality | snapshots
         job: String,
     },
 }

@@ -85,6 +85,14 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
                         Ok(n) => tracing::info!(n, "sections of the clerk's day checked against their units"),
                         Err(e) => tracing::error!(error = %e, "checking the units of the sections failed"),
                     }
+                    match app.repair_tasks(false).await {
+                        Ok(r) => tracing::info!(
+                            persons = r.checked,
+                            tasks = r.written,
+                            "the clerk's day derived again for every person with work"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "the nightly repair of the clerk's day failed"),
+                    }
                     match app.queue_quality_recheck(false).await {
                         Ok(n) => tracing::info!(n, "records queued for the nightly data-quality re-check"),
                         Err(e) => tracing::error!(error = %e, "queueing the data-quality re-check failed"),
@@ -110,6 +118,23 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(n, "records checked for data quality"),
                     Err(e) => tracing::error!(error = %e, "the data-quality refresh failed"),
+                }
+            }
+        });
+    }
+    // The clerk's day follows the writes within seconds (the day derives what waits before it
+    // reads; this drains bulk loads and writes nobody has looked at yet).
+    {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match app.refresh_tasks(u64::MAX).await {
+                    Ok(r) if r.checked == 0 => {}
+                    Ok(r) => tracing::debug!(persons = r.checked, "the clerk's day derived for changed persons"),
+                    Err(e) => tracing::error!(error = %e, "deriving the clerk's day failed"),
                 }
             }
         });

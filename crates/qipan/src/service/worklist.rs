@@ -1,14 +1,17 @@
-//! The clerk's day (首页待办): the work of the actor's unit for today. Tasks are derived from
-//! the records, exchange items and supervision orders of the actor's subtree each time; a unit
-//! marks a task done or snoozes it (with a reason), and the mark is kept per unit.
+//! The clerk's day (首页待办): the work of the actor's unit for today. The work a record makes
+//! is kept per person (decision 0024: derived by `domain::worklist::person_tasks` whenever the
+//! person's facts change) and read as the unit's showing tasks; exchange items and supervision
+//! orders are read from their own tables. A unit marks a task done or snoozes it (with a
+//! reason), and the mark is kept per unit.
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use domain::authz::Capability;
 use domain::supervision::OrderStatus;
-use domain::worklist::{self, Category, Pregnancy};
+use domain::worklist::{self, Category};
 use serde_json::json;
+use store::TaskRefresh;
 
 use super::{Actor, App, ServiceError, ServiceResult};
 
@@ -38,6 +41,9 @@ pub struct Worklist {
     pub counts: BTreeMap<Category, usize>,
     /// Tasks done or snoozed today-or-later, hidden from the list.
     pub hidden: usize,
+    /// Persons changed whose tasks are not derived yet (after a bulk load or the nightly
+    /// repair): the list and counts do not include their work yet.
+    pub waiting: u64,
     pub next_duty_day: NaiveDate,
 }
 
@@ -45,10 +51,17 @@ impl Worklist {
     pub fn overdue(&self) -> usize {
         self.tasks.iter().filter(|t| t.overdue).count()
     }
+
+    /// Tasks in all, listed or not (the list holds the first of them).
+    pub fn total(&self) -> usize {
+        self.counts.values().sum()
+    }
 }
 
-/// How far back births, registrations and ended certificates are looked at.
-const LOOKBACK_DAYS: i64 = 60;
+/// Persons whose tasks are derived in one transaction.
+const TASK_BATCH: u32 = 1000;
+/// Persons the day derives before it reads (the rest: the background drain).
+pub const TASK_READER_BUDGET: u64 = 2000;
 
 impl App {
     /// The daily check of what the clerk's day reads by unit: the sections that make work
@@ -62,35 +75,85 @@ impl App {
         Ok(repaired)
     }
 
+    /// Derives the tasks of the persons waiting in the queue, `TASK_BATCH` per transaction,
+    /// until it is empty or `budget` persons are done.
+    pub async fn refresh_tasks(&self, budget: u64) -> ServiceResult<TaskRefresh> {
+        let today = self.clock.today();
+        let mut total = TaskRefresh::default();
+        while total.checked < budget {
+            let limit = TASK_BATCH.min(u32::try_from(budget - total.checked).unwrap_or(TASK_BATCH));
+            let done = self.store.refresh_tasks(limit, today).await?;
+            total.checked += done.checked;
+            total.written += done.written;
+            total.differed += done.differed;
+            if done.checked < u64::from(limit) {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// The nightly repair of the maintained tasks: every person whose facts can make work is
+    /// derived again (which also drops the tasks whose days have passed). Persons whose tasks
+    /// then differ from what was kept are counted and logged: above 0, a write path does not
+    /// queue its person (or wrote during the repair). 0 queued when today's repair was done,
+    /// unless `again`.
+    pub async fn repair_tasks(&self, again: bool) -> ServiceResult<TaskRefresh> {
+        let today = self.clock.today();
+        if !again && self.store.tasks_repaired_on().await? == Some(today) {
+            return Ok(TaskRefresh::default());
+        }
+        // What waits now was queued by writes: derive it first, so that the count below is the
+        // repair's own.
+        self.refresh_tasks(u64::MAX).await?;
+        self.store.queue_task_repair(today).await?;
+        let done = self.refresh_tasks(u64::MAX).await?;
+        if done.differed > 0 {
+            tracing::warn!(
+                differed = done.differed,
+                "the nightly repair changed the tasks of some persons (a write path does not queue them, or they changed during the repair)"
+            );
+        }
+        Ok(done)
+    }
+
     /// The work of the actor's unit (and everything below it) for today.
     pub async fn worklist(&self, actor: &Actor) -> ServiceResult<Worklist> {
         self.guard_any(actor, &[Capability::PersonRead, Capability::ExchangeAnswer, Capability::Supervise]).await?;
         let today = self.clock.today();
         let (low, high) = actor.subtree().unwrap_or_else(|| (String::new(), "\u{10FFFF}".to_owned()));
-        // The kinds of work are independent reads: ask for them at once (SQLite readers run in
-        // parallel under WAL; PostgreSQL has a connection each).
         let operator = actor.can(Capability::ExchangeAnswer);
         let exchanges = operator || actor.can(Capability::PersonWrite);
         let reader = actor.can(Capability::PersonRead);
-        let since = today - Duration::days(LOOKBACK_DAYS);
-        let window = today + Duration::days(worklist::LEAD_DAYS);
-        let (orders, waiting, drafts, pregnancies, births, certificates, late, marks) = tokio::try_join!(
+        // A change a clerk just made shows on the day at once: what waits is derived first.
+        let mut waiting_persons = 0;
+        if reader && self.store.tasks_pending().await? {
+            self.refresh_tasks(TASK_READER_BUDGET).await?;
+            waiting_persons = self.store.tasks_waiting().await?;
+        }
+        // Marks: done hides for good; snoozed hides until its day.
+        let marks = self.store.worklist_marks(actor.org.as_str()).await?;
+        let hiding: Vec<String> = marks
+            .iter()
+            .filter(|(_, m)| m.state == "done" || (m.state == "snoozed" && m.until.is_some_and(|u| u > today)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let limit = store::worklist::TASK_LIMIT + i64::try_from(hiding.len()).unwrap_or(i64::MAX / 2);
+        // The kinds of work are independent reads: ask for them at once (SQLite readers run in
+        // parallel under WAL; PostgreSQL has a connection each).
+        let (orders, waiting, drafts, page, counts_rows, hidden_tasks) = tokio::try_join!(
             self.store.open_orders_within(&low, &high, store::worklist::TASK_LIMIT),
             async { if exchanges { self.store.waiting_items(&low, &high, false).await } else { Ok(Vec::new()) } },
             async { if operator { self.store.waiting_items(&low, &high, true).await } else { Ok(Vec::new()) } },
-            async { if reader { self.store.open_pregnancies(&low, &high).await } else { Ok(Vec::new()) } },
-            async { if reader { self.store.recent_births(&low, &high, since).await } else { Ok(Vec::new()) } },
+            async { if reader { self.store.tasks_showing(&low, &high, today, limit).await } else { Ok(Vec::new()) } },
+            async { if reader { self.store.task_counts(&low, &high, today).await } else { Ok(Vec::new()) } },
             async {
-                if reader { self.store.ending_certificates(&low, &high, since, window).await } else { Ok(Vec::new()) }
-            },
-            async {
-                if reader {
-                    self.store.late_registrations(&low, &high, today - Duration::days(30)).await
+                if reader && !hiding.is_empty() {
+                    self.store.tasks_among(&low, &high, today, &hiding).await
                 } else {
                     Ok(Vec::new())
                 }
             },
-            self.store.worklist_marks(actor.org.as_str()),
         )?;
         let mut tasks = Vec::new();
         let mut push = |category: Category,
@@ -132,138 +195,93 @@ impl App {
             }
         }
         // Exchange: what waits on this side.
-        {
-            for i in waiting {
-                let Some(due) = i.due_on else { continue };
-                let category = if i.reminded {
-                    Category::Reminder
-                } else if operator {
-                    Category::ExchangeAnswer
-                } else {
-                    Category::ExchangeFacts
-                };
-                let kind = format!("exchange.kind.{}", i.kind);
+        for i in waiting {
+            let Some(due) = i.due_on else { continue };
+            let category = if i.reminded {
+                Category::Reminder
+            } else if operator {
+                Category::ExchangeAnswer
+            } else {
+                Category::ExchangeFacts
+            };
+            let kind = format!("exchange.kind.{}", i.kind);
+            push(
+                category,
+                format!("exchange:{}", i.id),
+                i.person_name.clone(),
+                ("worklist.detail.from", format!("{} · {}", i.from_unit, kind)),
+                due,
+                format!("/exchange/{}", i.id),
+                i.to_unit.clone(),
+                i.urgency == "urgent",
+            );
+        }
+        if operator {
+            for i in drafts {
+                let Some(due) = i.send_due_on else { continue };
                 push(
-                    category,
-                    format!("exchange:{}", i.id),
+                    Category::ExchangeSend,
+                    format!("send:{}", i.id),
                     i.person_name.clone(),
-                    ("worklist.detail.from", format!("{} · {}", i.from_unit, kind)),
+                    ("worklist.detail.to", i.to_unit.clone()),
                     due,
                     format!("/exchange/{}", i.id),
-                    i.to_unit.clone(),
-                    i.urgency == "urgent",
-                );
-            }
-            if operator {
-                for i in drafts {
-                    let Some(due) = i.send_due_on else { continue };
-                    push(
-                        Category::ExchangeSend,
-                        format!("send:{}", i.id),
-                        i.person_name.clone(),
-                        ("worklist.detail.to", i.to_unit.clone()),
-                        due,
-                        format!("/exchange/{}", i.id),
-                        i.from_unit.clone(),
-                        false,
-                    );
-                }
-            }
-        }
-        // Care and records of the people managed here.
-        {
-            for p in pregnancies {
-                let preg = Pregnancy {
-                    detected_on: p.detected_on,
-                    expected_on: p.expected_on,
-                    last_prenatal_check: p.last_prenatal_check,
-                };
-                let due = worklist::prenatal_due(&preg);
-                let href = format!("/persons/{}#checks", p.person.person_id);
-                push(
-                    Category::PrenatalVisit,
-                    format!("prenatal:{}:{due}", p.person.person_id),
-                    p.person.name.clone(),
-                    match p.last_prenatal_check.filter(|c| *c >= p.detected_on) {
-                        Some(c) => ("worklist.detail.last_check", c.to_string()),
-                        None => ("worklist.detail.detected", p.detected_on.to_string()),
-                    },
-                    due,
-                    href.clone(),
-                    p.person.managing_unit.clone(),
-                    false,
-                );
-                if let Some(expected) = p.expected_on {
-                    push(
-                        Category::ExpectedBirth,
-                        format!("birth:{}:{expected}", p.person.person_id),
-                        p.person.name.clone(),
-                        ("worklist.detail.expected", expected.to_string()),
-                        expected,
-                        href,
-                        p.person.managing_unit.clone(),
-                        false,
-                    );
-                }
-            }
-            for b in births {
-                if let Some((due, check)) = worklist::postnatal_due(b.born, b.last_postnatal_check) {
-                    let detail = if check { "worklist.detail.check_42" } else { "worklist.detail.visit_7" };
-                    push(
-                        Category::PostnatalVisit,
-                        format!("postnatal:{}:{due}", b.person.person_id),
-                        b.person.name.clone(),
-                        (detail, b.born.to_string()),
-                        due,
-                        format!("/persons/{}#checks", b.person.person_id),
-                        b.person.managing_unit.clone(),
-                        false,
-                    );
-                }
-            }
-            for c in certificates {
-                push(
-                    Category::Certificate,
-                    format!("certificate:{}:{}", c.person.person_id, c.valid_until),
-                    c.person.name.clone(),
-                    ("worklist.detail.valid_until", c.valid_until.to_string()),
-                    c.valid_until,
-                    format!("/persons/{}#certificates", c.person.person_id),
-                    c.person.managing_unit.clone(),
-                    false,
-                );
-            }
-            for r in late {
-                // To be checked within the lead time of its registration.
-                let due = r.registered_on + Duration::days(worklist::LEAD_DAYS);
-                let late = domain::record::days_late(r.moved_on, r.registered_on);
-                push(
-                    Category::LateRegistration,
-                    format!("late:{}", r.person.person_id),
-                    r.person.name.clone(),
-                    ("worklist.detail.days_late", late.to_string()),
-                    due,
-                    format!("/persons/{}", r.person.person_id),
-                    r.person.managing_unit.clone(),
+                    i.from_unit.clone(),
                     false,
                 );
             }
         }
-
-        // Marks: done hides for good; snoozed hides until its day.
-
         let mut hidden = 0;
-        tasks.retain(|t| match marks.get(&t.key) {
-            Some(m) if m.state == "done" => {
-                hidden += 1;
-                false
-            }
-            Some(m) if m.state == "snoozed" && m.until.is_some_and(|u| u > today) => {
-                hidden += 1;
-                false
-            }
-            _ => true,
+        tasks.retain(|t| {
+            let keep = !hiding.contains(&t.key);
+            hidden += usize::from(!keep);
+            keep
         });
+        let mut counts = BTreeMap::new();
+        for t in &tasks {
+            *counts.entry(t.category).or_insert(0) += 1;
+        }
+
+        // Care and records of the people managed here: kept per person (migration 26), read
+        // as the unit's showing tasks, the marked ones taken out.
+        let mut person_counts: BTreeMap<Category, i64> = BTreeMap::new();
+        for (category, n) in counts_rows {
+            *person_counts.entry(category).or_insert(0) += i64::try_from(n).unwrap_or(i64::MAX);
+        }
+        for (_, category) in &hidden_tasks {
+            *person_counts.entry(*category).or_insert(0) -= 1;
+        }
+        hidden += hidden_tasks.len();
+        for (category, n) in person_counts {
+            if n > 0 {
+                *counts.entry(category).or_insert(0) += usize::try_from(n).unwrap_or(0);
+            }
+        }
+        let mut shown = 0;
+        for row in page {
+            if shown >= store::worklist::TASK_LIMIT || hiding.contains(&row.task_key) {
+                continue;
+            }
+            let Some(category) = Category::parse(&row.category) else { continue };
+            let Some(detail) = worklist::DETAIL_KEYS.iter().find(|k| **k == row.detail_key).copied() else { continue };
+            let anchor = match category {
+                Category::PrenatalVisit | Category::PostnatalVisit | Category::ExpectedBirth => "#checks",
+                Category::Certificate => "#certificates",
+                _ => "",
+            };
+            shown += 1;
+            tasks.push(Task {
+                category,
+                key: row.task_key,
+                subject: row.name,
+                detail: (detail, row.detail),
+                due_on: row.due_on,
+                overdue: worklist::overdue(row.due_on, today),
+                urgent: false,
+                href: format!("/persons/{}{anchor}", row.person_id),
+                unit: row.managing_unit,
+            });
+        }
         // Overdue first, then urgent, then by last day.
         tasks.sort_by(|a, b| {
             b.overdue
@@ -273,11 +291,14 @@ impl App {
                 .then(a.category.cmp(&b.category))
                 .then(a.key.cmp(&b.key))
         });
-        let mut counts = BTreeMap::new();
-        for t in &tasks {
-            *counts.entry(t.category).or_insert(0) += 1;
-        }
-        Ok(Worklist { today, tasks, counts, hidden, next_duty_day: worklist::next_duty_day(today) })
+        Ok(Worklist {
+            today,
+            tasks,
+            counts,
+            hidden,
+            waiting: waiting_persons,
+            next_duty_day: worklist::next_duty_day(today),
+        })
     }
 
     /// Marks a task of the actor's unit done, or (with `until`) snoozes it; a snooze needs a

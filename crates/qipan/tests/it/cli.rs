@@ -284,6 +284,7 @@ fn bench_prints_its_table() {
         "county list by newest move",
         "search of one common surname (李) by newest move",
         "worklist of a county",
+        "worklist tasks derived for the persons with work",
         "export read path",
         "data-quality check of every record",
         "data-quality page of the province 37",

@@ -131,6 +131,11 @@ async fn a_prenatal_visit_shows_five_days_ahead_stays_overdue_and_leaves_when_do
     let w = late_day.worklist(&clerk).await.unwrap();
     assert_eq!(lines(&w), [(Category::PrenatalVisit, "陈静".to_owned(), "2026-03-29".to_owned(), true)]);
     assert_eq!(w.hidden, 2);
+    // The marks are the unit's: the township's list still shows what the community marked done.
+    let township = actor(&app, "township").await;
+    let w = late_day.worklist(&township).await.unwrap();
+    assert!(w.tasks.iter().any(|t| t.category == Category::LateRegistration));
+    assert_eq!(w.hidden, 0);
     // The visit is made on 03-30: the next is due 04-27, not shown before 04-22.
     late_day
         .add_entry(&clerk, id, Section::Checks, &entry(&[("kind", "prenatal"), ("done_on", "2026-03-30")]))
@@ -172,7 +177,6 @@ async fn a_prenatal_visit_shows_five_days_ahead_stays_overdue_and_leaves_when_do
     );
 
     // Scope: the township above sees her; a clerk of another community and 平昌县 do not.
-    let township = actor(&app, "township").await;
     let seen = lines(&at(&app, "2026-09-07T09:00:00+08:00").worklist(&township).await.unwrap());
     for task in &got {
         assert!(seen.contains(task), "the township sees the community's {task:?}: {seen:?}");
@@ -181,9 +185,6 @@ async fn a_prenatal_visit_shows_five_days_ahead_stays_overdue_and_leaves_when_do
     let pingchang = actor(&app, "pingchang").await;
     let w = at(&app, "2026-09-07T09:00:00+08:00").worklist(&pingchang).await.unwrap();
     assert!(w.tasks.iter().all(|t| t.subject != "陈静" || t.category == Category::ExchangeAnswer));
-    // The marks are the unit's: the township's list still shows what the community marked done.
-    let w = at(&app, "2026-03-30T09:00:00+08:00").worklist(&township).await.unwrap();
-    assert!(w.tasks.iter().any(|t| t.category == Category::LateRegistration));
 }
 
 #[tokio::test]
@@ -311,7 +312,7 @@ async fn the_daily_reclassification_notices_a_certificate_running_out_and_a_new_
 }
 
 #[tokio::test]
-async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_daily_check_puts_back_a_stray_row() {
+async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_nightly_repair_puts_back_a_stray_task() {
     let (app, _db) = demo_app().await;
     let march = at(&app, "2026-03-24T09:00:00+08:00");
     let clerk = actor(&march, "clerk").await;
@@ -341,15 +342,20 @@ async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_daily_check_
     assert!(mine.iter().all(|l| l.1 != "周婷"), "gone from the old community: {mine:?}");
     assert!(lines(&march.worklist(&shixi).await.unwrap()).contains(&visit), "on the new township's day");
     assert_eq!(march.repair_worklist_units().await.unwrap(), 0, "every write kept the unit");
+    assert_eq!(march.repair_tasks(true).await.unwrap().differed, 0, "every write queued its person");
 
-    // A row that lost its unit (as a forgotten write path would leave it) is put back.
-    let sql = "UPDATE person_pregnancies SET managing_path = '/99/' WHERE person_id = $1";
+    // A task that lost its unit (as a write path that forgot to queue its person would leave
+    // it) is put back by the nightly repair, and counted.
+    let sql = "UPDATE person_tasks SET managing_path = '/99/' WHERE person_id = $1";
     match &march.store {
         store::Store::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
         store::Store::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
     }
     .unwrap();
     assert!(!lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
-    assert_eq!(march.repair_worklist_units().await.unwrap(), 1);
+    let repaired = march.repair_tasks(false).await.unwrap();
+    assert_eq!(repaired.differed, 0, "today's repair already ran: {repaired:?}");
+    let repaired = march.repair_tasks(true).await.unwrap();
+    assert_eq!(repaired.differed, 1, "{repaired:?}");
     assert!(lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
 }

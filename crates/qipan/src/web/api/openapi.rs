@@ -129,6 +129,8 @@ fn add_worklist(doc: &mut Value) {
                 "today": {"type": "string", "format": "date"},
                 "next_duty_day": {"type": "string", "format": "date"},
                 "overdue": {"type": "integer"}, "hidden": {"type": "integer"},
+                "total": {"type": "integer", "description": "Tasks in all; `items` lists the first of them (by last day)."},
+                "waiting": {"type": "integer", "description": "Persons whose records just changed and whose tasks are not derived yet (not counted above)."},
                 "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "items": {"type": "array", "items": {"type": "object", "properties": {
                     "category": {"type": "string", "enum": categories},

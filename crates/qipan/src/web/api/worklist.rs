@@ -29,6 +29,8 @@ pub struct WorklistJson {
     counts: std::collections::BTreeMap<&'static str, usize>,
     overdue: usize,
     hidden: usize,
+    total: usize,
+    waiting: u64,
 }
 
 pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<Json<WorklistJson>, ApiError> {
@@ -38,6 +40,8 @@ pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<J
         next_duty_day: w.next_duty_day.to_string(),
         overdue: w.overdue(),
         hidden: w.hidden,
+        total: w.total(),
+        waiting: w.waiting,
         counts: w.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect(),
         items: w
             .tasks
