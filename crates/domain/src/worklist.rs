@@ -347,6 +347,41 @@ mod tests {
     }
 
     #[test]
+    fn a_persons_tasks_carry_the_days_they_show_and_drop_once_those_have_passed() {
+        let facts = PersonFacts {
+            active: true,
+            moved_on: Some(d("2026-01-10")),
+            registered_on: Some(d("2026-03-02")),
+            open_pregnancies: vec![(d("2026-03-01"), Some(d("2026-10-05")))],
+            // Twins: one child and the pregnancy that ended in their birth, on one day.
+            births: vec![d("2026-02-20"), d("2026-02-20")],
+            prenatal_checks: vec![d("2026-03-10")],
+            postnatal_checks: vec![],
+            certificates_valid_until: vec![d("2026-03-26"), d("2025-03-26")],
+        };
+        let on = |day: &str| -> Vec<(String, String, Option<NaiveDate>)> {
+            person_tasks(7, &facts, d(day))
+                .into_iter()
+                .map(|t| (t.key, t.show_from.to_string(), t.hide_after))
+                .collect()
+        };
+        assert_eq!(
+            on("2026-03-02"),
+            [
+                ("birth:7:2026-10-05".to_owned(), "2026-09-07".to_owned(), None),
+                ("certificate:7:2026-03-26".to_owned(), "2026-03-21".to_owned(), Some(d("2026-05-25"))),
+                ("late:7".to_owned(), "2026-03-02".to_owned(), Some(d("2026-04-01"))),
+                ("postnatal:7:2026-02-27".to_owned(), "2026-02-22".to_owned(), Some(d("2026-04-21"))),
+                ("prenatal:7:2026-04-07".to_owned(), "2026-04-02".to_owned(), None),
+            ],
+            "one postnatal visit for the twins; the latest certificate only"
+        );
+        let later: Vec<String> = on("2026-04-22").into_iter().map(|t| t.0).collect();
+        assert_eq!(later, ["birth:7:2026-10-05", "certificate:7:2026-03-26", "prenatal:7:2026-04-07"]);
+        assert!(person_tasks(7, &PersonFacts { active: false, ..facts.clone() }, d("2026-03-02")).is_empty());
+    }
+
+    #[test]
     fn duty_days_fall_on_fives_and_tens() {
         assert_eq!(next_duty_day(d("2026-03-01")), d("2026-03-05"));
         assert_eq!(next_duty_day(d("2026-03-05")), d("2026-03-05"));

@@ -28,4 +28,5 @@ mod roster;
 mod sealing;
 mod store_story;
 mod supervision;
+mod tasks;
 mod worklist;
