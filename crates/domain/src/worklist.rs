@@ -75,6 +75,19 @@ impl Category {
         Category::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
+    /// Whether the work is made by the records (kept per person), not by exchange items or
+    /// supervision orders.
+    pub fn from_records(self) -> bool {
+        matches!(
+            self,
+            Category::PrenatalVisit
+                | Category::PostnatalVisit
+                | Category::ExpectedBirth
+                | Category::Certificate
+                | Category::LateRegistration
+        )
+    }
+
     fn lead(self) -> i64 {
         if self == Category::ExpectedBirth { BIRTH_LEAD_DAYS } else { LEAD_DAYS }
     }

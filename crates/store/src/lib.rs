@@ -26,7 +26,7 @@ mod search;
 mod sections;
 mod settings;
 pub mod supervision;
-mod tasks;
+pub mod tasks;
 mod url;
 pub mod worklist;
 

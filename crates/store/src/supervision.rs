@@ -390,11 +390,12 @@ impl Store {
         Ok(rows.into_iter().map(|(p, n, ok)| (p, n.max(0) as u64, ok.max(0) as u64)).collect())
     }
 
-    /// Active records managed under `[low, high)`, grouped by managing path.
+    /// Active records managed under `[low, high)`, per managing path, as the triggers of
+    /// migration 27 keep them (one row per unit, not a pass over the records).
     pub async fn active_records_by_path(&self, low: &str, high: &str) -> StoreResult<Vec<(String, u64)>> {
         let rows: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT managing_path, COUNT(*) FROM persons WHERE managing_path >= $1 AND managing_path < $2 \
-             AND status = 'active' GROUP BY managing_path",
+            "SELECT managing_path, CAST(active AS BIGINT) FROM unit_record_counts \
+             WHERE managing_path >= $1 AND managing_path < $2 AND active > 0",
         ).bind(low).bind(high).fetch_all(pool).await)
         .context("counting active records")?;
         Ok(rows.into_iter().map(|(p, n)| (p, n.max(0) as u64)).collect())

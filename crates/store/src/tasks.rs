@@ -73,12 +73,26 @@ fn tasks_page_sql(today: NaiveDate, limit: i64) -> String {
     )
 }
 
+/// A category's count stops here: more is shown as "1,000+".
+pub const TASK_COUNT_CAP: u64 = 1000;
+
 fn task_counts_sql(today: NaiveDate) -> String {
-    format!(
-        "SELECT category, COUNT(*) FROM person_tasks WHERE managing_path >= $1 AND managing_path < $2 AND {} \
-         GROUP BY category",
-        showing(today)
-    )
+    // One capped count per category, each an index range of the category in the unit: the
+    // cost is bounded by the cap, not by the unit's tasks.
+    let cap = TASK_COUNT_CAP + 1;
+    Category::ALL
+        .iter()
+        .filter(|c| c.from_records())
+        .map(|c| {
+            format!(
+                "SELECT '{c}' AS category, (SELECT COUNT(*) FROM (SELECT 1 FROM person_tasks \
+                   WHERE category = '{c}' AND managing_path >= $1 AND managing_path < $2 AND {} LIMIT {cap}) x) AS n",
+                showing(today),
+                c = c.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
 }
 
 impl Store {
@@ -270,13 +284,18 @@ impl Store {
             .context("reading the day's tasks")
     }
 
-    /// Tasks showing on `today` in the range, per category.
+    /// Tasks showing on `today` in the range, per category, each counted up to
+    /// [`TASK_COUNT_CAP`] + 1 (a count above the cap means "more than").
     pub async fn task_counts(&self, low: &str, high: &str, today: NaiveDate) -> StoreResult<Vec<(Category, u64)>> {
         let sql = task_counts_sql(today);
         let rows: Vec<(String, i64)> =
             on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
                 .context("counting the day's tasks")?;
-        Ok(rows.into_iter().filter_map(|(c, n)| Some((Category::parse(&c)?, n.max(0) as u64))).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .filter_map(|(c, n)| Some((Category::parse(&c)?, n.max(0) as u64)))
+            .collect())
     }
 
     /// Of the given task keys, those showing on `today` in the range, with their category

@@ -473,9 +473,8 @@ impl App {
     }
 
     /// The kept quality findings of `unit`'s subtree, folded per child, with the active
-    /// records per child: `(per child path, whole subtree)`. The findings are counts per unit;
-    /// the active records are still counted from the subtree's records (one pass, not one per
-    /// child). `None` when the actor may not read records.
+    /// records per child: `(per child path, whole subtree)`. Both are counts kept per unit
+    /// (decision 0022, migration 27). `None` when the actor may not read records.
     async fn quality_by_child(
         &self,
         actor: &Actor,

@@ -4,7 +4,7 @@
 //! orders are read from their own tables. A unit marks a task done or snoozes it (with a
 //! reason), and the mark is kept per unit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use domain::authz::Capability;
@@ -12,6 +12,7 @@ use domain::supervision::OrderStatus;
 use domain::worklist::{self, Category};
 use serde_json::json;
 use store::TaskRefresh;
+use store::tasks::TASK_COUNT_CAP;
 
 use super::{Actor, App, ServiceError, ServiceResult};
 
@@ -41,6 +42,8 @@ pub struct Worklist {
     pub counts: BTreeMap<Category, usize>,
     /// Tasks done or snoozed today-or-later, hidden from the list.
     pub hidden: usize,
+    /// Categories with more tasks than their count says ("1,000+": counted up to a cap).
+    pub capped: BTreeSet<Category>,
     /// Persons changed whose tasks are not derived yet (after a bulk load or the nightly
     /// repair): the list and counts do not include their work yet.
     pub waiting: u64,
@@ -52,9 +55,21 @@ impl Worklist {
         self.tasks.iter().filter(|t| t.overdue).count()
     }
 
-    /// Tasks in all, listed or not (the list holds the first of them).
+    /// Tasks in all, listed or not (the list holds the first of them); at least that many
+    /// when a category is [`Worklist::capped`].
     pub fn total(&self) -> usize {
         self.counts.values().sum()
+    }
+
+    /// A count as the page shows it: "1000+" past the cap.
+    pub fn count_label(&self, category: Category) -> String {
+        let n = self.counts.get(&category).copied().unwrap_or(0);
+        if self.capped.contains(&category) { format!("{n}+") } else { n.to_string() }
+    }
+
+    /// The total as the page shows it.
+    pub fn total_label(&self) -> String {
+        if self.capped.is_empty() { self.total().to_string() } else { format!("{}+", self.total()) }
     }
 }
 
@@ -244,19 +259,20 @@ impl App {
 
         // Care and records of the people managed here: kept per person (migration 26), read
         // as the unit's showing tasks, the marked ones taken out.
-        let mut person_counts: BTreeMap<Category, i64> = BTreeMap::new();
+        let mut capped = BTreeSet::new();
         for (category, n) in counts_rows {
-            *person_counts.entry(category).or_insert(0) += i64::try_from(n).unwrap_or(i64::MAX);
-        }
-        for (_, category) in &hidden_tasks {
-            *person_counts.entry(*category).or_insert(0) -= 1;
-        }
-        hidden += hidden_tasks.len();
-        for (category, n) in person_counts {
+            let marked = hidden_tasks.iter().filter(|(_, c)| *c == category).count() as u64;
+            let n = if n > TASK_COUNT_CAP {
+                capped.insert(category);
+                TASK_COUNT_CAP
+            } else {
+                n.saturating_sub(marked)
+            };
             if n > 0 {
-                *counts.entry(category).or_insert(0) += usize::try_from(n).unwrap_or(0);
+                *counts.entry(category).or_insert(0) += usize::try_from(n).unwrap_or(usize::MAX);
             }
         }
+        hidden += hidden_tasks.len();
         let mut shown = 0;
         for row in page {
             if shown >= store::worklist::TASK_LIMIT || hiding.contains(&row.task_key) {
@@ -296,6 +312,7 @@ impl App {
             tasks,
             counts,
             hidden,
+            capped,
             waiting: waiting_persons,
             next_duty_day: worklist::next_duty_day(today),
         })

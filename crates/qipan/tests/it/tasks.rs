@@ -1,6 +1,7 @@
 //! The clerk's day kept as tasks per person (migration 26): after any history of registrations,
 //! sections, moves and ends over weeks of days, with the derivation run at random moments in
-//! between, the tasks kept are the tasks a full derivation of every person gives, on every day.
+//! between, the tasks kept are the tasks a full derivation of every person gives, on every day;
+//! and the active records kept per unit (migration 27) are those a count finds.
 
 use std::collections::BTreeMap;
 
@@ -160,6 +161,19 @@ async fn kept_tasks_equal_a_full_derivation_after_any_history() {
             assert_eq!(repair.differed, 0, "step {step} ({day}): the nightly repair had to change tasks");
             assert_eq!(kept, showing(&now).await, "step {step} ({day}): kept tasks differ from a full derivation");
             checked += kept.len();
+            // The active records per unit, as kept by the triggers, against a count of them.
+            let sql = "SELECT managing_path, COUNT(*) FROM persons WHERE status = 'active' GROUP BY managing_path";
+            let counted: Vec<(String, i64)> = match &now.store {
+                store::Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+                store::Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+            }
+            .unwrap();
+            let counted: Vec<(String, u64)> = counted.into_iter().map(|(p, n)| (p, n as u64)).collect();
+            let mut kept_counts = now.store.active_records_by_path("", "\u{10FFFF}").await.unwrap();
+            kept_counts.sort();
+            let mut counted = counted;
+            counted.sort();
+            assert_eq!(kept_counts, counted, "step {step}: the kept active records per unit");
         }
     }
     assert!(checked > 40, "the history made work to compare: {checked} tasks");

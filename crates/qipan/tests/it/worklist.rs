@@ -359,3 +359,57 @@ async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_nightly_repa
     assert_eq!(repaired.differed, 1, "{repaired:?}");
     assert!(lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
 }
+
+#[tokio::test]
+async fn a_county_with_thousands_of_tasks_counts_to_a_thousand_and_lists_the_earliest_first() {
+    let (app, _db) = demo_app().await;
+    let march = at(&app, "2026-03-24T09:00:00+08:00");
+    let clerk = actor(&march, "clerk").await;
+    let id = march.register_person(&clerk, &woman("19910412", "周婷", "371602001001")).await.unwrap();
+    march.refresh_tasks(u64::MAX).await.unwrap();
+    // 1,200 certificates of hers running out (kept as the derivation would keep them), due
+    // over the days around today: more than the day counts, and more than it lists.
+    let sql = "INSERT INTO person_tasks (person_id, task_key, category, detail_key, detail, due_on, show_from, \
+               hide_after, managing_path) \
+               VALUES ($1, $2, 'certificate', 'worklist.detail.valid_until', $3, $4, $5, $6, '/37/3716/371602/371602001/371602001001/')";
+    for i in 0..1200i64 {
+        let due = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + chrono::Duration::days(i % 28);
+        let (show, hide) = (due - chrono::Duration::days(5), due + chrono::Duration::days(60));
+        let key = format!("certificate:{id}:{i}");
+        match &march.store {
+            store::Store::Sqlite(pool) => sqlx::query(sql)
+                .bind(id)
+                .bind(&key)
+                .bind(due.to_string())
+                .bind(due)
+                .bind(show)
+                .bind(hide)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            store::Store::Postgres(pool) => sqlx::query(sql)
+                .bind(id)
+                .bind(&key)
+                .bind(due.to_string())
+                .bind(due)
+                .bind(show)
+                .bind(hide)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        }
+        .unwrap();
+    }
+    let w = march.worklist(&clerk).await.unwrap();
+    assert_eq!(w.counts.get(&Category::Certificate), Some(&1000));
+    assert!(w.capped.contains(&Category::Certificate));
+    assert_eq!(w.count_label(Category::Certificate), "1000+");
+    let certificates: Vec<_> = w.tasks.iter().filter(|t| t.category == Category::Certificate).collect();
+    assert_eq!(certificates.len(), 500, "the first 500 are listed");
+    // All 1,200 show on 03-24 (due 03-01 … 03-28, each from five days before): the list
+    // holds the earliest 500, from 03-01 on.
+    assert_eq!(certificates[0].due_on.to_string(), "2026-03-01");
+    assert!(certificates.windows(2).all(|p| p[0].due_on <= p[1].due_on));
+    let page = crate::helpers::get(&march, "/", Some(&crate::helpers::demo_login(&march, "clerk").await)).await;
+    assert!(page.body.contains("1000+"), "the page says more than a thousand");
+}

@@ -19,6 +19,8 @@ CREATE TABLE person_tasks (
     UNIQUE (person_id, task_key)
 );
 CREATE INDEX person_tasks_unit ON person_tasks (managing_path, show_from, hide_after, due_on, category, id);
+-- The counts per category, each capped (a county's day says "1,000+" rather than count them all).
+CREATE INDEX person_tasks_category ON person_tasks (category, managing_path, show_from, hide_after);
 
 CREATE TABLE task_dirty (person_id BIGINT PRIMARY KEY);
 

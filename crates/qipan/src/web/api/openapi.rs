@@ -130,6 +130,7 @@ fn add_worklist(doc: &mut Value) {
                 "next_duty_day": {"type": "string", "format": "date"},
                 "overdue": {"type": "integer"}, "hidden": {"type": "integer"},
                 "total": {"type": "integer", "description": "Tasks in all; `items` lists the first of them (by last day)."},
+                "capped": {"type": "array", "items": {"type": "string", "enum": categories}, "description": "Categories counted up to 1,000 only: their count (and the total) means \"at least\"."},
                 "waiting": {"type": "integer", "description": "Persons whose records just changed and whose tasks are not derived yet (not counted above)."},
                 "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "items": {"type": "array", "items": {"type": "object", "properties": {

@@ -30,6 +30,7 @@ pub struct WorklistJson {
     overdue: usize,
     hidden: usize,
     total: usize,
+    capped: Vec<&'static str>,
     waiting: u64,
 }
 
@@ -41,6 +42,7 @@ pub async fn list(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<J
         overdue: w.overdue(),
         hidden: w.hidden,
         total: w.total(),
+        capped: w.capped.iter().map(|c| c.as_str()).collect(),
         waiting: w.waiting,
         counts: w.counts.iter().map(|(c, n)| (c.as_str(), *n)).collect(),
         items: w

@@ -29,7 +29,7 @@ struct HomePage {
     /// The day's work, for those who have one.
     work: Option<Worklist>,
     /// Category bar: key, label, count, current.
-    categories: Vec<(&'static str, &'static str, usize, bool)>,
+    categories: Vec<(&'static str, &'static str, String, bool)>,
     tasks: Vec<TaskRow>,
     category: String,
     error: Option<String>,
@@ -116,7 +116,12 @@ async fn home(
                 .filter_map(|c| {
                     let n = w.counts.get(&c).copied().unwrap_or(0);
                     (n > 0).then(|| {
-                        (c.as_str(), t.get(&format!("worklist.category.{}", c.as_str())), n, chosen == Some(c))
+                        (
+                            c.as_str(),
+                            t.get(&format!("worklist.category.{}", c.as_str())),
+                            w.count_label(c),
+                            chosen == Some(c),
+                        )
                     })
                 })
                 .collect(),
