@@ -120,6 +120,8 @@ struct Tally {
     samples: Vec<Duration>,
     client_errors: u64,
     errors: u64,
+    /// Each refusal and failure by status and the envelope's error code (`409 duplicate`).
+    why: BTreeMap<String, u64>,
 }
 
 type Tallies = Arc<Mutex<BTreeMap<&'static str, Tally>>>;
@@ -128,10 +130,27 @@ fn note(tallies: &Tallies, route: &'static str, took: Duration, outcome: &anyhow
     let mut t = tallies.lock().expect("no panics while held");
     let tally = t.entry(route).or_default();
     tally.samples.push(took);
+    let reason = |r: &Reply| {
+        let code = serde_json::from_str::<Value>(&r.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().or(v["code"].as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        format!("{} {code}", r.status).trim_end().to_owned()
+    };
     match outcome {
         Ok(r) if r.status < 400 => {}
-        Ok(r) if r.status < 500 => tally.client_errors += 1,
-        _ => tally.errors += 1,
+        Ok(r) if r.status < 500 => {
+            tally.client_errors += 1;
+            *tally.why.entry(reason(r)).or_default() += 1;
+        }
+        Ok(r) => {
+            tally.errors += 1;
+            *tally.why.entry(reason(r)).or_default() += 1;
+        }
+        Err(e) => {
+            tally.errors += 1;
+            *tally.why.entry(format!("no answer: {e}")).or_default() += 1;
+        }
     }
 }
 
@@ -186,7 +205,11 @@ async fn session(
     let read = [("Cookie", cookie.as_str())];
     let write = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str()), ("Content-Type", "application/json")];
     let mut dice = Dice(u64::from(index) * 7919 + 17);
-    let mut people = crate::demo_people::demo_batches(10_000, 1_000 + u64::from(index), today).flatten();
+    // People moving in from elsewhere: the generator's outflow people live in the county itself
+    // and would be refused as an inflow registration.
+    let mut people = crate::demo_people::demo_batches(10_000, 1_000 + u64::from(index), today)
+        .flatten()
+        .filter(|(f, _)| f.direction == "in");
     // The names a clerk looks for: people of the demo's own seed, so that searches find them.
     let names: Vec<String> = crate::demo_people::demo_batches(200, 1, today).flatten().map(|(f, _)| f.name).collect();
     let mut seen: Vec<i64> = Vec::new();
@@ -293,6 +316,9 @@ pub async fn run(global: &GlobalArgs, plan: &LoadPlan<'_>) -> anyhow::Result<()>
             s.len() as f64 / elapsed
         );
         errors += t.errors;
+        for (reason, n) in &t.why {
+            println!("    {n:>9} × {reason}");
+        }
     }
     let mut why: BTreeMap<&str, usize> = BTreeMap::new();
     for e in &failed_sessions {
