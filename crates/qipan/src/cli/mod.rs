@@ -85,6 +85,11 @@ pub struct GlobalArgs {
     /// lines separated by `;`) takes precedence. Default: data.keys in the data directory
     #[arg(long, env = "QIPAN_DATA_KEYS_FILE", global = true)]
     pub data_keys_file: Option<PathBuf>,
+
+    /// A read replica of the PostgreSQL database (a streaming standby): the supervision figures
+    /// are read there, and from the database itself while the replica is down
+    #[arg(long, env = "QIPAN_READ_REPLICA_URL", global = true, hide_env_values = true, value_parser = parse_database_url)]
+    pub read_replica_url: Option<DatabaseUrl>,
 }
 
 impl GlobalArgs {
@@ -108,6 +113,7 @@ impl GlobalArgs {
             clock = %clock,
             log_format = ?self.log_format,
             log = %self.log_filter,
+            read_replica = %self.read_replica_url.as_ref().map(|u| u.redacted()).unwrap_or_else(|| "none".to_owned()),
             extra = ?extra,
             "effective configuration"
         );
@@ -138,6 +144,10 @@ impl GlobalArgs {
                 path.display()
             );
         }
+        let opened = match (opened, &self.read_replica_url) {
+            (Ok(app), Some(url)) => app.with_read_replica(url).await,
+            (opened, _) => opened,
+        };
         match opened {
             Ok(app) => {
                 let ((_, head), _) = app.store.audit_head().await?;

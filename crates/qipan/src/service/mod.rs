@@ -56,7 +56,33 @@ pub use sections::FullRecord;
 pub struct App {
     pub store: Store,
     pub clock: Clock,
+    /// A read-only copy of the database (a PostgreSQL streaming standby) for the supervision
+    /// figures, when one is configured: the province's heaviest reads off the primary.
+    pub replica: Option<Store>,
 }
+
+/// Runs a read of the supervision figures on the read replica when there is one, and on the
+/// primary when there is none or the replica fails (a replica down slows supervision, never
+/// stops it).
+macro_rules! figures {
+    ($app:expr, |$s:ident| $read:expr) => {{
+        match &$app.replica {
+            Some($s) => match $read.await {
+                Ok(v) => Ok(v),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the read replica failed: the supervision figures are read from the primary");
+                    let $s = &$app.store;
+                    $read.await
+                }
+            },
+            None => {
+                let $s = &$app.store;
+                $read.await
+            }
+        }
+    }};
+}
+pub(crate) use figures;
 
 impl App {
     /// Opens the database and brings its schema up to date.
@@ -87,9 +113,25 @@ impl App {
         if rebuilt > 0 {
             tracing::warn!(rebuilt, "built again the indexes that an interrupted bulk load had deferred");
         }
-        let app = App { store, clock };
+        let app = App { store, clock, replica: None };
         app.adopt_data_keys().await?;
         Ok(app)
+    }
+
+    /// The same installation seen at another moment (tests, training, the bench).
+    pub fn at_clock(&self, clock: Clock) -> App {
+        App { clock, ..self.clone() }
+    }
+
+    /// Reads the supervision figures from a read replica of the database (PostgreSQL only; the
+    /// primary must be PostgreSQL too). The replica is not migrated: a streaming standby
+    /// follows the primary's schema.
+    pub async fn with_read_replica(mut self, url: &store::DatabaseUrl) -> ServiceResult<App> {
+        if !matches!(url, store::DatabaseUrl::Postgres(_)) || !matches!(self.store, Store::Postgres(_)) {
+            return Err(ServiceError::invalid("field.read_replica_url", "rule.replica_postgres", url.redacted()));
+        }
+        self.replica = Some(Store::connect(url).await?);
+        Ok(self)
     }
 
     /// Checks the installed data keys against those this database's values are sealed under

@@ -328,7 +328,7 @@ impl App {
         let mut by_child: BTreeMap<String, Backlog> = BTreeMap::new();
         let mut own = Backlog::default();
         let mut total = Backlog::default();
-        for (path, b) in self.store.backlog_by_path(&low, &high, today).await? {
+        for (path, b) in super::figures!(self, |s| s.backlog_by_path(&low, &high, today))? {
             total += b;
             match child_path(parent.as_str(), &path) {
                 Some(child) => *by_child.entry(child.to_owned()).or_default() += b,
@@ -361,7 +361,8 @@ impl App {
     ) -> ServiceResult<(OrgUnit, Listing<Item>)> {
         let unit = self.supervised_unit(actor, Some(unit)).await?;
         let (low, high) = unit.code.path().subtree_range();
-        let (total, mut items) = self.store.backlog_items(&low, &high, part, self.clock.today(), page).await?;
+        let (total, mut items) =
+            super::figures!(self, |s| s.backlog_items(&low, &high, part, self.clock.today(), page))?;
         items.project(super::privacy::LIST_DISCLOSURE);
         Ok((unit, Listing::exact(items, total.max(0) as u64, page)))
     }
@@ -371,7 +372,7 @@ impl App {
         let close = domain::clock::china_day_end(cycle.closes_on());
         let now = self.clock.now();
         let closed = now > close;
-        Ok((self.store.cycle_counts(&cycle.to_string(), if closed { close } else { now }).await?, closed))
+        Ok((super::figures!(self, |s| s.cycle_counts(&cycle.to_string(), if closed { close } else { now }))?, closed))
     }
 
     /// The scores of the children of `unit` (default the actor's) in `cycle`, and of the whole
@@ -396,7 +397,7 @@ impl App {
         let (from, to) = cycle.submission_period();
         let mut registrations: BTreeMap<String, Registrations> = BTreeMap::new();
         let mut total_regs = Registrations::default();
-        for (path, registered, on_time) in self.store.registrations_by_path(&low, &high, from, to).await? {
+        for (path, registered, on_time) in super::figures!(self, |s| s.registrations_by_path(&low, &high, from, to))? {
             let r = Registrations { registered, on_time };
             total_regs += r;
             if let Some(child) = child_path(parent.as_str(), &path) {
@@ -444,7 +445,7 @@ impl App {
             let counts = if c == cycle { per_county.clone() } else { self.counts_of(c).await?.0 };
             let (from, to) = c.submission_period();
             let mut regs = Registrations::default();
-            for (_, registered, on_time) in self.store.registrations_by_path(&low, &high, from, to).await? {
+            for (_, registered, on_time) in super::figures!(self, |s| s.registrations_by_path(&low, &high, from, to))? {
                 regs += Registrations { registered, on_time };
             }
             let rates = exchanges(unit.level).then(|| counts_under(unit.code.as_str(), &counts).rates());
@@ -487,7 +488,7 @@ impl App {
         let (low, high) = parent.subtree_range();
         let mut by_child: BTreeMap<String, Quality> = BTreeMap::new();
         let mut total = Quality::default();
-        for (path, active) in self.store.active_records_by_path(&low, &high).await? {
+        for (path, active) in super::figures!(self, |s| s.active_records_by_path(&low, &high))? {
             total.active += active;
             if let Some(child) = child_path(parent.as_str(), &path) {
                 by_child.entry(child.to_owned()).or_default().active += active;
@@ -495,7 +496,7 @@ impl App {
         }
         // The findings as kept (decision 0022), after checking what waits, as the quality page does.
         self.refresh_quality(super::quality::READER_BUDGET).await?;
-        for (path, n) in self.store.quality_counts_by_path(Some(&(low, high))).await? {
+        for (path, n) in super::figures!(self, |s| s.quality_counts_by_path(Some(&(low.clone(), high.clone()))))? {
             total.findings += n;
             if let Some(child) = child_path(parent.as_str(), &path) {
                 by_child.entry(child.to_owned()).or_default().findings += n;

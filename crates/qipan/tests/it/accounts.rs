@@ -13,11 +13,11 @@ use crate::helpers::{
 
 /// The same installation seen at another moment.
 fn at(app: &App, later: Duration) -> App {
-    App { store: app.store.clone(), clock: Clock::Fixed(app.clock.now() + later) }
+    app.at_clock(Clock::Fixed(app.clock.now() + later))
 }
 
 fn frozen(app: &App) -> App {
-    App { store: app.store.clone(), clock: Clock::Fixed(app.clock.now()) }
+    app.at_clock(Clock::Fixed(app.clock.now()))
 }
 
 async fn audit_actions(app: &App, actor: &str) -> Vec<(String, String)> {
@@ -697,8 +697,7 @@ async fn a_department_token_runs_out_on_its_day_with_a_clear_answer() {
             .body(Body::empty())
             .unwrap()
     };
-    let at =
-        |when: &str| qipan::service::App { store: app.store.clone(), clock: domain::Clock::fixed_at(when).unwrap() };
+    let at = |when: &str| app.at_clock(domain::Clock::fixed_at(when).unwrap());
     assert_eq!(send(&at("2026-12-25T09:59:59+08:00"), bearer(&secret)).await.status, StatusCode::OK, "its last moment");
     let late = send(&at("2026-12-25T10:00:00+08:00"), bearer(&secret)).await;
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);

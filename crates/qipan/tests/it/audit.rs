@@ -6,7 +6,7 @@ use std::process::Command;
 use axum::http::{StatusCode, header};
 use chrono::Duration;
 use domain::Clock;
-use qipan::service::{App, ChainReport};
+use qipan::service::ChainReport;
 use store::Store;
 
 use crate::helpers::{demo_app, demo_login, get, new_account};
@@ -206,7 +206,7 @@ async fn archiving_keeps_180_days_and_leaves_a_verifiable_chain() {
     assert_eq!(done.status.code(), Some(0), "{}", String::from_utf8_lossy(&done.stderr));
     let lines = std::fs::read_to_string(&out).unwrap();
     assert_eq!(lines.lines().count() as i64, before_all);
-    let later_app = App { store: app.store.clone(), clock: Clock::fixed_at(&later).unwrap() };
+    let later_app = app.at_clock(Clock::fixed_at(&later).unwrap());
     match later_app.verify_audit_chain().await.unwrap() {
         ChainReport::Intact { checked, .. } => assert_eq!(checked, 1, "only the archive's own entry remains"),
         broken => panic!("{broken:?}"),

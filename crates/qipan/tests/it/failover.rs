@@ -267,3 +267,79 @@ async fn every_acknowledged_registration_survives_a_failover_to_a_synchronous_st
     assert_eq!(request(&addr, "GET", "/healthz", &[], "").unwrap().0, 200);
     assert_nothing_lost(&DatabaseUrl::parse(&url).unwrap(), &promised).await;
 }
+
+/// The active records of 滨城区 in the supervision scores, as the service reads them.
+async fn active_in_county(app: &qipan::service::App, county: &qipan::service::Actor) -> u64 {
+    let unit = domain::OrgCode::parse("371602").unwrap();
+    let cycle = domain::exchange::Cycle::of_submission(app.clock.today());
+    app.unit_scores(county, Some(&unit), cycle).await.unwrap().total.quality.expect("a reader of records").active
+}
+
+#[tokio::test]
+async fn the_supervision_figures_are_read_from_the_replica_and_from_the_primary_when_it_is_down() {
+    // Refused on SQLite (there is no such replica), named by its field.
+    let sqlite = DatabaseUrl::parse("sqlite:/tmp/qipan-replica-refused.db").unwrap();
+    if !engine_is_postgres() {
+        let (app, _db) = crate::helpers::empty_app(crate::helpers::test_clock()).await;
+        match app.with_read_replica(&sqlite).await {
+            Err(qipan::service::ServiceError::Invalid { field, .. }) => assert_eq!(field, "field.read_replica_url"),
+            other => panic!("a SQLite replica: {other:?}"),
+        }
+        eprintln!("the replica itself is tested in the PostgreSQL pass (clusters of its own)");
+        return;
+    }
+    let root = workspace();
+    let primary = Cluster::init_primary(root.path());
+    primary.start();
+    let standby = Cluster::init_standby(root.path(), &primary);
+    standby.start();
+    sql(&primary.url("postgres"), "CREATE DATABASE qipan").await;
+    let app =
+        qipan::service::App::open(&DatabaseUrl::parse(&primary.url("qipan")).unwrap(), crate::helpers::test_clock())
+            .await
+            .unwrap();
+    app.ensure_demo_data().await.unwrap();
+    let app = app.with_read_replica(&DatabaseUrl::parse(&standby.url("qipan")).unwrap()).await.unwrap();
+    let county = crate::helpers::demo_actor(&app, "county").await;
+    let counted =
+        "SELECT COUNT(*)::text FROM persons WHERE status = 'active' AND managing_path LIKE '/37/3716/371602/%'";
+    let on_primary = sql(&primary.url("qipan"), counted).await[0].parse::<u64>().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while active_in_county(&app, &county).await != on_primary {
+        assert!(Instant::now() < deadline, "the replica did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The standby stops replaying: a registration on the primary is not in the figures yet.
+    sql(&standby.url("postgres"), "SELECT pg_wal_replay_pause()::text").await;
+    let clerk = crate::helpers::demo_actor(&app, "clerk").await;
+    let first17 = "51192319910412002";
+    let input = domain::record::PersonInput {
+        id_number: format!("{first17}{}", domain::id_number::check_char(first17)),
+        name: "周婷".into(),
+        hukou_area: "511923101002".into(),
+        hukou_address: "平昌县江口镇禹王街社区".into(),
+        residence_area: "371602001001".into(),
+        residence_address: "新苑小区3号楼".into(),
+        managing_unit: "371602001001".into(),
+        direction: "in".into(),
+        moved_on: app.clock.today().to_string(),
+        ..Default::default()
+    };
+    app.register_person(&clerk, &input).await.unwrap();
+    assert_eq!(sql(&primary.url("qipan"), counted).await[0].parse::<u64>().unwrap(), on_primary + 1);
+    assert_eq!(active_in_county(&app, &county).await, on_primary, "read on the paused replica");
+
+    // Replaying again, the replica shows it.
+    sql(&standby.url("postgres"), "SELECT pg_wal_replay_resume()::text").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while active_in_county(&app, &county).await != on_primary + 1 {
+        assert!(Instant::now() < deadline, "the replica did not show the registration");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The replica goes down: the figures come from the primary.
+    standby.crash();
+    assert_eq!(active_in_county(&app, &county).await, on_primary + 1);
+    drop(sqlite);
+}

@@ -233,7 +233,7 @@ pub async fn get_bytes(app: &App, path: &str, session: Option<&Session>) -> (Sta
 
 /// The same installation with its clock standing at `when` (RFC 3339, China time).
 pub fn at(app: &App, when: &str) -> App {
-    App { store: app.store.clone(), clock: Clock::fixed_at(when).unwrap() }
+    app.at_clock(Clock::fixed_at(when).unwrap())
 }
 
 /// A demo account as the service sees it once signed in.

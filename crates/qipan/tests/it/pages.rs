@@ -140,8 +140,7 @@ async fn errors_are_pages_in_the_same_style_and_language() {
 #[tokio::test]
 async fn a_fixed_clock_is_announced_on_every_page() {
     let (app, _db) = demo_app().await;
-    let fixed =
-        qipan::service::App { store: app.store.clone(), clock: Clock::fixed_at("2026-03-01T09:00:00+08:00").unwrap() };
+    let fixed = app.at_clock(Clock::fixed_at("2026-03-01T09:00:00+08:00").unwrap());
     let banner = "培训模式：系统时钟固定为 2026-03-01 09:00";
     let signed_out = get(&fixed, "/login", None).await;
     assert!(signed_out.body.contains(banner), "the sign-in page warns before anyone signs in");
@@ -165,7 +164,7 @@ async fn a_fixed_clock_is_announced_on_every_page() {
     assert!(english.contains("Training mode: the clock is fixed at 2026-03-01 09:00"), "{english}");
 
     // On the real clock there is nothing to announce.
-    let real = qipan::service::App { store: app.store.clone(), clock: Clock::System };
+    let real = app.at_clock(Clock::System);
     let s = county(&real).await;
     assert!(!get(&real, "/", Some(&s)).await.body.contains("培训模式"));
 }

@@ -646,8 +646,7 @@ async fn a_reader_breaks_the_glass_for_one_record_for_a_day_and_everyone_concern
     assert_eq!(reads.len(), 2, "each read under the grant is audited, once: the page and the API");
 
     // A day later the grant has run out.
-    let tomorrow =
-        App { store: app.store.clone(), clock: domain::Clock::fixed_at("2026-11-26T10:00:01+08:00").unwrap() };
+    let tomorrow = app.at_clock(domain::Clock::fixed_at("2026-11-26T10:00:01+08:00").unwrap());
     let neighbour = crate::helpers::login_as(&tomorrow, "neighbour", crate::helpers::TEST_PASSWORD).await;
     assert_eq!(get(&tomorrow, &record, Some(&neighbour)).await.status, StatusCode::NOT_FOUND);
 }
