@@ -266,6 +266,27 @@ impl Store {
         }
     }
 
+    /// A read replica of a PostgreSQL database: connected on first use (a replica down does
+    /// not stop the installation from starting), with a short wait for a connection, so that a
+    /// caller can turn to the primary quickly.
+    pub fn connect_replica(url: &DatabaseUrl) -> StoreResult<Store> {
+        let fail = |source| StoreError::Connect { url: url.redacted(), source };
+        match url {
+            DatabaseUrl::Postgres(raw) => {
+                let options: PgConnectOptions =
+                    raw.parse::<PgConnectOptions>().map_err(fail)?.application_name("qipan-replica");
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(2))
+                    .connect_lazy_with(options);
+                Ok(Store::Postgres(pool))
+            }
+            DatabaseUrl::Sqlite(_) => {
+                Err(fail(sqlx::Error::Configuration("a read replica is a PostgreSQL database".into())))
+            }
+        }
+    }
+
     pub fn engine(&self) -> Engine {
         match self {
             Store::Sqlite(_) => Engine::Sqlite,

@@ -61,13 +61,15 @@ fn showing(today: NaiveDate) -> String {
 
 fn tasks_page_sql(today: NaiveDate, limit: i64) -> String {
     // The unit's showing tasks are picked and ordered from the index alone; only the page's
-    // rows are read, with their person's name.
+    // rows are read, with their person's name. The person's own path is checked too: a record
+    // moved out of the unit whose tasks wait to be derived again never shows outside it.
     format!(
         "SELECT t.person_id, t.task_key, t.category, t.detail_key, t.detail, t.due_on, p.name, p.managing_unit \
          FROM (SELECT id FROM person_tasks WHERE managing_path >= $1 AND managing_path < $2 AND {} \
                ORDER BY due_on, id LIMIT {limit}) page \
          CROSS JOIN person_tasks t CROSS JOIN persons p \
          WHERE t.id = page.id AND p.id = t.person_id AND p.status = 'active' \
+           AND p.managing_path >= $1 AND p.managing_path < $2 \
          ORDER BY t.due_on, t.id",
         showing(today)
     )
@@ -76,10 +78,10 @@ fn tasks_page_sql(today: NaiveDate, limit: i64) -> String {
 /// A category's count stops here: more is shown as "1,000+".
 pub const TASK_COUNT_CAP: u64 = 1000;
 
-fn task_counts_sql(today: NaiveDate) -> String {
+fn task_counts_sql(today: NaiveDate, extra: u64) -> String {
     // One capped count per category, each an index range of the category in the unit: the
-    // cost is bounded by the cap, not by the unit's tasks.
-    let cap = TASK_COUNT_CAP + 1;
+    // cost is bounded by the cap (and the marks taken off it), not by the unit's tasks.
+    let cap = TASK_COUNT_CAP + 1 + extra;
     Category::ALL
         .iter()
         .filter(|c| c.from_records())
@@ -226,11 +228,12 @@ impl Store {
         })
     }
 
-    /// Persons waiting for their tasks to be derived.
-    pub async fn tasks_waiting(&self) -> StoreResult<u64> {
-        let n: i64 =
-            on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM task_dirty").fetch_one(pool).await)
-                .context("counting the task queue")?;
+    /// Persons waiting for their tasks to be derived, counted up to `cap` (after a bulk load
+    /// the queue holds a million).
+    pub async fn tasks_waiting(&self, cap: u64) -> StoreResult<u64> {
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM task_dirty LIMIT {cap}) q");
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(&sql).fetch_one(pool).await)
+            .context("counting the task queue")?;
         Ok(n.max(0) as u64)
     }
 
@@ -285,9 +288,16 @@ impl Store {
     }
 
     /// Tasks showing on `today` in the range, per category, each counted up to
-    /// [`TASK_COUNT_CAP`] + 1 (a count above the cap means "more than").
-    pub async fn task_counts(&self, low: &str, high: &str, today: NaiveDate) -> StoreResult<Vec<(Category, u64)>> {
-        let sql = task_counts_sql(today);
+    /// [`TASK_COUNT_CAP`] + 1 + `extra` (the caller takes `extra` marked tasks off; a count
+    /// still above the cap means "more than").
+    pub async fn task_counts(
+        &self,
+        low: &str,
+        high: &str,
+        today: NaiveDate,
+        extra: u64,
+    ) -> StoreResult<Vec<(Category, u64)>> {
+        let sql = task_counts_sql(today, extra);
         let rows: Vec<(String, i64)> =
             on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
                 .context("counting the day's tasks")?;
@@ -336,7 +346,7 @@ impl Store {
     ) -> StoreResult<Vec<(&'static str, String)>> {
         let args = [low.to_owned(), high.to_owned()];
         let mut plans = Vec::new();
-        for (what, sql) in [("tasks page", tasks_page_sql(today, 500)), ("task counts", task_counts_sql(today))] {
+        for (what, sql) in [("tasks page", tasks_page_sql(today, 500)), ("task counts", task_counts_sql(today, 0))] {
             plans.push((what, self.explain_text(&sql, &args, "explaining the day's tasks").await?));
         }
         Ok(plans)

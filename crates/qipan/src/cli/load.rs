@@ -149,7 +149,9 @@ fn note(tallies: &Tallies, route: &'static str, took: Duration, outcome: &anyhow
         }
         Err(e) => {
             tally.errors += 1;
-            *tally.why.entry(format!("no answer: {e}")).or_default() += 1;
+            // Grouped by the kind of failure, not by each message's details.
+            let kind = e.to_string().split(':').next().unwrap_or_default().to_owned();
+            *tally.why.entry(format!("no answer: {kind}")).or_default() += 1;
         }
     }
 }

@@ -145,7 +145,7 @@ impl GlobalArgs {
             );
         }
         let opened = match (opened, &self.read_replica_url) {
-            (Ok(app), Some(url)) => app.with_read_replica(url).await,
+            (Ok(app), Some(url)) => app.with_read_replica(url),
             (opened, _) => opened,
         };
         match opened {

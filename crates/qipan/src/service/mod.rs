@@ -58,23 +58,49 @@ pub struct App {
     pub clock: Clock,
     /// A read-only copy of the database (a PostgreSQL streaming standby) for the supervision
     /// figures, when one is configured: the province's heaviest reads off the primary.
-    pub replica: Option<Store>,
+    pub replica: Option<Replica>,
 }
 
-/// Runs a read of the supervision figures on the read replica when there is one, and on the
-/// primary when there is none or the replica fails (a replica down slows supervision, never
-/// stops it).
+/// A read replica of the database, and when it may be tried again after a failure.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    pub store: Store,
+    resting_until: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+/// After a failure the replica is left alone this long: a replica down costs one failed read
+/// per half minute, not one per figure.
+const REPLICA_REST: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Replica {
+    pub fn usable(&self) -> bool {
+        let until = *self.resting_until.lock().unwrap_or_else(|e| e.into_inner());
+        until.is_none_or(|u| std::time::Instant::now() >= u)
+    }
+
+    pub fn rest(&self) {
+        *self.resting_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now() + REPLICA_REST);
+    }
+}
+
+/// Runs a read of the supervision figures on the read replica when there is one that has not
+/// just failed, and on the primary otherwise (a replica down slows one read per half minute,
+/// never stops supervision).
 macro_rules! figures {
     ($app:expr, |$s:ident| $read:expr) => {{
-        match &$app.replica {
-            Some($s) => match $read.await {
-                Ok(v) => Ok(v),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the read replica failed: the supervision figures are read from the primary");
-                    let $s = &$app.store;
-                    $read.await
+        match $app.replica.as_ref().filter(|r| r.usable()) {
+            Some(replica) => {
+                let $s = &replica.store;
+                match $read.await {
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        replica.rest();
+                        tracing::warn!(error = %e, "the read replica failed: the supervision figures are read from the primary for a while");
+                        let $s = &$app.store;
+                        $read.await
+                    }
                 }
-            },
+            }
             None => {
                 let $s = &$app.store;
                 $read.await
@@ -124,13 +150,14 @@ impl App {
     }
 
     /// Reads the supervision figures from a read replica of the database (PostgreSQL only; the
-    /// primary must be PostgreSQL too). The replica is not migrated: a streaming standby
-    /// follows the primary's schema.
-    pub async fn with_read_replica(mut self, url: &store::DatabaseUrl) -> ServiceResult<App> {
+    /// primary must be PostgreSQL too). The replica is not migrated (a streaming standby follows
+    /// the primary's schema) and is connected on first use: one that is down does not keep the
+    /// installation from starting.
+    pub fn with_read_replica(mut self, url: &store::DatabaseUrl) -> ServiceResult<App> {
         if !matches!(url, store::DatabaseUrl::Postgres(_)) || !matches!(self.store, Store::Postgres(_)) {
             return Err(ServiceError::invalid("field.read_replica_url", "rule.replica_postgres", url.redacted()));
         }
-        self.replica = Some(Store::connect(url).await?);
+        self.replica = Some(Replica { store: Store::connect_replica(url)?, resting_until: Default::default() });
         Ok(self)
     }
 

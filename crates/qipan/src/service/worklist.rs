@@ -4,7 +4,7 @@
 //! orders are read from their own tables. A unit marks a task done or snoozes it (with a
 //! reason), and the mark is kept per unit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use domain::authz::Capability;
@@ -67,6 +67,11 @@ impl Worklist {
         if self.capped.contains(&category) { format!("{n}+") } else { n.to_string() }
     }
 
+    /// The persons still waiting, as the page shows them.
+    pub fn waiting_label(&self) -> String {
+        if self.waiting > WAITING_CAP { format!("{WAITING_CAP}+") } else { self.waiting.to_string() }
+    }
+
     /// The total as the page shows it.
     pub fn total_label(&self) -> String {
         if self.capped.is_empty() { self.total().to_string() } else { format!("{}+", self.total()) }
@@ -77,6 +82,8 @@ impl Worklist {
 const TASK_BATCH: u32 = 1000;
 /// Persons the day derives before it reads (the rest: the background drain).
 pub const TASK_READER_BUDGET: u64 = 2000;
+/// The persons still waiting are counted up to this many ("10000+").
+const WAITING_CAP: u64 = 10_000;
 
 impl App {
     /// The daily check of what the clerk's day reads by unit: the sections that make work
@@ -140,35 +147,39 @@ impl App {
         let operator = actor.can(Capability::ExchangeAnswer);
         let exchanges = operator || actor.can(Capability::PersonWrite);
         let reader = actor.can(Capability::PersonRead);
-        // A change a clerk just made shows on the day at once: what waits is derived first.
+        // A change a clerk just made shows on the day at once: what waits is derived first. A
+        // derivation that cannot run now (a long write holds the database) leaves the day as
+        // kept, saying how many wait.
         let mut waiting_persons = 0;
         if reader && self.store.tasks_pending().await? {
-            self.refresh_tasks(TASK_READER_BUDGET).await?;
-            waiting_persons = self.store.tasks_waiting().await?;
+            if let Err(e) = self.refresh_tasks(TASK_READER_BUDGET).await {
+                tracing::warn!(error = %e, "the day is read before the waiting persons' tasks are derived");
+            }
+            waiting_persons = self.store.tasks_waiting(WAITING_CAP + 1).await?;
         }
         // Marks: done hides for good; snoozed hides until its day.
         let marks = self.store.worklist_marks(actor.org.as_str()).await?;
-        let hiding: Vec<String> = marks
-            .iter()
+        let hiding: HashSet<String> = marks
+            .into_iter()
             .filter(|(_, m)| m.state == "done" || (m.state == "snoozed" && m.until.is_some_and(|u| u > today)))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k)
             .collect();
-        let limit = store::worklist::TASK_LIMIT + i64::try_from(hiding.len()).unwrap_or(i64::MAX / 2);
+        let hidden_tasks = if reader && !hiding.is_empty() {
+            let keys: Vec<String> = hiding.iter().cloned().collect();
+            self.store.tasks_among(&low, &high, today, &keys).await?
+        } else {
+            Vec::new()
+        };
+        let marked = hidden_tasks.len() as u64;
+        let limit = store::worklist::TASK_LIMIT + i64::try_from(marked).unwrap_or(i64::MAX / 2);
         // The kinds of work are independent reads: ask for them at once (SQLite readers run in
         // parallel under WAL; PostgreSQL has a connection each).
-        let (orders, waiting, drafts, page, counts_rows, hidden_tasks) = tokio::try_join!(
+        let (orders, waiting, drafts, page, counts_rows) = tokio::try_join!(
             self.store.open_orders_within(&low, &high, store::worklist::TASK_LIMIT),
             async { if exchanges { self.store.waiting_items(&low, &high, false).await } else { Ok(Vec::new()) } },
             async { if operator { self.store.waiting_items(&low, &high, true).await } else { Ok(Vec::new()) } },
             async { if reader { self.store.tasks_showing(&low, &high, today, limit).await } else { Ok(Vec::new()) } },
-            async { if reader { self.store.task_counts(&low, &high, today).await } else { Ok(Vec::new()) } },
-            async {
-                if reader && !hiding.is_empty() {
-                    self.store.tasks_among(&low, &high, today, &hiding).await
-                } else {
-                    Ok(Vec::new())
-                }
-            },
+            async { if reader { self.store.task_counts(&low, &high, today, marked).await } else { Ok(Vec::new()) } },
         )?;
         let mut tasks = Vec::new();
         let mut push = |category: Category,
@@ -262,11 +273,12 @@ impl App {
         let mut capped = BTreeSet::new();
         for (category, n) in counts_rows {
             let marked = hidden_tasks.iter().filter(|(_, c)| *c == category).count() as u64;
+            let n = n.saturating_sub(marked);
             let n = if n > TASK_COUNT_CAP {
                 capped.insert(category);
                 TASK_COUNT_CAP
             } else {
-                n.saturating_sub(marked)
+                n
             };
             if n > 0 {
                 *counts.entry(category).or_insert(0) += usize::try_from(n).unwrap_or(usize::MAX);

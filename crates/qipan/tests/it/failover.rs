@@ -281,7 +281,7 @@ async fn the_supervision_figures_are_read_from_the_replica_and_from_the_primary_
     let sqlite = DatabaseUrl::parse("sqlite:/tmp/qipan-replica-refused.db").unwrap();
     if !engine_is_postgres() {
         let (app, _db) = crate::helpers::empty_app(crate::helpers::test_clock()).await;
-        match app.with_read_replica(&sqlite).await {
+        match app.with_read_replica(&sqlite) {
             Err(qipan::service::ServiceError::Invalid { field, .. }) => assert_eq!(field, "field.read_replica_url"),
             other => panic!("a SQLite replica: {other:?}"),
         }
@@ -299,7 +299,7 @@ async fn the_supervision_figures_are_read_from_the_replica_and_from_the_primary_
             .await
             .unwrap();
     app.ensure_demo_data().await.unwrap();
-    let app = app.with_read_replica(&DatabaseUrl::parse(&standby.url("qipan")).unwrap()).await.unwrap();
+    let app = app.with_read_replica(&DatabaseUrl::parse(&standby.url("qipan")).unwrap()).unwrap();
     let county = crate::helpers::demo_actor(&app, "county").await;
     let counted =
         "SELECT COUNT(*)::text FROM persons WHERE status = 'active' AND managing_path LIKE '/37/3716/371602/%'";

@@ -178,3 +178,59 @@ async fn kept_tasks_equal_a_full_derivation_after_any_history() {
     }
     assert!(checked > 40, "the history made work to compare: {checked} tasks");
 }
+
+#[tokio::test]
+async fn a_derivation_running_while_a_write_is_uncommitted_waits_for_it() {
+    let (app, _db) = demo_app().await;
+    let now = at(&app, "2026-03-24T09:00:00+08:00");
+    let county: Actor = now.login("county", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
+    now.refresh_tasks(u64::MAX).await.unwrap();
+    let id = now.register_person(&county, &woman(3, "2026-03-20", VILLAGES[0])).await.unwrap();
+    let pregnancy: BTreeMap<String, String> = [("detected_on".to_owned(), "2026-03-01".to_owned())].into();
+    now.add_entry(&county, id, Section::Pregnancies, &pregnancy).await.unwrap();
+    // She waits in the queue. A prenatal check is written and not yet committed when a
+    // derivation starts; the derivation must see it (next visit 03-20 + 28 = 04-17), not derive
+    // her from the pregnancy alone (03-29) and take her off the queue for good.
+    let insert = "INSERT INTO person_checks (person_id, kind, done_on, created_at, created_by) \
+                  VALUES ($1, 'prenatal', $2, $3, 'test')";
+    let done_on = chrono::NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+    let key = match &now.store {
+        store::Store::Sqlite(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(insert).bind(id).bind(done_on).bind(now.clock.now()).execute(&mut *tx).await.unwrap();
+            let derivation = tokio::spawn({
+                let now = now.clone();
+                async move { now.refresh_tasks(u64::MAX).await.unwrap() }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tx.commit().await.unwrap();
+            derivation.await.unwrap();
+            prenatal_key(&now, id).await
+        }
+        store::Store::Postgres(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(insert).bind(id).bind(done_on).bind(now.clock.now()).execute(&mut *tx).await.unwrap();
+            let derivation = tokio::spawn({
+                let now = now.clone();
+                async move { now.refresh_tasks(u64::MAX).await.unwrap() }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tx.commit().await.unwrap();
+            derivation.await.unwrap();
+            prenatal_key(&now, id).await
+        }
+    };
+    assert_eq!(key, format!("prenatal:{id}:2026-04-17"), "the derivation saw the committed check");
+    now.refresh_tasks(u64::MAX).await.unwrap();
+    assert_eq!(prenatal_key(&now, id).await, format!("prenatal:{id}:2026-04-17"), "after draining what is left");
+}
+
+/// The key of the person's prenatal visit as kept.
+async fn prenatal_key(app: &App, id: i64) -> String {
+    let sql = "SELECT task_key FROM person_tasks WHERE person_id = $1 AND category = 'prenatal_visit'";
+    match &app.store {
+        store::Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(id).fetch_one(pool).await,
+        store::Store::Postgres(pool) => sqlx::query_scalar(sql).bind(id).fetch_one(pool).await,
+    }
+    .unwrap()
+}

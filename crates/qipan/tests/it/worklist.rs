@@ -344,6 +344,18 @@ async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_nightly_repa
     assert_eq!(march.repair_worklist_units().await.unwrap(), 0, "every write kept the unit");
     assert_eq!(march.repair_tasks(true).await.unwrap().differed, 0, "every write queued its person");
 
+    // A task still kept under her old community (as while her move waits to be derived) does
+    // not show her there: the page checks where the record is managed now.
+    let sql = "UPDATE person_tasks SET managing_path = '/37/3716/371602/371602001/371602001001/' WHERE person_id = $1";
+    match &march.store {
+        store::Store::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+        store::Store::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    let mine = lines(&march.worklist(&clerk).await.unwrap());
+    assert!(mine.iter().all(|l| l.1 != "周婷"), "not listed where she no longer lives: {mine:?}");
+    march.repair_tasks(true).await.unwrap();
+
     // A task that lost its unit (as a write path that forgot to queue its person would leave
     // it) is put back by the nightly repair, and counted.
     let sql = "UPDATE person_tasks SET managing_path = '/99/' WHERE person_id = $1";
@@ -412,4 +424,14 @@ async fn a_county_with_thousands_of_tasks_counts_to_a_thousand_and_lists_the_ear
     assert!(certificates.windows(2).all(|p| p[0].due_on <= p[1].due_on));
     let page = crate::helpers::get(&march, "/", Some(&crate::helpers::demo_login(&march, "clerk").await)).await;
     assert!(page.body.contains("1000+"), "the page says more than a thousand");
+
+    // 210 marked done: 990 remain, counted exactly.
+    for i in 0..210 {
+        march.mark_task(&clerk, &format!("certificate:{id}:{i}"), None, "").await.unwrap();
+    }
+    let w = march.worklist(&clerk).await.unwrap();
+    assert_eq!(w.counts.get(&Category::Certificate), Some(&990));
+    assert!(!w.capped.contains(&Category::Certificate));
+    assert_eq!(w.hidden, 210);
+    assert_eq!(w.tasks.iter().filter(|t| t.category == Category::Certificate).count(), 500);
 }

@@ -33,10 +33,12 @@ CREATE TABLE task_state (
 INSERT INTO task_state (id) VALUES (1);
 
 -- A new record makes work by itself only when registered late; its sections queue it later.
--- A bulk load reaches the queue once per statement.
+-- A bulk load reaches the queue once per statement. A person already queued is queued again
+-- with an update, not skipped: the row lock makes a derivation that takes the person from the
+-- queue wait for this transaction, and then read what it wrote (READ COMMITTED).
 CREATE FUNCTION persons_tasks_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO task_dirty (person_id) SELECT id FROM added WHERE registered_on > moved_on ON CONFLICT DO NOTHING;
+    INSERT INTO task_dirty (person_id) SELECT id FROM added WHERE registered_on > moved_on ON CONFLICT (person_id) DO UPDATE SET person_id = excluded.person_id;
     RETURN NULL;
 END
 $$;
@@ -45,7 +47,7 @@ CREATE TRIGGER persons_tasks_insert AFTER INSERT ON persons REFERENCING NEW TABL
 
 CREATE FUNCTION persons_tasks_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO task_dirty (person_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+    INSERT INTO task_dirty (person_id) VALUES (NEW.id) ON CONFLICT (person_id) DO UPDATE SET person_id = excluded.person_id;
     RETURN NULL;
 END
 $$;
@@ -55,7 +57,7 @@ CREATE TRIGGER persons_tasks_update AFTER UPDATE OF status, managing_path, moved
 -- The sections that make work: every insert, update and delete, once per statement.
 CREATE FUNCTION sections_tasks_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO task_dirty (person_id) SELECT DISTINCT person_id FROM changed ON CONFLICT DO NOTHING;
+    INSERT INTO task_dirty (person_id) SELECT DISTINCT person_id FROM changed ON CONFLICT (person_id) DO UPDATE SET person_id = excluded.person_id;
     RETURN NULL;
 END
 $$;

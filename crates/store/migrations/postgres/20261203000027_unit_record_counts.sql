@@ -7,16 +7,21 @@ CREATE TABLE unit_record_counts (
 );
 
 -- Per statement, from the transition tables: a bulk load moves each unit's count once, and an
--- update that changes neither state nor unit takes no lock on a count.
-CREATE FUNCTION unit_record_counts_add(paths TEXT[], n INTEGER) RETURNS void LANGUAGE sql AS $$
+-- update that changes neither state nor unit takes no lock on a count. Each statement moves its
+-- counts with one upsert in path order, so that two transactions moving people between the same
+-- units lock the counts in the same order (never a deadlock).
+CREATE FUNCTION unit_record_counts_move(moves TEXT[], signs INTEGER[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO unit_record_counts (managing_path, active)
-        SELECT p, n * COUNT(*) FROM unnest(paths) AS p GROUP BY p
+        SELECT m.path, SUM(m.sign) FROM unnest(moves, signs) AS m (path, sign)
+        GROUP BY m.path HAVING SUM(m.sign) <> 0 ORDER BY m.path
         ON CONFLICT (managing_path) DO UPDATE SET active = unit_record_counts.active + excluded.active;
 $$;
 
 CREATE FUNCTION persons_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM unit_record_counts_add(ARRAY(SELECT managing_path FROM new_rows WHERE status = 'active'), 1);
+    PERFORM unit_record_counts_move(
+        ARRAY(SELECT managing_path FROM new_rows WHERE status = 'active'),
+        ARRAY(SELECT 1 FROM new_rows WHERE status = 'active'));
     RETURN NULL;
 END
 $$;
@@ -24,13 +29,19 @@ CREATE TRIGGER persons_counts_insert AFTER INSERT ON persons REFERENCING NEW TAB
     FOR EACH STATEMENT EXECUTE FUNCTION persons_counts_added();
 
 CREATE FUNCTION persons_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    paths TEXT[];
+    signs INTEGER[];
 BEGIN
-    PERFORM unit_record_counts_add(ARRAY(
-        SELECT o.managing_path FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE o.status = 'active' AND (n.status <> 'active' OR n.managing_path <> o.managing_path)), -1);
-    PERFORM unit_record_counts_add(ARRAY(
-        SELECT n.managing_path FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE n.status = 'active' AND (o.status <> 'active' OR n.managing_path <> o.managing_path)), 1);
+    SELECT array_agg(m.path), array_agg(m.sign) INTO paths, signs FROM (
+        SELECT o.managing_path AS path, -1 AS sign FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE o.status = 'active' AND (n.status <> 'active' OR n.managing_path <> o.managing_path)
+        UNION ALL
+        SELECT n.managing_path, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE n.status = 'active' AND (o.status <> 'active' OR n.managing_path <> o.managing_path)) m;
+    IF paths IS NOT NULL THEN
+        PERFORM unit_record_counts_move(paths, signs);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -39,7 +50,9 @@ CREATE TRIGGER persons_counts_update AFTER UPDATE ON persons REFERENCING OLD TAB
 
 CREATE FUNCTION persons_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM unit_record_counts_add(ARRAY(SELECT managing_path FROM old_rows WHERE status = 'active'), -1);
+    PERFORM unit_record_counts_move(
+        ARRAY(SELECT managing_path FROM old_rows WHERE status = 'active'),
+        ARRAY(SELECT -1 FROM old_rows WHERE status = 'active'));
     RETURN NULL;
 END
 $$;
