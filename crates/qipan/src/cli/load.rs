@@ -244,7 +244,18 @@ async fn session(
                 "managing_unit": unit, "direction": "in", "moved_on": f.moved_on.to_string(), "move_reason": f.move_reason,
             })
             .to_string();
-            ("POST /api/v1/persons (a registration)", conn.request("POST", "/api/v1/persons", &write, &body).await)
+            let outcome = conn.request("POST", "/api/v1/persons", &write, &body).await;
+            // A clerk opens what she just registered, as she opens what she found.
+            if let Ok(r) = &outcome
+                && r.status == 201
+                && let Some(id) = serde_json::from_str::<Value>(&r.body).ok().and_then(|v| v["id"].as_i64())
+            {
+                seen.push(id);
+                if seen.len() > 50 {
+                    seen.remove(0);
+                }
+            }
+            ("POST /api/v1/persons (a registration)", outcome)
         } else {
             ("GET /api/v1/worklist", conn.request("GET", "/api/v1/worklist", &read, "").await)
         };
