@@ -352,6 +352,19 @@ async fn applied_count_pg(pool: &PgPool) -> usize {
         .unwrap_or(0)
 }
 
+/// `(v1, v2, …)` with each value bound: an `IN` list.
+pub(crate) fn push_list<'a, DB: sqlx::Database, T>(qb: &mut sqlx::QueryBuilder<'a, DB>, values: &'a [T])
+where
+    T: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Clone + Send + 'a,
+{
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for v in values {
+        list.push_bind(v.clone());
+    }
+    list.push_unseparated(")");
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

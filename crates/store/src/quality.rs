@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::persons::{PERSON_COLUMNS, all_opened};
-use crate::{Context, Person, Store, StoreResult, on_pool};
+use crate::{Context, Person, Store, StoreResult, on_pool, push_list};
 
 /// The rule that spans records: the same ID number managed in two units.
 pub const DUPLICATE_RULE: &str = "quality.duplicate_management";
@@ -30,19 +30,6 @@ pub struct QualityRefresh {
     pub checked: u64,
     /// Findings written for them (their own and their duplicate groups').
     pub written: u64,
-}
-
-/// `(v1, v2, …)` with each value bound.
-fn push_list<'a, DB: sqlx::Database, T>(qb: &mut sqlx::QueryBuilder<'a, DB>, values: &'a [T])
-where
-    T: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Clone + Send + 'a,
-{
-    qb.push("(");
-    let mut list = qb.separated(", ");
-    for v in values {
-        list.push_bind(v.clone());
-    }
-    list.push_unseparated(")");
 }
 
 /// A finding about to be written.

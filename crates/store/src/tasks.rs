@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDate;
 use domain::worklist::{Category, PersonFacts, PersonTask, person_tasks};
 
-use crate::{Context, Store, StoreResult, on_pool};
+use crate::{Context, Store, StoreResult, on_pool, push_list};
 
 /// A task as the day lists it, with the person it is about.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -32,19 +32,6 @@ pub struct TaskRefresh {
     pub written: u64,
     /// Persons whose tasks (still able to show) differed from what was kept.
     pub differed: u64,
-}
-
-/// `(v1, v2, …)` with each id bound.
-fn push_ids<'a, DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<'a, DB>, ids: &'a [i64])
-where
-    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    qb.push("(");
-    let mut list = qb.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    list.push_unseparated(")");
 }
 
 type Kept = (String, String, String, NaiveDate, NaiveDate, Option<NaiveDate>, String);
@@ -112,7 +99,7 @@ impl Store {
                 return Ok(TaskRefresh::default());
             }
             let mut qb = sqlx::QueryBuilder::new("DELETE FROM task_dirty WHERE person_id IN ");
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             qb.build().execute(&mut *tx).await.context("taking persons from the task queue")?;
 
             let mut facts: HashMap<i64, PersonFacts> = HashMap::new();
@@ -120,7 +107,7 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT id, status, managing_path, moved_on, registered_on FROM persons WHERE id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             type PersonRow = (i64, String, String, Option<NaiveDate>, Option<NaiveDate>);
             let rows: Vec<PersonRow> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading the facts of tasks")?;
@@ -132,7 +119,7 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT person_id, detected_on, expected_on, outcome, ended_on FROM person_pregnancies WHERE person_id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             type PregnancyRow = (i64, Option<NaiveDate>, Option<NaiveDate>, Option<String>, Option<NaiveDate>);
             let rows: Vec<PregnancyRow> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading the facts of tasks")?;
@@ -147,7 +134,7 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT person_id, birth_date FROM person_children WHERE birth_date IS NOT NULL AND person_id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             let rows: Vec<(i64, NaiveDate)> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading the facts of tasks")?;
             for (id, born) in rows {
@@ -159,7 +146,7 @@ impl Store {
                 "SELECT person_id, kind, done_on FROM person_checks \
                  WHERE kind IN ('pregnancy', 'prenatal', 'postnatal') AND done_on IS NOT NULL AND person_id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             let rows: Vec<(i64, String, NaiveDate)> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading the facts of tasks")?;
             for (id, kind, done) in rows {
@@ -170,7 +157,7 @@ impl Store {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT person_id, valid_until FROM person_certificates WHERE valid_until IS NOT NULL AND person_id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             let rows: Vec<(i64, NaiveDate)> =
                 qb.build_query_as().fetch_all(&mut *tx).await.context("reading the facts of tasks")?;
             for (id, until) in rows {
@@ -184,7 +171,7 @@ impl Store {
                 "SELECT person_id, task_key, detail_key, detail, due_on, show_from, hide_after, managing_path \
                  FROM person_tasks WHERE person_id IN ",
             );
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             type OldRow = (i64, String, String, String, NaiveDate, NaiveDate, Option<NaiveDate>, String);
             let rows: Vec<OldRow> = qb.build_query_as().fetch_all(&mut *tx).await.context("reading kept tasks")?;
             let mut old: HashMap<i64, BTreeSet<Kept>> = HashMap::new();
@@ -194,7 +181,7 @@ impl Store {
                 }
             }
             let mut qb = sqlx::QueryBuilder::new("DELETE FROM person_tasks WHERE person_id IN ");
-            push_ids(&mut qb, &ids);
+            push_list(&mut qb, &ids);
             qb.build().execute(&mut *tx).await.context("removing kept tasks")?;
 
             let mut fresh: Vec<(i64, PersonTask, String)> = Vec::new();

@@ -252,3 +252,13 @@ pub fn id_number(area: &str, born: &str, seq: u32) -> String {
     let first17 = format!("{area}{born}{seq:03}");
     format!("{first17}{}", domain::id_number::check_char(&first17))
 }
+
+/// Runs one SQL statement that takes a record's id (`$1`) on the app's database: a test's way
+/// of leaving the database as a write path that forgot something would.
+pub async fn execute_with_id(app: &App, sql: &str, id: i64) {
+    match &app.store {
+        store::Store::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+        store::Store::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}

@@ -347,11 +347,7 @@ async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_nightly_repa
     // A task still kept under her old community (as while her move waits to be derived) does
     // not show her there: the page checks where the record is managed now.
     let sql = "UPDATE person_tasks SET managing_path = '/37/3716/371602/371602001/371602001001/' WHERE person_id = $1";
-    match &march.store {
-        store::Store::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
-        store::Store::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    crate::helpers::execute_with_id(&march, sql, id).await;
     let mine = lines(&march.worklist(&clerk).await.unwrap());
     assert!(mine.iter().all(|l| l.1 != "周婷"), "not listed where she no longer lives: {mine:?}");
     march.repair_tasks(true).await.unwrap();
@@ -359,11 +355,7 @@ async fn the_work_of_a_record_moves_with_it_to_its_new_unit_and_the_nightly_repa
     // A task that lost its unit (as a write path that forgot to queue its person would leave
     // it) is put back by the nightly repair, and counted.
     let sql = "UPDATE person_tasks SET managing_path = '/99/' WHERE person_id = $1";
-    match &march.store {
-        store::Store::Sqlite(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
-        store::Store::Postgres(pool) => sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    crate::helpers::execute_with_id(&march, sql, id).await;
     assert!(!lines(&march.worklist(&shixi).await.unwrap()).contains(&visit));
     let repaired = march.repair_tasks(false).await.unwrap();
     assert_eq!(repaired.differed, 0, "today's repair already ran: {repaired:?}");
