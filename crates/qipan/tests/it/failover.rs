@@ -313,19 +313,8 @@ async fn the_supervision_figures_are_read_from_the_replica_and_from_the_primary_
     // The standby stops replaying: a registration on the primary is not in the figures yet.
     sql(&standby.url("postgres"), "SELECT pg_wal_replay_pause()::text").await;
     let clerk = crate::helpers::demo_actor(&app, "clerk").await;
-    let first17 = "51192319910412002";
-    let input = domain::record::PersonInput {
-        id_number: format!("{first17}{}", domain::id_number::check_char(first17)),
-        name: "周婷".into(),
-        hukou_area: "511923101002".into(),
-        hukou_address: "平昌县江口镇禹王街社区".into(),
-        residence_area: "371602001001".into(),
-        residence_address: "新苑小区3号楼".into(),
-        managing_unit: "371602001001".into(),
-        direction: "in".into(),
-        moved_on: app.clock.today().to_string(),
-        ..Default::default()
-    };
+    let mut input = crate::worklist::woman("19910412", "周婷", "371602001001");
+    input.moved_on = app.clock.today().to_string();
     app.register_person(&clerk, &input).await.unwrap();
     assert_eq!(sql(&primary.url("qipan"), counted).await[0].parse::<u64>().unwrap(), on_primary + 1);
     assert_eq!(active_in_county(&app, &county).await, on_primary, "read on the paused replica");

@@ -23,20 +23,12 @@ impl Lcg {
 
 const VILLAGES: [&str; 3] = ["371602001001", "371602001002", "371602002001"];
 
+/// The `i`-th woman of the history: a birthday of her own, moved in on `moved_on`.
 fn woman(i: usize, moved_on: &str, village: &str) -> PersonInput {
-    let first17 = format!("5119231990{:02}{:02}002", 1 + i % 12, 1 + i % 28);
-    PersonInput {
-        id_number: format!("{first17}{}", domain::id_number::check_char(&first17)),
-        name: ["陈静", "李娜", "王芳", "张敏", "刘洋", "赵丽", "孙悦", "周婷", "吴霞", "郑雪"][i % 10].into(),
-        hukou_area: "511923101002".into(),
-        hukou_address: "平昌县江口镇禹王街社区".into(),
-        residence_area: village.into(),
-        residence_address: "新苑小区3号楼".into(),
-        managing_unit: village.into(),
-        direction: "in".into(),
-        moved_on: moved_on.into(),
-        ..Default::default()
-    }
+    let name = ["陈静", "李娜", "王芳", "张敏", "刘洋", "赵丽", "孙悦", "周婷", "吴霞", "郑雪"][i % 10];
+    let mut p = crate::worklist::woman(&format!("1990{:02}{:02}", 1 + i % 12, 1 + i % 28), name, village);
+    p.moved_on = moved_on.into();
+    p
 }
 
 /// Every task showing on the app's day in the county, as kept: `(key, detail, due, unit)`.

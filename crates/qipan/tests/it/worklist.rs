@@ -32,7 +32,7 @@ fn id_of(born: &str) -> String {
     format!("{first17}{}", domain::id_number::check_char(&first17))
 }
 
-fn woman(born: &str, name: &str, village: &str) -> PersonInput {
+pub(crate) fn woman(born: &str, name: &str, village: &str) -> PersonInput {
     PersonInput {
         id_number: id_of(born),
         name: name.into(),
