@@ -21,6 +21,7 @@ mod org_units;
 mod persons;
 mod quality;
 pub mod reports;
+pub mod rollups;
 pub mod seal;
 mod search;
 mod sections;

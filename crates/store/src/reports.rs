@@ -13,7 +13,6 @@ use domain::report::{
     AGE_BANDS, ExchangeFigures, Flag, FlagGroup, Flags, Flow, Groups, MARITAL_GROUPS, PersonGroup, Reach, Sex,
     age_bounds, flags,
 };
-use sqlx::Row;
 
 use crate::case::CaseTx;
 use crate::{AuditDraft, Context, Engine, Store, StoreError, StoreResult, on_pool};
@@ -29,6 +28,10 @@ pub struct GroupQuery {
     pub child_len: i32,
     /// Group by the unit directly below the report unit.
     pub by_child: bool,
+    /// Group by the managing unit's path itself (the roll-ups' leaves); overrides `by_child`.
+    pub by_leaf: bool,
+    /// The range holds few records: the sections are read through its persons, not by date.
+    pub narrow: bool,
     /// Group by reason, reach and province too (the inflow and outflow tables).
     pub details: bool,
     /// Only one direction.
@@ -67,7 +70,7 @@ pub struct NewSnapshot {
 
 /// A bound argument.
 #[derive(Debug, Clone)]
-enum Arg {
+pub(crate) enum Arg {
     Text(String),
     Date(NaiveDate),
     Int(i32),
@@ -75,7 +78,7 @@ enum Arg {
 
 /// SQL text with its arguments in placeholder order.
 #[derive(Debug, Default)]
-struct Args(Vec<Arg>);
+pub(crate) struct Args(pub(crate) Vec<Arg>);
 
 impl Args {
     fn push(&mut self, a: Arg) -> String {
@@ -89,14 +92,15 @@ macro_rules! bind_all {
         let mut q = $q;
         for a in &$args.0 {
             q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Date(d) => q.bind(*d),
-                Arg::Int(i) => q.bind(*i),
+                $crate::reports::Arg::Text(s) => q.bind(s.clone()),
+                $crate::reports::Arg::Date(d) => q.bind(*d),
+                $crate::reports::Arg::Int(i) => q.bind(*i),
             };
         }
         q
     }};
 }
+pub(crate) use bind_all;
 
 /// A constant of the domain's code lists, checked before it goes into SQL text.
 fn literal(s: &str) -> String {
@@ -106,6 +110,8 @@ fn literal(s: &str) -> String {
 
 /// The fragments both grouped queries share: the keys and the WHERE clause.
 struct Common {
+    low: String,
+    high: String,
     from: String,
     to: String,
     child: String,
@@ -126,7 +132,9 @@ fn common(q: &GroupQuery, args: &mut Args) -> Common {
         age.push_str(&format!(" WHEN p.birth_date > {b} THEN {i}"));
     }
     age.push_str(&format!(" ELSE {} END", AGE_BANDS.len() - 1));
-    let child = if q.by_child {
+    let child = if q.by_leaf {
+        "p.managing_path".to_owned()
+    } else if q.by_child {
         let root = args.push(Arg::Text(q.root.clone()));
         let after_root = args.push(Arg::Int(q.root.len() as i32 + 1));
         let child_len = args.push(Arg::Int(q.child_len));
@@ -145,6 +153,8 @@ fn common(q: &GroupQuery, args: &mut Args) -> Common {
         None => String::new(),
     };
     Common {
+        low: low.clone(),
+        high: high.clone(),
         from: from.clone(),
         to: to.clone(),
         child,
@@ -161,7 +171,7 @@ fn common(q: &GroupQuery, args: &mut Args) -> Common {
     }
 }
 
-fn persons_sql(q: &GroupQuery) -> (String, Args) {
+pub(crate) fn persons_sql(q: &GroupQuery) -> (String, Args) {
     let mut args = Args::default();
     let c = common(q, &mut args);
     let mut marital = String::from("CASE");
@@ -199,10 +209,15 @@ fn persons_sql(q: &GroupQuery) -> (String, Args) {
     (sql, args)
 }
 
-fn flags_sql(q: &GroupQuery) -> (String, Args) {
+pub(crate) fn flags_sql(q: &GroupQuery) -> (String, Args) {
     let mut args = Args::default();
     let c = common(q, &mut args);
     let (from, to) = (c.from.clone(), c.to.clone());
+    let narrow = if q.narrow {
+        format!(" AND person_id IN (SELECT id FROM persons WHERE managing_path >= {} AND managing_path < {})", c.low, c.high)
+    } else {
+        String::new()
+    };
     let year_start = NaiveDate::from_ymd_opt(q.to.year(), 1, 1).expect("1 January exists");
     let earliest = args.push(Arg::Date(q.from.min(year_start)));
     let year_start = args.push(Arg::Date(year_start));
@@ -216,7 +231,7 @@ fn flags_sql(q: &GroupQuery) -> (String, Args) {
             .map(|(i, f)| format!("{} AS f{i}", expr(*f).unwrap_or_else(|| "0".to_owned())))
             .collect();
         format!(
-            "SELECT person_id, {}, {born} AS born, {delivered} AS delivered FROM {table} WHERE {cond}",
+            "SELECT person_id, {}, {born} AS born, {delivered} AS delivered FROM {table} WHERE {cond}{narrow}",
             cols.join(", ")
         )
     };
@@ -301,12 +316,161 @@ fn flow_of(s: &str) -> StoreResult<Flow> {
     Flow::parse(s).ok_or_else(|| corrupt(format!("direction `{s}`")))
 }
 
+/// One grouped row of a report's records, as the grouped queries give it and as the roll-ups
+/// keep it: the people (`kind` 0 without reason, reach and province; 2 with them) or the facts
+/// (`kind` 1) of one unit below (`child`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    pub kind: i16,
+    pub child: String,
+    pub direction: String,
+    pub gender: String,
+    pub age: i32,
+    pub marital: String,
+    pub reason: String,
+    pub reach: String,
+    pub province: String,
+    pub at_end: i32,
+    pub arrived: i32,
+    pub gone: i32,
+    pub flags: i64,
+    pub born: i64,
+    pub delivered: i64,
+}
+
+/// The kinds of [`GroupKey`].
+pub const KIND_PEOPLE: i16 = 0;
+pub const KIND_FACTS: i16 = 1;
+pub const KIND_PEOPLE_DETAILED: i16 = 2;
+
+/// Grouped rows with their counts.
+pub type GroupRows = Vec<(GroupKey, i64)>;
+
+/// The domain's groups of grouped rows (people of kind 0 or 2, facts of kind 1).
+pub(crate) fn groups_of(rows: GroupRows) -> StoreResult<Groups> {
+    let mut out = Groups { persons: Vec::new(), flagged: Vec::new() };
+    for (k, count) in rows {
+        let count = count.max(0) as u64;
+        let flow = flow_of(&k.direction)?;
+        let sex = Sex::of_code(&k.gender);
+        let age = u8::try_from(k.age).map_err(|_| corrupt(format!("age band {}", k.age)))?;
+        if k.kind == KIND_FACTS {
+            out.flagged.push(FlagGroup {
+                child: k.child,
+                flow,
+                sex,
+                age,
+                at_end: k.at_end != 0,
+                arrived: k.arrived != 0,
+                left: k.gone != 0,
+                flags: Flags(k.flags as u64),
+                children_born: k.born.max(0) as u64,
+                deliveries: k.delivered.max(0) as u64,
+                count,
+            });
+        } else {
+            out.persons.push(PersonGroup {
+                child: k.child,
+                flow,
+                sex,
+                age,
+                marital: k.marital,
+                reason: k.reason,
+                reach: Reach::of_key(&k.reach),
+                province: k.province,
+                at_end: k.at_end != 0,
+                arrived: k.arrived != 0,
+                left: k.gone != 0,
+                count,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Runs both grouped queries of a [`GroupQuery`] on a connection (`&mut *tx`): the people
+/// (kind 2 when the query asks for details, else 0) and the facts; evaluates to a future of
+/// `StoreResult<GroupRows>`.
+macro_rules! group_rows {
+    ($conn:expr, $q:expr) => {{
+        use sqlx::Row as _;
+        use $crate::reports::{GroupKey, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED};
+        use $crate::Context as _;
+        let q: &$crate::reports::GroupQuery = $q;
+        let (persons_sql, persons_args) = $crate::reports::persons_sql(q);
+        let (flags_sql, flags_args) = $crate::reports::flags_sql(q);
+        let flag_count = domain::report::flags().len();
+        let people_kind = if q.details { KIND_PEOPLE_DETAILED } else { KIND_PEOPLE };
+        let conn = &mut *$conn;
+        async move {
+            let mut out: GroupRows = Vec::new();
+            let rows = $crate::reports::bind_all!(sqlx::query(&persons_sql), persons_args)
+                .fetch_all(&mut *conn).await.context("counting people for a report")?;
+            for r in rows {
+                out.push((
+                    GroupKey {
+                        kind: people_kind,
+                        child: r.try_get(0).context("reading a unit")?,
+                        direction: r.try_get(1).context("reading a direction")?,
+                        gender: r.try_get(2).context("reading a gender")?,
+                        age: r.try_get(3).context("reading an age band")?,
+                        marital: r.try_get(4).context("reading a marital group")?,
+                        reason: r.try_get(5).context("reading a reason")?,
+                        reach: r.try_get(6).context("reading a reach")?,
+                        province: r.try_get(7).context("reading a province")?,
+                        at_end: r.try_get(8).context("reading a presence")?,
+                        arrived: r.try_get(9).context("reading a presence")?,
+                        gone: r.try_get(10).context("reading a presence")?,
+                        flags: 0,
+                        born: 0,
+                        delivered: 0,
+                    },
+                    r.try_get::<i64, _>(11).context("reading a count")?,
+                ));
+            }
+            let rows = $crate::reports::bind_all!(sqlx::query(&flags_sql), flags_args)
+                .fetch_all(&mut *conn).await.context("counting facts for a report")?;
+            for r in rows {
+                let mut values = Vec::with_capacity(flag_count);
+                for i in 0..flag_count {
+                    values.push(i64::from(r.try_get::<i32, _>(7 + i).context("reading a flag")?));
+                }
+                out.push((
+                    GroupKey {
+                        kind: KIND_FACTS,
+                        child: r.try_get(0).context("reading a unit")?,
+                        direction: r.try_get(1).context("reading a direction")?,
+                        gender: r.try_get(2).context("reading a gender")?,
+                        age: r.try_get(3).context("reading an age band")?,
+                        marital: String::new(),
+                        reason: String::new(),
+                        reach: String::new(),
+                        province: String::new(),
+                        at_end: r.try_get(4).context("reading a presence")?,
+                        arrived: r.try_get(5).context("reading a presence")?,
+                        gone: r.try_get(6).context("reading a presence")?,
+                        flags: domain::report::Flags::from_values(&values).0 as i64,
+                        born: r.try_get(7 + flag_count).context("reading births")?,
+                        delivered: r.try_get(8 + flag_count).context("reading deliveries")?,
+                    },
+                    r.try_get::<i64, _>(9 + flag_count).context("reading a count")?,
+                ));
+            }
+            Ok::<GroupRows, $crate::StoreError>(out)
+        }
+    }};
+}
+pub(crate) use group_rows;
+
 impl Store {
     /// The grouped people of a report (see [`GroupQuery`]), read in one transaction.
     pub async fn report_groups(&self, q: &GroupQuery) -> StoreResult<Groups> {
-        let (persons_sql, persons_args) = persons_sql(q);
-        let (flags_sql, flags_args) = flags_sql(q);
-        let flag_count = flags().len();
+        groups_of(self.report_group_rows(q).await?)
+    }
+
+    /// The rows of [`Store::report_groups`] before they become the domain's groups (the
+    /// roll-ups keep them so).
+    pub async fn report_group_rows(&self, q: &GroupQuery) -> StoreResult<GroupRows> {
         let engine = self.engine();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a report read")?;
@@ -315,52 +479,9 @@ impl Store {
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     .execute(&mut *tx).await.context("isolating a report read")?;
             }
-            let rows = bind_all!(sqlx::query(&persons_sql), persons_args)
-                .fetch_all(&mut *tx).await.context("counting people for a report")?;
-            let mut persons = Vec::with_capacity(rows.len());
-            for r in rows {
-                let age: i32 = r.try_get(3).context("reading an age band")?;
-                let reach: String = r.try_get(6).context("reading a reach")?;
-                persons.push(PersonGroup {
-                    child: r.try_get(0).context("reading a unit")?,
-                    flow: flow_of(&r.try_get::<String, _>(1).context("reading a direction")?)?,
-                    sex: Sex::of_code(&r.try_get::<String, _>(2).context("reading a gender")?),
-                    age: age as u8,
-                    marital: r.try_get(4).context("reading a marital group")?,
-                    reason: r.try_get(5).context("reading a reason")?,
-                    reach: Reach::of_key(&reach),
-                    province: r.try_get(7).context("reading a province")?,
-                    at_end: r.try_get::<i32, _>(8).context("reading a presence")? != 0,
-                    arrived: r.try_get::<i32, _>(9).context("reading a presence")? != 0,
-                    left: r.try_get::<i32, _>(10).context("reading a presence")? != 0,
-                    count: r.try_get::<i64, _>(11).context("reading a count")?.max(0) as u64,
-                });
-            }
-            let rows = bind_all!(sqlx::query(&flags_sql), flags_args)
-                .fetch_all(&mut *tx).await.context("counting facts for a report")?;
-            let mut flagged = Vec::with_capacity(rows.len());
-            for r in rows {
-                let mut values = Vec::with_capacity(flag_count);
-                for i in 0..flag_count {
-                    values.push(i64::from(r.try_get::<i32, _>(7 + i).context("reading a flag")?));
-                }
-                let age: i32 = r.try_get(3).context("reading an age band")?;
-                flagged.push(FlagGroup {
-                    child: r.try_get(0).context("reading a unit")?,
-                    flow: flow_of(&r.try_get::<String, _>(1).context("reading a direction")?)?,
-                    sex: Sex::of_code(&r.try_get::<String, _>(2).context("reading a gender")?),
-                    age: age as u8,
-                    at_end: r.try_get::<i32, _>(4).context("reading a presence")? != 0,
-                    arrived: r.try_get::<i32, _>(5).context("reading a presence")? != 0,
-                    left: r.try_get::<i32, _>(6).context("reading a presence")? != 0,
-                    flags: Flags::from_values(&values),
-                    children_born: r.try_get::<i64, _>(7 + flag_count).context("reading births")?.max(0) as u64,
-                    deliveries: r.try_get::<i64, _>(8 + flag_count).context("reading deliveries")?.max(0) as u64,
-                    count: r.try_get::<i64, _>(9 + flag_count).context("reading a count")?.max(0) as u64,
-                });
-            }
+            let rows = group_rows!(tx, q).await?;
             tx.commit().await.context("ending a report read")?;
-            Ok(Groups { persons, flagged })
+            Ok(rows)
         })
     }
 

@@ -46,13 +46,28 @@ pub async fn run(global: &GlobalArgs, job: &str) -> anyhow::Result<()> {
             let checked = app.refresh_quality(u64::MAX).await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("quality: {queued} record(s) queued for the re-check, {checked} checked");
         }
+        "rollups" => {
+            let english = |e| anyhow::anyhow!(super::english(&e));
+            // What the writes queued first, so that the months built again compare with it.
+            app.refresh_rollups(u64::MAX).await.map_err(english)?;
+            let b = app.build_rollups(true).await.map_err(english)?;
+            let r = app.refresh_rollups(u64::MAX).await.map_err(english)?;
+            println!(
+                "rollups: {} month(s) built ({} row(s)), {} dropped, {} row(s) that had to change, {} unit(s) grouped again",
+                b.built.len(),
+                b.rows,
+                b.dropped.len(),
+                b.differed,
+                r.units
+            );
+        }
         "snapshots" => {
             let n = app.freeze_due_reports().await.map_err(|e| anyhow::anyhow!(super::english(&e)))?;
             println!("snapshots: {n} report(s) frozen");
         }
         other => {
             anyhow::bail!(
-                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections`, `tasks`, `quality` and `snapshots`"
+                "no job `{other}`: the jobs are `overdue`, `notifications`, `keypersons`, `sections`, `tasks`, `quality`, `rollups` and `snapshots`"
             )
         }
     }

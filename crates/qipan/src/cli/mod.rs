@@ -365,9 +365,10 @@ pub enum JobsCommand {
     /// change with the date (a certificate running out, a new year), `snapshots` freezes the
     /// monthly reports whose reporting deadline has passed, `sections` checks (and repairs)
     /// the unit that the sections carry, `tasks` derives the clerk's day again for every person
-    /// with work, `quality` checks every record against the data-quality rules
+    /// with work, `quality` checks every record against the data-quality rules, `rollups`
+    /// builds the monthly reports' roll-ups of the last thirteen months again from every record
     Run {
-        /// overdue | notifications | keypersons | sections | tasks | quality | snapshots
+        /// overdue | notifications | keypersons | sections | tasks | quality | rollups | snapshots
         job: String,
     },
 }

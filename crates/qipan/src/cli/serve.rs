@@ -97,6 +97,15 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
                         Ok(n) => tracing::info!(n, "records queued for the nightly data-quality re-check"),
                         Err(e) => tracing::error!(error = %e, "queueing the data-quality re-check failed"),
                     }
+                    match app.build_rollups(false).await {
+                        Ok(b) if b.differed > 0 => tracing::warn!(
+                            months = b.built.len(),
+                            differed = b.differed,
+                            "report roll-ups built again differed from those kept: a write did not queue its unit"
+                        ),
+                        Ok(b) => tracing::info!(months = b.built.len(), rows = b.rows, "report roll-ups built"),
+                        Err(e) => tracing::error!(error = %e, "building the report roll-ups failed"),
+                    }
                     match app.freeze_due_reports().await {
                         Ok(n) => tracing::info!(n, "monthly reports frozen after their deadline"),
                         Err(e) => tracing::error!(error = %e, "freezing the monthly reports failed"),
@@ -135,6 +144,12 @@ async fn run_jobs(app: App, anchors: std::path::PathBuf) {
                     Ok(r) if r.checked == 0 => {}
                     Ok(r) => tracing::debug!(persons = r.checked, "the clerk's day derived for changed persons"),
                     Err(e) => tracing::error!(error = %e, "deriving the clerk's day failed"),
+                }
+                // The report roll-ups of the units whose records changed.
+                match app.refresh_rollups(u64::MAX).await {
+                    Ok(r) if r.units == 0 => {}
+                    Ok(r) => tracing::debug!(units = r.units, rows = r.moved, "report roll-ups moved"),
+                    Err(e) => tracing::error!(error = %e, "moving the report roll-ups failed"),
                 }
             }
         });

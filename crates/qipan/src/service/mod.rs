@@ -21,6 +21,7 @@ pub mod policy;
 pub mod privacy;
 mod quality;
 pub mod reports;
+pub mod rollups;
 pub mod secrets;
 mod sections;
 pub mod sms;

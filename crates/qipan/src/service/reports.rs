@@ -1,7 +1,8 @@
 //! Statistical reports (报表): tables for a subtree and a period, exports, monthly snapshots.
 //!
 //! A report is always about the subtree of one unit in the actor's management scope. Its figures
-//! are computed from the records on every read; a month's figures are frozen the first time the
+//! are computed from the records on every read (a kept month's from its roll-ups, which are the
+//! same grouped rows kept as the records change: `rollups`); a month's figures are frozen the first time the
 //! report is read after the unit's reporting deadline (`domain::report::deadline`), and from then
 //! on the frozen figures are the report's and the live ones are shown beside them as changes —
 //! never a silent change. Every read and every export is audited; freezing is audited with the
@@ -76,6 +77,8 @@ pub struct Report {
     pub generated_at: DateTime<Utc>,
     /// The display name of whoever asked (for "exported by").
     pub generated_by: String,
+    /// Where the live figures were read: `rollups` (a kept month, decision 0025) or `records`.
+    pub figures_from: &'static str,
 }
 
 /// A cell whose live figure differs from the frozen one.
@@ -231,7 +234,7 @@ impl App {
             })?
         };
         let unit = self.report_unit(actor, req.unit).await?;
-        let (layout, live) = self.live_figures(table, &unit, &period).await?;
+        let (layout, live, figures_from) = self.live_figures(table, &unit, &period).await?;
         let now = self.clock.now();
         let (figures, current, state) = match period.kind {
             PeriodKind::Month(month) => {
@@ -270,16 +273,18 @@ impl App {
             state,
             generated_at: now,
             generated_by: actor.display_name.clone(),
+            figures_from,
         })
     }
 
-    /// The table's layout and its figures computed from the records now.
+    /// The table's layout and its figures as the records stand now, with where they were read
+    /// (`rollups` or `records`).
     async fn live_figures(
         &self,
         table: TableId,
         unit: &OrgUnit,
         period: &Period,
-    ) -> ServiceResult<(Layout, Vec<Vec<Cell>>)> {
+    ) -> ServiceResult<(Layout, Vec<Vec<Cell>>, &'static str)> {
         let range = unit.code.path().subtree_range();
         if table == TableId::Exchange {
             let layout = report::layout(table, &[]);
@@ -288,7 +293,7 @@ impl App {
                 .report_exchange(&range, china_day_start(period.from), china_day_end(period.to), period.to)
                 .await?;
             let cells = layout.exchange_cells(&figures);
-            return Ok((layout, cells));
+            return Ok((layout, cells, "records"));
         }
         let children = if table.by_child() {
             let filter = OrgFilter { scope: OrgScope::ChildrenOf(unit.code.clone()), level: None, text: None };
@@ -303,14 +308,25 @@ impl App {
             root: unit.code.to_string(),
             child_len: child_code_len(unit.level),
             by_child: table.by_child(),
+            by_leaf: false,
+            narrow: false,
             details: !table.by_child(),
             flow: table.flow(),
             from: period.from,
             to: period.to,
         };
-        let groups = self.store.report_groups(&query).await?;
+        let rolled = match period.kind {
+            PeriodKind::Month(month) => {
+                self.rolled_groups(unit, month, query.by_child, query.details, query.flow).await?
+            }
+            _ => None,
+        };
+        let (groups, from) = match rolled {
+            Some(groups) => (groups, "rollups"),
+            None => (self.store.report_groups(&query).await?, "records"),
+        };
         let cells = layout.population_cells(&groups);
-        Ok((layout, cells))
+        Ok((layout, cells, from))
     }
 
     /// Stores the month's figures unless a snapshot stands already; returns the one that stands.
@@ -382,7 +398,7 @@ impl App {
                     if self.store.report_snapshot(unit.code.as_str(), table.as_str(), &month_text).await?.is_some() {
                         continue;
                     }
-                    let (layout, live) = self.live_figures(table, &unit, &period).await?;
+                    let (layout, live, _) = self.live_figures(table, &unit, &period).await?;
                     self.freeze(&console, table, &unit, &period, month, deadline, &layout, &live).await?;
                     stored += 1;
                 }

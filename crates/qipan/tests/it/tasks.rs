@@ -1,7 +1,8 @@
 //! The clerk's day kept as tasks per person (migration 26): after any history of registrations,
 //! sections, moves and ends over weeks of days, with the derivation run at random moments in
 //! between, the tasks kept are the tasks a full derivation of every person gives, on every day;
-//! and the active records kept per unit (migration 27) are those a count finds.
+//! the active records kept per unit (migration 27) are those a count finds; and the report
+//! roll-ups kept per unit and month (migration 29) are the rows the live report groups.
 
 use std::collections::BTreeMap;
 
@@ -46,8 +47,63 @@ async fn showing(app: &App) -> Vec<(String, String, String, String)> {
     rows
 }
 
+/// Every kept month's grouped rows of every unit holding roll-ups, read from the roll-ups and
+/// grouped from the records, in each shape a report asks for; returns the rows compared.
+async fn compare_rollups(app: &App, context: &str) -> usize {
+    use domain::report::Flow;
+    use store::reports::{GroupKey, GroupQuery};
+    let normal = |rows: Vec<(GroupKey, i64)>| -> BTreeMap<GroupKey, i64> {
+        let mut out = BTreeMap::new();
+        for (k, n) in rows {
+            *out.entry(k).or_insert(0) += n;
+        }
+        out.retain(|_, n| *n != 0);
+        out
+    };
+    let mut compared = 0;
+    for month in app.store.rollup_months().await.unwrap() {
+        if month.state != "ready" {
+            continue;
+        }
+        let (from, to) = store::rollups::month_days(&month.month).unwrap();
+        for holder in app.store.rollup_holders(&month.month).await.unwrap() {
+            let code = holder.trim_end_matches('/').rsplit('/').next().unwrap().to_owned();
+            let unit = app.store.org_unit(&domain::OrgCode::parse(&code).unwrap()).await.unwrap().unwrap();
+            let child_len = match unit.level {
+                domain::OrgLevel::Province => 4,
+                domain::OrgLevel::City => 6,
+                domain::OrgLevel::County => 9,
+                domain::OrgLevel::Township => 12,
+                _ => 0,
+            };
+            for (by_child, details, flow) in
+                [(true, false, None), (false, true, Some(Flow::In)), (false, true, Some(Flow::Out)), (false, false, None)]
+            {
+                let q = GroupQuery {
+                    range: unit.code.path().subtree_range(),
+                    root: code.clone(),
+                    child_len,
+                    by_child,
+                    by_leaf: false,
+                    narrow: false,
+                    details,
+                    flow,
+                    from,
+                    to,
+                };
+                let live = normal(app.store.report_group_rows(&q).await.unwrap());
+                let kept =
+                    normal(app.store.rollup_group_rows(&holder, &month.month, by_child, details, flow).await.unwrap());
+                assert_eq!(kept, live, "{context}: roll-ups of {holder} for {} ({by_child}, {details}, {flow:?})", month.month);
+                compared += live.len();
+            }
+        }
+    }
+    compared
+}
+
 #[tokio::test]
-async fn kept_tasks_equal_a_full_derivation_after_any_history() {
+async fn kept_state_equals_a_full_derivation_after_any_history() {
     let (app, _db) = demo_app().await;
     let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
     let mut rng = Lcg(20261203);
@@ -56,7 +112,10 @@ async fn kept_tasks_equal_a_full_derivation_after_any_history() {
     let county: Actor = app.login("county", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
     let mut people: Vec<(i64, PersonInput)> = Vec::new();
     let mut checked = 0;
+    let mut rolled = 0;
+    let mut services = Lcg(7);
     let mut ended = std::collections::BTreeSet::new();
+    on(start).build_rollups(false).await.unwrap();
     for step in 0..160 {
         day += chrono::Duration::days(rng.below(4) as i64);
         let now = on(day);
@@ -140,9 +199,26 @@ async fn kept_tasks_equal_a_full_derivation_after_any_history() {
             }
         };
         result.unwrap_or_else(|e| panic!("step {step}: {e}"));
+        // Now and then a contraceptive service (a report's facts), from a generator of its own.
+        if step % 7 == 3 && !ended.contains(&k) {
+            let method = ["03", "06"][services.below(2) as usize];
+            let e = entry(&[
+                ("kind", "contraception".into()),
+                ("method", method.into()),
+                ("started_on", back(services.below(40))),
+            ]);
+            now.add_entry(&county, people[k].0, Section::Services, &e).await.unwrap();
+        }
         // The derivation runs at random moments, a few persons at a time.
         if rng.below(3) == 0 {
             now.refresh_tasks(rng.below(3)).await.unwrap();
+        }
+        // So do the roll-ups' (a unit or two at a time) and, now and then, the nightly build.
+        if rng.below(3) == 0 {
+            now.refresh_rollups(rng.below(3)).await.unwrap();
+        }
+        if rng.below(15) == 0 {
+            now.build_rollups(false).await.unwrap();
         }
         if step % 20 == 19 {
             // The day as a clerk reads it (what waits is derived first) ...
@@ -166,9 +242,16 @@ async fn kept_tasks_equal_a_full_derivation_after_any_history() {
             let mut counted = counted;
             counted.sort();
             assert_eq!(kept_counts, counted, "step {step}: the kept active records per unit");
+            // The report roll-ups, once what the writes queued is grouped again.
+            now.refresh_rollups(u64::MAX).await.unwrap();
+            rolled += compare_rollups(&now, &format!("step {step} ({day})")).await;
+            let rebuilt = now.build_rollups(true).await.unwrap();
+            assert_eq!(rebuilt.differed, 0, "step {step} ({day}): the months built again differ from those kept");
         }
     }
     assert!(checked > 40, "the history made work to compare: {checked} tasks");
+    eprintln!("compared {checked} tasks, {rolled} report rows");
+    assert!(rolled > 1000, "the history made report rows to compare: {rolled}");
 }
 
 #[tokio::test]
@@ -225,4 +308,45 @@ async fn prenatal_key(app: &App, id: i64) -> String {
         store::Store::Postgres(pool) => sqlx::query_scalar(sql).bind(id).fetch_one(pool).await,
     }
     .unwrap()
+}
+
+#[tokio::test]
+async fn a_roll_up_refresh_running_while_a_write_is_uncommitted_waits_for_it() {
+    let (app, _db) = demo_app().await;
+    let now = at(&app, "2026-03-24T09:00:00+08:00");
+    let county: Actor = now.login("county", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
+    now.build_rollups(false).await.unwrap();
+    // Her village is queued (committed) before the write below begins.
+    let id = now.register_person(&county, &woman(3, "2026-03-20", VILLAGES[0])).await.unwrap();
+    // A contraceptive service is written and not yet committed when a refresh starts; the
+    // refresh must see it, not group the village without it and take it off the queue for good.
+    let insert = "INSERT INTO person_services (person_id, kind, method, started_on, created_at, created_by) \
+                  VALUES ($1, 'contraception', '03', $2, $3, 'test')";
+    let started = chrono::NaiveDate::from_ymd_opt(2026, 3, 21).unwrap();
+    match &now.store {
+        store::Store::Sqlite(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(insert).bind(id).bind(started).bind(now.clock.now()).execute(&mut *tx).await.unwrap();
+            let refresh = tokio::spawn({
+                let now = now.clone();
+                async move { now.refresh_rollups(u64::MAX).await.unwrap() }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tx.commit().await.unwrap();
+            refresh.await.unwrap();
+        }
+        store::Store::Postgres(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(insert).bind(id).bind(started).bind(now.clock.now()).execute(&mut *tx).await.unwrap();
+            let refresh = tokio::spawn({
+                let now = now.clone();
+                async move { now.refresh_rollups(u64::MAX).await.unwrap() }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            tx.commit().await.unwrap();
+            refresh.await.unwrap();
+        }
+    }
+    now.refresh_rollups(u64::MAX).await.unwrap();
+    assert!(compare_rollups(&now, "after the write").await > 0);
 }

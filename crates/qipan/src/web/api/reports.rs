@@ -223,6 +223,7 @@ pub fn report_json(t: &Messages, codes: &CodeBook, r: &Report) -> Value {
         "changes": changes,
         "generated_at": r.generated_at.to_rfc3339(),
         "generated_by": r.generated_by,
+        "figures_from": r.figures_from,
     })
 }
 
@@ -308,7 +309,8 @@ pub fn add_openapi(doc: &mut serde_json::Value) {
                 "frozen": {"type": ["number", "null"]}, "current": {"type": ["number", "null"]}
             }}},
             "generated_at": {"type": "string", "format": "date-time"},
-            "generated_by": {"type": "string"}
+            "generated_by": {"type": "string"},
+            "figures_from": {"type": "string", "enum": ["rollups", "records"], "description": "Where the live figures were read: `rollups`, the month's grouped rows kept per unit as the records change (the current month and the twelve before it, once built by the nightly job), or `records`, grouped from the records for this read (other periods, a month not kept, or a unit whose changes are still being grouped). Both give the same figures."}
         }
     });
     doc["paths"]["/reports"] = json!({

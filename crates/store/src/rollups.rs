@@ -1,0 +1,459 @@
+//! Report roll-ups (migration 29): the grouped rows of each kept month, per unit and summed into
+//! every unit above, so that a monthly report reads the rows of its own unit.
+//!
+//! A row's `holder` is the path of the unit it counts in, its `child` the unit directly below
+//! the holder that manages the people (`''`: the holder itself). A month is built with one
+//! grouped pass over every record ([`Store::rollup_leaf_rows`], then
+//! [`Store::finish_rollup_month`]); afterwards [`Store::refresh_rollups`] groups each queued
+//! unit's own records again and moves the difference into the unit and every unit above it.
+//! Every change takes the lock row first, so that builds and refreshes never interleave.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use domain::report::{Flow, Groups};
+use sqlx::Row;
+
+use crate::reports::{GroupKey, GroupQuery, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED, group_rows, groups_of};
+use crate::{Context, Store, StoreError, StoreResult, on_pool};
+
+/// Rows per multi-row statement (18 arguments each, under SQLite's 32,766).
+const CHUNK: usize = 1_000;
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupRefresh {
+    /// Units grouped again.
+    pub units: u64,
+    /// Rows whose counts moved (over every holder).
+    pub moved: u64,
+    /// The units stay queued: a month was being built, and they are grouped again once it is.
+    pub kept: bool,
+}
+
+/// What a build wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollupWrite {
+    pub written: u64,
+    /// Rows whose kept count differed from the one built (or that only one side holds).
+    pub differed: u64,
+}
+
+/// A month's state as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `building` or `ready`.
+    pub state: String,
+}
+
+/// The first and last day of a `YYYY-MM` month.
+pub fn month_days(month: &str) -> StoreResult<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt { what: "roll-up month", detail: format!("{month}: {e}") })?;
+    let last = first.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).expect("a month has an end");
+    Ok((first, last))
+}
+
+/// The units that count a leaf's people, top down, each with the unit directly below it on
+/// the way to the leaf (`''` for the leaf itself): `/37/3716/` gives `("/37/", "3716")` and
+/// `("/37/3716/", "")`. Paths follow the codes' lineage, so the unit below is the one the live
+/// report's grouping names.
+pub fn holders(leaf: &str) -> Vec<(String, String)> {
+    let segments: Vec<&str> = leaf.split('/').filter(|s| !s.is_empty()).collect();
+    (0..segments.len())
+        .map(|i| {
+            let holder = format!("/{}/", segments[..=i].join("/"));
+            (holder, segments.get(i + 1).map(|s| (*s).to_owned()).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// The query that groups a month's records by their managing unit (`range`: path bounds).
+fn leaf_query(range: (String, String), narrow: bool, from: NaiveDate, to: NaiveDate) -> GroupQuery {
+    GroupQuery {
+        range,
+        root: String::new(),
+        child_len: 0,
+        by_child: false,
+        by_leaf: true,
+        narrow,
+        details: true,
+        flow: None,
+        from,
+        to,
+    }
+}
+
+/// A leaf's own rows (`child` ''), from rows grouped by leaf: the people twice (with and
+/// without reason, reach and province), the facts once.
+fn own_rows(rows: GroupRows) -> HashMap<String, HashMap<GroupKey, i64>> {
+    let mut out: HashMap<String, HashMap<GroupKey, i64>> = HashMap::new();
+    for (mut key, count) in rows {
+        let leaf = std::mem::take(&mut key.child);
+        let own = out.entry(leaf).or_default();
+        if key.kind == KIND_PEOPLE_DETAILED {
+            let plain = GroupKey {
+                kind: KIND_PEOPLE,
+                reason: String::new(),
+                reach: String::new(),
+                province: String::new(),
+                ..key.clone()
+            };
+            *own.entry(plain).or_default() += count;
+        }
+        *own.entry(key).or_default() += count;
+    }
+    out
+}
+
+/// Every holder's rows of a set of leaves' own rows.
+fn spread(own: &HashMap<String, HashMap<GroupKey, i64>>) -> HashMap<(String, GroupKey), i64> {
+    let mut out: HashMap<(String, GroupKey), i64> = HashMap::new();
+    for (leaf, rows) in own {
+        for (holder, child) in holders(leaf) {
+            for (key, count) in rows {
+                let key = GroupKey { child: child.clone(), ..key.clone() };
+                *out.entry((holder.clone(), key)).or_default() += count;
+            }
+        }
+    }
+    out.retain(|_, n| *n != 0);
+    out
+}
+
+const COLUMNS: &str = "month, holder, kind, child, direction, gender, age, marital, reason, reach, province, \
+                       at_end, arrived, gone, flags, born, delivered";
+
+/// Writes rows (`upsert`: adds the counts to those kept) in multi-row statements.
+macro_rules! write_rows {
+    ($tx:expr, $month:expr, $rows:expr, $upsert:expr) => {{
+        let rows: Vec<(&(String, GroupKey), &i64)> = $rows.iter().collect();
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO report_rollups ({COLUMNS}, count) "));
+            qb.push_values(chunk, |mut b, ((holder, k), n)| {
+                b.push_bind($month)
+                    .push_bind(holder.as_str())
+                    .push_bind(k.kind)
+                    .push_bind(k.child.as_str())
+                    .push_bind(k.direction.as_str())
+                    .push_bind(k.gender.as_str())
+                    .push_bind(k.age)
+                    .push_bind(k.marital.as_str())
+                    .push_bind(k.reason.as_str())
+                    .push_bind(k.reach.as_str())
+                    .push_bind(k.province.as_str())
+                    .push_bind(k.at_end)
+                    .push_bind(k.arrived)
+                    .push_bind(k.gone)
+                    .push_bind(k.flags)
+                    .push_bind(k.born)
+                    .push_bind(k.delivered)
+                    .push_bind(**n);
+            });
+            if $upsert {
+                qb.push(format!(" ON CONFLICT ({COLUMNS}) DO UPDATE SET count = report_rollups.count + excluded.count"));
+            }
+            qb.build().execute(&mut *$tx).await.context("writing report roll-ups")?;
+        }
+        rows.len() as u64
+    }};
+}
+
+/// Reads grouped rows kept in the roll-ups: `SELECT` the key columns then the count.
+macro_rules! read_rows {
+    ($conn:expr, $sql:expr, $($bind:expr),*) => {{
+        let rows = sqlx::query($sql)$(.bind($bind))*.fetch_all($conn).await.context("reading report roll-ups")?;
+        let mut out: GroupRows = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push((
+                GroupKey {
+                    kind: r.try_get(0).context("reading a roll-up")?,
+                    child: r.try_get(1).context("reading a roll-up")?,
+                    direction: r.try_get(2).context("reading a roll-up")?,
+                    gender: r.try_get(3).context("reading a roll-up")?,
+                    age: r.try_get(4).context("reading a roll-up")?,
+                    marital: r.try_get(5).context("reading a roll-up")?,
+                    reason: r.try_get(6).context("reading a roll-up")?,
+                    reach: r.try_get(7).context("reading a roll-up")?,
+                    province: r.try_get(8).context("reading a roll-up")?,
+                    at_end: r.try_get(9).context("reading a roll-up")?,
+                    arrived: r.try_get(10).context("reading a roll-up")?,
+                    gone: r.try_get(11).context("reading a roll-up")?,
+                    flags: r.try_get(12).context("reading a roll-up")?,
+                    born: r.try_get(13).context("reading a roll-up")?,
+                    delivered: r.try_get(14).context("reading a roll-up")?,
+                },
+                r.try_get::<i64, _>(15).context("reading a roll-up")?,
+            ));
+        }
+        out
+    }};
+}
+
+const LOCK: &str = "UPDATE report_rollup_state SET refreshes = refreshes + 1 WHERE id = 1";
+
+impl Store {
+    /// The months kept, oldest first.
+    pub async fn rollup_months(&self) -> StoreResult<Vec<RollupMonth>> {
+        let rows: Vec<(String, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT month, state FROM report_rollup_months ORDER BY month",
+        ).fetch_all(pool).await)
+        .context("listing the roll-up months")?;
+        Ok(rows.into_iter().map(|(month, state)| RollupMonth { month, state }).collect())
+    }
+
+    /// Marks a month as being built (from now on, a refresh keeps its units queued).
+    pub async fn start_rollup_month(&self, month: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        month_days(month)?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a roll-up build")?;
+            sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
+            sqlx::query(
+                "INSERT INTO report_rollup_months (month, state, changed_at) VALUES ($1, 'building', $2) \
+                 ON CONFLICT (month) DO UPDATE SET state = 'building', changed_at = excluded.changed_at",
+            )
+            .bind(month).bind(at).execute(&mut *tx).await.context("marking a roll-up month")?;
+            tx.commit().await.context("starting a roll-up build")?;
+            Ok(())
+        })
+    }
+
+    /// Every record's rows of a month, grouped by managing unit (the pass a build makes).
+    pub async fn rollup_leaf_rows(&self, month: &str) -> StoreResult<GroupRows> {
+        let (from, to) = month_days(month)?;
+        // Every path starts with `/`, and `0` is the byte after it.
+        self.report_group_rows(&leaf_query(("/".to_owned(), "0".to_owned()), false, from, to)).await
+    }
+
+    /// Replaces a month's roll-ups with those of `leaves` (from [`Store::rollup_leaf_rows`])
+    /// and marks it ready; counts the rows that differ from those kept before.
+    pub async fn finish_rollup_month(&self, month: &str, leaves: GroupRows, at: DateTime<Utc>) -> StoreResult<RollupWrite> {
+        let rows = spread(&own_rows(leaves));
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("finishing a roll-up build")?;
+            sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
+            let kept = sqlx::query(&format!(
+                "SELECT holder, kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
+                 arrived, gone, flags, born, delivered, count FROM report_rollups WHERE month = $1 AND count <> 0"
+            ))
+            .bind(month).fetch_all(&mut *tx).await.context("reading kept roll-ups")?;
+            let mut differed = 0;
+            let mut seen = 0;
+            for r in kept {
+                let key = GroupKey {
+                    kind: r.try_get(1).context("reading a roll-up")?,
+                    child: r.try_get(2).context("reading a roll-up")?,
+                    direction: r.try_get(3).context("reading a roll-up")?,
+                    gender: r.try_get(4).context("reading a roll-up")?,
+                    age: r.try_get(5).context("reading a roll-up")?,
+                    marital: r.try_get(6).context("reading a roll-up")?,
+                    reason: r.try_get(7).context("reading a roll-up")?,
+                    reach: r.try_get(8).context("reading a roll-up")?,
+                    province: r.try_get(9).context("reading a roll-up")?,
+                    at_end: r.try_get(10).context("reading a roll-up")?,
+                    arrived: r.try_get(11).context("reading a roll-up")?,
+                    gone: r.try_get(12).context("reading a roll-up")?,
+                    flags: r.try_get(13).context("reading a roll-up")?,
+                    born: r.try_get(14).context("reading a roll-up")?,
+                    delivered: r.try_get(15).context("reading a roll-up")?,
+                };
+                let count: i64 = r.try_get(16).context("reading a roll-up")?;
+                match rows.get(&(r.try_get::<String, _>(0).context("reading a roll-up")?, key)) {
+                    Some(n) if *n == count => seen += 1,
+                    Some(_) => {
+                        seen += 1;
+                        differed += 1;
+                    }
+                    None => differed += 1,
+                }
+            }
+            differed += rows.len() as u64 - seen;
+            sqlx::query("DELETE FROM report_rollups WHERE month = $1")
+                .bind(month).execute(&mut *tx).await.context("clearing a roll-up month")?;
+            let written = write_rows!(tx, month, rows, false);
+            sqlx::query("UPDATE report_rollup_months SET state = 'ready', changed_at = $2 WHERE month = $1")
+                .bind(month).bind(at).execute(&mut *tx).await.context("marking a roll-up month")?;
+            tx.commit().await.context("finishing a roll-up build")?;
+            Ok(RollupWrite { written, differed })
+        })
+    }
+
+    /// Forgets a month's roll-ups (a month out of the kept window).
+    pub async fn drop_rollup_month(&self, month: &str) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("dropping a roll-up month")?;
+            sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
+            sqlx::query("DELETE FROM report_rollups WHERE month = $1")
+                .bind(month).execute(&mut *tx).await.context("dropping a roll-up month")?;
+            sqlx::query("DELETE FROM report_rollup_months WHERE month = $1")
+                .bind(month).execute(&mut *tx).await.context("dropping a roll-up month")?;
+            tx.commit().await.context("dropping a roll-up month")?;
+            Ok(())
+        })
+    }
+
+    /// Takes up to `limit` units from the queue and, for every ready month, groups each unit's
+    /// own records again and moves the difference into the unit and every unit above it. One
+    /// transaction, behind the lock. While a month is being built the units stay queued (the
+    /// build may have read them before their change), and are grouped again after it.
+    pub async fn refresh_rollups(&self, limit: u32) -> StoreResult<RollupRefresh> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a roll-up refresh")?;
+            sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
+            let months: Vec<(String, String)> = sqlx::query_as("SELECT month, state FROM report_rollup_months")
+                .fetch_all(&mut *tx).await.context("listing the roll-up months")?;
+            let kept = months.iter().any(|(_, state)| state != "ready");
+            let units: Vec<String> =
+                sqlx::query_scalar("SELECT unit_path FROM report_dirty ORDER BY unit_path LIMIT $1")
+                    .bind(i64::from(limit)).fetch_all(&mut *tx).await.context("reading the roll-up queue")?;
+            if units.is_empty() {
+                tx.commit().await.context("ending a roll-up refresh")?;
+                return Ok(RollupRefresh::default());
+            }
+            if !kept {
+                let mut qb = sqlx::QueryBuilder::new("DELETE FROM report_dirty WHERE unit_path IN (");
+                let mut list = qb.separated(", ");
+                for u in &units {
+                    list.push_bind(u.as_str());
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await.context("taking units from the roll-up queue")?;
+            }
+            let mut moved = 0;
+            for (month, _) in months.iter().filter(|(_, state)| state == "ready") {
+                let (from, to) = month_days(month)?;
+                for unit in &units {
+                    let mut high = unit.clone();
+                    // Only the unit's own records: its path and nothing below it.
+                    high.push('\u{1}');
+                    let q = leaf_query((unit.clone(), high), true, from, to);
+                    let new = own_rows(group_rows!(tx, &q).await?).remove(unit.as_str()).unwrap_or_default();
+                    let old = read_rows!(
+                        &mut *tx,
+                        &format!(
+                            "SELECT kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
+                             arrived, gone, flags, born, delivered, count FROM report_rollups \
+                             WHERE month = $1 AND holder = $2 AND child = ''"
+                        ),
+                        month, unit.as_str()
+                    );
+                    let mut delta: HashMap<GroupKey, i64> = new;
+                    for (key, count) in old {
+                        *delta.entry(key).or_default() -= count;
+                    }
+                    delta.retain(|_, n| *n != 0);
+                    if delta.is_empty() {
+                        continue;
+                    }
+                    let mut rows: HashMap<(String, GroupKey), i64> = HashMap::new();
+                    for (holder, child) in holders(unit) {
+                        for (key, n) in &delta {
+                            rows.insert((holder.clone(), GroupKey { child: child.clone(), ..key.clone() }), *n);
+                        }
+                    }
+                    moved += write_rows!(tx, month.as_str(), rows, true);
+                    sqlx::query("DELETE FROM report_rollups WHERE month = $1 AND holder = $2 AND child = '' AND count = 0")
+                        .bind(month).bind(unit).execute(&mut *tx).await.context("tidying report roll-ups")?;
+                }
+            }
+            tx.commit().await.context("ending a roll-up refresh")?;
+            Ok(RollupRefresh { units: units.len() as u64, moved, kept })
+        })
+    }
+
+    /// How many units wait to be grouped again.
+    pub async fn rollups_pending(&self) -> StoreResult<u64> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM report_dirty")
+            .fetch_one(pool).await)
+        .context("counting the roll-up queue")?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Whether a unit in a subtree (`range`: path bounds) waits to be grouped again.
+    pub async fn rollups_waiting(&self, range: &(String, String)) -> StoreResult<bool> {
+        let found: Option<i32> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT 1 FROM report_dirty WHERE unit_path >= $1 AND unit_path < $2 LIMIT 1",
+        ).bind(&range.0).bind(&range.1).fetch_optional(pool).await)
+        .context("checking the roll-up queue")?;
+        Ok(found.is_some())
+    }
+
+    /// A month's groups of a unit's subtree (`holder`: its path) as kept: the rows of
+    /// [`Store::report_groups`] for the same month, read from the unit's own roll-ups.
+    pub async fn rollup_groups(
+        &self,
+        holder: &str,
+        month: &str,
+        by_child: bool,
+        details: bool,
+        flow: Option<Flow>,
+    ) -> StoreResult<Groups> {
+        Ok(groups_of(self.rollup_group_rows(holder, month, by_child, details, flow).await?)?)
+    }
+
+    /// The rows of [`Store::rollup_groups`], as [`Store::report_group_rows`] gives them.
+    pub async fn rollup_group_rows(
+        &self,
+        holder: &str,
+        month: &str,
+        by_child: bool,
+        details: bool,
+        flow: Option<Flow>,
+    ) -> StoreResult<GroupRows> {
+        let people = if details { KIND_PEOPLE_DETAILED } else { KIND_PEOPLE };
+        let child = if by_child { "child" } else { "''" };
+        let direction = match flow {
+            Some(Flow::In) => " AND direction = 'in'",
+            Some(Flow::Out) => " AND direction = 'out'",
+            None => "",
+        };
+        let sql = format!(
+            "SELECT kind, {child}, direction, gender, age, marital, reason, reach, province, at_end, arrived, gone, \
+             flags, born, delivered, CAST(SUM(count) AS BIGINT) FROM report_rollups \
+             WHERE month = $1 AND holder = $2 AND kind IN ($3, $4){direction} \
+             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 HAVING SUM(count) <> 0"
+        );
+        Ok(on_pool!(self, pool => {
+            let rows = read_rows!(pool, &sql, month, holder, people, KIND_FACTS);
+            rows
+        }))
+    }
+
+    /// The units that hold kept rows of a month (for the tests' comparisons).
+    pub async fn rollup_holders(&self, month: &str) -> StoreResult<BTreeSet<String>> {
+        let rows: Vec<String> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT DISTINCT holder FROM report_rollups WHERE month = $1",
+        ).bind(month).fetch_all(pool).await)
+        .context("listing roll-up holders")?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leaf_counts_in_every_unit_on_its_way_up() {
+        assert_eq!(
+            holders("/37/3716/371602/371602001/371602001-05/"),
+            vec![
+                ("/37/".to_owned(), "3716".to_owned()),
+                ("/37/3716/".to_owned(), "371602".to_owned()),
+                ("/37/3716/371602/".to_owned(), "371602001".to_owned()),
+                ("/37/3716/371602/371602001/".to_owned(), "371602001-05".to_owned()),
+                ("/37/3716/371602/371602001/371602001-05/".to_owned(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn months_end_on_their_last_day() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(month_days("2028-02").unwrap(), (d("2028-02-01"), d("2028-02-29")));
+        assert_eq!(month_days("2026-12").unwrap(), (d("2026-12-01"), d("2026-12-31")));
+        assert!(month_days("2026-13").is_err());
+    }
+}
