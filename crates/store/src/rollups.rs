@@ -192,6 +192,24 @@ macro_rules! read_rows {
     }};
 }
 
+/// A unit's rows of a month (`$1` the month, `$2` the unit's path), summed over the keys a
+/// report does not ask for.
+fn rollup_read_sql(by_child: bool, details: bool, flow: Option<Flow>) -> String {
+    let people = if details { KIND_PEOPLE_DETAILED } else { KIND_PEOPLE };
+    let child = if by_child { "child" } else { "''" };
+    let direction = match flow {
+        Some(Flow::In) => " AND direction = 'in'",
+        Some(Flow::Out) => " AND direction = 'out'",
+        None => "",
+    };
+    format!(
+        "SELECT kind, {child}, direction, gender, age, marital, reason, reach, province, at_end, arrived, gone, \
+         flags, born, delivered, CAST(SUM(count) AS BIGINT) FROM report_rollups \
+         WHERE month = $1 AND holder = $2 AND kind IN ({people}, {KIND_FACTS}){direction} \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 HAVING SUM(count) <> 0"
+    )
+}
+
 const LOCK: &str = "UPDATE report_rollup_state SET refreshes = refreshes + 1 WHERE id = 1";
 
 impl Store {
@@ -402,23 +420,25 @@ impl Store {
         details: bool,
         flow: Option<Flow>,
     ) -> StoreResult<GroupRows> {
-        let people = if details { KIND_PEOPLE_DETAILED } else { KIND_PEOPLE };
-        let child = if by_child { "child" } else { "''" };
-        let direction = match flow {
-            Some(Flow::In) => " AND direction = 'in'",
-            Some(Flow::Out) => " AND direction = 'out'",
-            None => "",
-        };
-        let sql = format!(
-            "SELECT kind, {child}, direction, gender, age, marital, reason, reach, province, at_end, arrived, gone, \
-             flags, born, delivered, CAST(SUM(count) AS BIGINT) FROM report_rollups \
-             WHERE month = $1 AND holder = $2 AND kind IN ($3, $4){direction} \
-             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 HAVING SUM(count) <> 0"
-        );
+        let sql = rollup_read_sql(by_child, details, flow);
         Ok(on_pool!(self, pool => {
-            let rows = read_rows!(pool, &sql, month, holder, people, KIND_FACTS);
+            let rows = read_rows!(pool, &sql, month, holder);
             rows
         }))
+    }
+
+    /// The plan of a report's read of its unit's roll-ups.
+    pub async fn explain_rollup_read(&self, holder: &str, month: &str, by_child: bool) -> StoreResult<String> {
+        let sql = rollup_read_sql(by_child, !by_child, None);
+        self.explain_text(&sql, &[month.to_owned(), holder.to_owned()], "explaining a roll-up read").await
+    }
+
+    /// Queues a unit to be grouped again (as a write to its records does).
+    pub async fn queue_rollup_unit(&self, path: &str) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO report_dirty (unit_path) VALUES ($1) ON CONFLICT (unit_path) DO UPDATE SET unit_path = excluded.unit_path",
+        ).bind(path).execute(pool).await.map(|_| ()))
+        .context("queueing a unit's roll-ups")
     }
 
     /// The units that hold kept rows of a month (for the tests' comparisons).

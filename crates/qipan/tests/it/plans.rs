@@ -198,3 +198,21 @@ async fn the_quality_page_reads_its_units_findings_not_the_records() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_kept_months_report_reads_its_units_roll_ups_not_the_records() {
+    let (app, _db) = empty_app(test_clock()).await;
+    app.ensure_demo_data_with(300, 2026).await.unwrap();
+    let month = app.default_report_month().to_string();
+    app.build_rollup_month(&month).await.unwrap();
+    for (unit, by_child) in [("371602", true), ("37", false)] {
+        let holder = OrgCode::parse(unit).unwrap().path();
+        let plan = app.store.explain_rollup_read(holder.as_str(), &month, by_child).await.unwrap();
+        eprintln!("--- {unit}\n{plan}");
+        assert!(full_scans(&plan).is_empty(), "{unit}: a full scan\n{plan}");
+        // The unit's own rows: a range of the key that starts with the month and the unit.
+        let key = if engine_is_postgres() { "report_rollups_pkey" } else { "PRIMARY KEY (month=? AND holder=?" };
+        assert!(plan.contains(key), "{unit}: by the unit's rows ({key})\n{plan}");
+        assert!(!plan.contains("persons"), "{unit}: through the records\n{plan}");
+    }
+}
