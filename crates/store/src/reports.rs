@@ -214,7 +214,10 @@ pub(crate) fn flags_sql(q: &GroupQuery) -> (String, Args) {
     let c = common(q, &mut args);
     let (from, to) = (c.from.clone(), c.to.clone());
     let narrow = if q.narrow {
-        format!(" AND person_id IN (SELECT id FROM persons WHERE managing_path >= {} AND managing_path < {})", c.low, c.high)
+        format!(
+            " AND person_id IN (SELECT id FROM persons WHERE managing_path >= {} AND managing_path < {})",
+            c.low, c.high
+        )
     } else {
         String::new()
     };
@@ -394,8 +397,8 @@ pub(crate) fn groups_of(rows: GroupRows) -> StoreResult<Groups> {
 macro_rules! group_rows {
     ($conn:expr, $q:expr) => {{
         use sqlx::Row as _;
-        use $crate::reports::{GroupKey, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED};
         use $crate::Context as _;
+        use $crate::reports::{GroupKey, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED};
         let q: &$crate::reports::GroupQuery = $q;
         let (persons_sql, persons_args) = $crate::reports::persons_sql(q);
         let (flags_sql, flags_args) = $crate::reports::flags_sql(q);
@@ -405,7 +408,9 @@ macro_rules! group_rows {
         async move {
             let mut out: GroupRows = Vec::new();
             let rows = $crate::reports::bind_all!(sqlx::query(&persons_sql), persons_args)
-                .fetch_all(&mut *conn).await.context("counting people for a report")?;
+                .fetch_all(&mut *conn)
+                .await
+                .context("counting people for a report")?;
             for r in rows {
                 out.push((
                     GroupKey {
@@ -429,7 +434,9 @@ macro_rules! group_rows {
                 ));
             }
             let rows = $crate::reports::bind_all!(sqlx::query(&flags_sql), flags_args)
-                .fetch_all(&mut *conn).await.context("counting facts for a report")?;
+                .fetch_all(&mut *conn)
+                .await
+                .context("counting facts for a report")?;
             for r in rows {
                 let mut values = Vec::with_capacity(flag_count);
                 for i in 0..flag_count {
@@ -621,6 +628,8 @@ mod tests {
             root: "371602".into(),
             child_len: 9,
             by_child: true,
+            by_leaf: false,
+            narrow: true,
             details: true,
             flow: Some(Flow::In),
             from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),

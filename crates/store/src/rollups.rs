@@ -14,7 +14,9 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use domain::report::{Flow, Groups};
 use sqlx::Row;
 
-use crate::reports::{GroupKey, GroupQuery, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED, group_rows, groups_of};
+use crate::reports::{
+    GroupKey, GroupQuery, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED, group_rows, groups_of,
+};
 use crate::{Context, Store, StoreError, StoreResult, on_pool};
 
 /// Rows per multi-row statement (18 arguments each, under SQLite's 32,766).
@@ -153,7 +155,9 @@ macro_rules! write_rows {
                     .push_bind(**n);
             });
             if $upsert {
-                qb.push(format!(" ON CONFLICT ({COLUMNS}) DO UPDATE SET count = report_rollups.count + excluded.count"));
+                qb.push(format!(
+                    " ON CONFLICT ({COLUMNS}) DO UPDATE SET count = report_rollups.count + excluded.count"
+                ));
             }
             qb.build().execute(&mut *$tx).await.context("writing report roll-ups")?;
         }
@@ -247,15 +251,20 @@ impl Store {
 
     /// Replaces a month's roll-ups with those of `leaves` (from [`Store::rollup_leaf_rows`])
     /// and marks it ready; counts the rows that differ from those kept before.
-    pub async fn finish_rollup_month(&self, month: &str, leaves: GroupRows, at: DateTime<Utc>) -> StoreResult<RollupWrite> {
+    pub async fn finish_rollup_month(
+        &self,
+        month: &str,
+        leaves: GroupRows,
+        at: DateTime<Utc>,
+    ) -> StoreResult<RollupWrite> {
         let rows = spread(&own_rows(leaves));
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("finishing a roll-up build")?;
             sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
-            let kept = sqlx::query(&format!(
+            let kept = sqlx::query(
                 "SELECT holder, kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
-                 arrived, gone, flags, born, delivered, count FROM report_rollups WHERE month = $1 AND count <> 0"
-            ))
+                 arrived, gone, flags, born, delivered, count FROM report_rollups WHERE month = $1 AND count <> 0",
+            )
             .bind(month).fetch_all(&mut *tx).await.context("reading kept roll-ups")?;
             let mut differed = 0;
             let mut seen = 0;
@@ -350,11 +359,9 @@ impl Store {
                     let new = own_rows(group_rows!(tx, &q).await?).remove(unit.as_str()).unwrap_or_default();
                     let old = read_rows!(
                         &mut *tx,
-                        &format!(
-                            "SELECT kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
-                             arrived, gone, flags, born, delivered, count FROM report_rollups \
-                             WHERE month = $1 AND holder = $2 AND child = ''"
-                        ),
+                        "SELECT kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
+                         arrived, gone, flags, born, delivered, count FROM report_rollups \
+                         WHERE month = $1 AND holder = $2 AND child = ''",
                         month, unit.as_str()
                     );
                     let mut delta: HashMap<GroupKey, i64> = new;
@@ -408,7 +415,7 @@ impl Store {
         details: bool,
         flow: Option<Flow>,
     ) -> StoreResult<Groups> {
-        Ok(groups_of(self.rollup_group_rows(holder, month, by_child, details, flow).await?)?)
+        groups_of(self.rollup_group_rows(holder, month, by_child, details, flow).await?)
     }
 
     /// The rows of [`Store::rollup_groups`], as [`Store::report_group_rows`] gives them.
@@ -421,10 +428,7 @@ impl Store {
         flow: Option<Flow>,
     ) -> StoreResult<GroupRows> {
         let sql = rollup_read_sql(by_child, details, flow);
-        Ok(on_pool!(self, pool => {
-            let rows = read_rows!(pool, &sql, month, holder);
-            rows
-        }))
+        Ok(on_pool!(self, pool => read_rows!(pool, &sql, month, holder)))
     }
 
     /// The plan of a report's read of its unit's roll-ups.

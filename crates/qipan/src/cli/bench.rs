@@ -229,7 +229,8 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
     let reports = [("371602", "county 371602"), ("37", "province 37")];
     let report_times = async |how: &str, rows: &mut Vec<(String, String, String)>| -> anyhow::Result<()> {
         for (unit, what) in reports {
-            let request = ReportRequest { table: "inflow", unit: Some(unit), period: Some(&month), from: None, to: None };
+            let request =
+                ReportRequest { table: "inflow", unit: Some(unit), period: Some(&month), from: None, to: None };
             let (p50, p99) = time(if how == "kept" { runs } else { runs.clamp(1, 5) }, |_| {
                 let (app, console, request) = (&app, &console, request);
                 async move { app.report(console, &request, Purpose::View).await.map(|_| ()).map_err(english) }
@@ -255,6 +256,25 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
         format!("×{} for the 13 months kept", crate::service::rollups::ROLLUP_MONTHS),
     ));
     report_times("kept", &mut rows).await?;
+    // What a write costs the roll-ups: its unit's own records grouped again for every kept
+    // month (one here; the nightly job keeps 13), the difference moved up.
+    let village = app.store.units_with_records().await.map_err(|e| english(e.into()))?.into_iter().next();
+    if let Some(village) = village.and_then(|v| OrgCode::parse(&v).ok()) {
+        let path = village.path();
+        let (p50, p99) = time(runs, |_| {
+            let (app, path) = (&app, &path);
+            async move {
+                app.store.queue_rollup_unit(path.as_str()).await.map_err(|e| english(e.into()))?;
+                app.refresh_rollups(1).await.map(|_| ()).map_err(english)
+            }
+        })
+        .await?;
+        rows.push((
+            format!("a village's roll-ups grouped again after a write ({village}, 1 month kept)"),
+            ms(p50),
+            format!("{} (p99)", ms(p99)),
+        ));
+    }
     // The worklist part is long at a million: what is measured so far goes to stderr first.
     for (what, a, b) in &rows {
         eprintln!("measured: {what}: {a} | {b}");

@@ -76,9 +76,12 @@ async fn compare_rollups(app: &App, context: &str) -> usize {
                 domain::OrgLevel::Township => 12,
                 _ => 0,
             };
-            for (by_child, details, flow) in
-                [(true, false, None), (false, true, Some(Flow::In)), (false, true, Some(Flow::Out)), (false, false, None)]
-            {
+            for (by_child, details, flow) in [
+                (true, false, None),
+                (false, true, Some(Flow::In)),
+                (false, true, Some(Flow::Out)),
+                (false, false, None),
+            ] {
                 let q = GroupQuery {
                     range: unit.code.path().subtree_range(),
                     root: code.clone(),
@@ -94,7 +97,11 @@ async fn compare_rollups(app: &App, context: &str) -> usize {
                 let live = normal(app.store.report_group_rows(&q).await.unwrap());
                 let kept =
                     normal(app.store.rollup_group_rows(&holder, &month.month, by_child, details, flow).await.unwrap());
-                assert_eq!(kept, live, "{context}: roll-ups of {holder} for {} ({by_child}, {details}, {flow:?})", month.month);
+                assert_eq!(
+                    kept, live,
+                    "{context}: roll-ups of {holder} for {} ({by_child}, {details}, {flow:?})",
+                    month.month
+                );
                 compared += live.len();
             }
         }
