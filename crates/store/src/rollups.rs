@@ -88,6 +88,10 @@ fn leaf_query(range: (String, String), narrow: bool, from: NaiveDate, to: NaiveD
     }
 }
 
+/// A unit's own people with reason, reach and province: the base its refresh subtracts from.
+/// (Kind 2 counts a whole subtree, without the unit below, so it cannot serve as that base.)
+const KIND_OWN_DETAILED: i16 = 3;
+
 /// A leaf's own rows (`child` ''), from rows grouped by leaf: the people twice (with and
 /// without reason, reach and province), the facts once.
 fn own_rows(rows: GroupRows) -> HashMap<String, HashMap<GroupKey, i64>> {
@@ -104,20 +108,31 @@ fn own_rows(rows: GroupRows) -> HashMap<String, HashMap<GroupKey, i64>> {
                 ..key.clone()
             };
             *own.entry(plain).or_default() += count;
+            key.kind = KIND_OWN_DETAILED;
         }
         *own.entry(key).or_default() += count;
     }
     out
 }
 
-/// Every holder's rows of a set of leaves' own rows.
+/// Every holder's rows of a set of leaves' own rows: people and facts by the unit below in
+/// every unit on the way up; the detailed people as the leaf's own, and summed (no unit
+/// below) in every unit on the way up.
 fn spread(own: &HashMap<String, HashMap<GroupKey, i64>>) -> HashMap<(String, GroupKey), i64> {
     let mut out: HashMap<(String, GroupKey), i64> = HashMap::new();
     for (leaf, rows) in own {
         for (holder, child) in holders(leaf) {
             for (key, count) in rows {
-                let key = GroupKey { child: child.clone(), ..key.clone() };
-                *out.entry((holder.clone(), key)).or_default() += count;
+                if key.kind == KIND_OWN_DETAILED {
+                    if child.is_empty() {
+                        *out.entry((holder.clone(), key.clone())).or_default() += count;
+                    }
+                    let total = GroupKey { kind: KIND_PEOPLE_DETAILED, ..key.clone() };
+                    *out.entry((holder.clone(), total)).or_default() += count;
+                } else {
+                    let key = GroupKey { child: child.clone(), ..key.clone() };
+                    *out.entry((holder.clone(), key)).or_default() += count;
+                }
             }
         }
     }
@@ -359,9 +374,12 @@ impl Store {
                     let new = own_rows(group_rows!(tx, &q).await?).remove(unit.as_str()).unwrap_or_default();
                     let old = read_rows!(
                         &mut *tx,
-                        "SELECT kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
-                         arrived, gone, flags, born, delivered, count FROM report_rollups \
-                         WHERE month = $1 AND holder = $2 AND child = ''",
+                        &format!(
+                            "SELECT kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
+                             arrived, gone, flags, born, delivered, count FROM report_rollups \
+                             WHERE month = $1 AND holder = $2 AND child = '' \
+                             AND kind IN ({KIND_PEOPLE}, {KIND_FACTS}, {KIND_OWN_DETAILED})"
+                        ),
                         month, unit.as_str()
                     );
                     let mut delta: HashMap<GroupKey, i64> = new;
@@ -372,12 +390,7 @@ impl Store {
                     if delta.is_empty() {
                         continue;
                     }
-                    let mut rows: HashMap<(String, GroupKey), i64> = HashMap::new();
-                    for (holder, child) in holders(unit) {
-                        for (key, n) in &delta {
-                            rows.insert((holder.clone(), GroupKey { child: child.clone(), ..key.clone() }), *n);
-                        }
-                    }
+                    let rows = spread(&HashMap::from([(unit.clone(), delta)]));
                     moved += write_rows!(tx, month.as_str(), rows, true);
                     sqlx::query("DELETE FROM report_rollups WHERE month = $1 AND holder = $2 AND child = '' AND count = 0")
                         .bind(month).bind(unit).execute(&mut *tx).await.context("tidying report roll-ups")?;

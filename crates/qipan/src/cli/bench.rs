@@ -253,7 +253,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
     rows.push((
         format!("report roll-ups of {month} built from every record (nightly, once a month)"),
         format!("{} rows in {:.2} s", built.written, took.as_secs_f64()),
-        format!("×{} for the 13 months kept", crate::service::rollups::ROLLUP_MONTHS),
+        format!("×{} for the months kept", crate::service::rollups::ROLLUP_MONTHS),
     ));
     report_times("kept", &mut rows).await?;
     // What a write costs the roll-ups: its unit's own records grouped again for every kept

@@ -366,7 +366,7 @@ pub enum JobsCommand {
     /// monthly reports whose reporting deadline has passed, `sections` checks (and repairs)
     /// the unit that the sections carry, `tasks` derives the clerk's day again for every person
     /// with work, `quality` checks every record against the data-quality rules, `rollups`
-    /// builds the monthly reports' roll-ups of the last thirteen months again from every record
+    /// builds the monthly reports' roll-ups of the last four months again from every record
     Run {
         /// overdue | notifications | keypersons | sections | tasks | quality | rollups | snapshots
         job: String,

@@ -1,4 +1,4 @@
-//! Report roll-ups (decision 0025): the grouped rows of the last thirteen months kept per unit
+//! Report roll-ups (decision 0025): the grouped rows of the last four months kept per unit
 //! and summed into every unit above, so that a monthly report of a county or a province reads
 //! its own unit's rows. The rows are those the live report's grouped queries give; a month
 //! whose subtree has a unit waiting to be grouped again is read live, never stale.
@@ -9,9 +9,10 @@ use store::rollups::{RollupRefresh, RollupWrite};
 
 use super::{App, ServiceResult};
 
-/// Months kept: the current one and the twelve before it (a year back from the last closed
-/// month, for the reports of a quarter's months and the same month a year ago).
-pub const ROLLUP_MONTHS: usize = 13;
+/// Months kept: the current one and the three before it — the month being reported (until its
+/// deadline), the one before, and the rest of a quarter. Each month kept costs about one row per
+/// two records and a query per month in every unit's refresh.
+pub const ROLLUP_MONTHS: usize = 4;
 
 /// Units grouped again per transaction (each over every kept month).
 const ROLLUP_BATCH: u32 = 16;

@@ -310,7 +310,7 @@ pub fn add_openapi(doc: &mut serde_json::Value) {
             }}},
             "generated_at": {"type": "string", "format": "date-time"},
             "generated_by": {"type": "string"},
-            "figures_from": {"type": "string", "enum": ["rollups", "records"], "description": "Where the live figures were read: `rollups`, the month's grouped rows kept per unit as the records change (the current month and the twelve before it, once built by the nightly job), or `records`, grouped from the records for this read (other periods, a month not kept, or a unit whose changes are still being grouped). Both give the same figures."}
+            "figures_from": {"type": "string", "enum": ["rollups", "records"], "description": "Where the live figures were read: `rollups`, the month's grouped rows kept per unit as the records change (the current month and the three before it, once built by the nightly job), or `records`, grouped from the records for this read (other periods, a month not kept, or a unit whose changes are still being grouped). Both give the same figures."}
         }
     });
     doc["paths"]["/reports"] = json!({
