@@ -89,7 +89,7 @@ fn leaf_query(range: (String, String), narrow: bool, from: NaiveDate, to: NaiveD
 }
 
 /// A unit's own people with reason, reach and province: the base its refresh subtracts from.
-/// (Kind 2 counts a whole subtree, without the unit below, so it cannot serve as that base.)
+/// Kind 2 counts those of the units below it, summed; a report's detailed people are both.
 const KIND_OWN_DETAILED: i16 = 3;
 
 /// A leaf's own rows (`child` ''), from rows grouped by leaf: the people twice (with and
@@ -116,19 +116,20 @@ fn own_rows(rows: GroupRows) -> HashMap<String, HashMap<GroupKey, i64>> {
 }
 
 /// Every holder's rows of a set of leaves' own rows: people and facts by the unit below in
-/// every unit on the way up; the detailed people as the leaf's own, and summed (no unit
-/// below) in every unit on the way up.
+/// every unit on the way up; the detailed people as the leaf's own, and in every unit above it
+/// summed with the rest of what lies below that unit (without the unit below).
 fn spread(own: &HashMap<String, HashMap<GroupKey, i64>>) -> HashMap<(String, GroupKey), i64> {
     let mut out: HashMap<(String, GroupKey), i64> = HashMap::new();
     for (leaf, rows) in own {
         for (holder, child) in holders(leaf) {
             for (key, count) in rows {
                 if key.kind == KIND_OWN_DETAILED {
-                    if child.is_empty() {
-                        *out.entry((holder.clone(), key.clone())).or_default() += count;
-                    }
-                    let total = GroupKey { kind: KIND_PEOPLE_DETAILED, ..key.clone() };
-                    *out.entry((holder.clone(), total)).or_default() += count;
+                    let key = if child.is_empty() {
+                        key.clone()
+                    } else {
+                        GroupKey { kind: KIND_PEOPLE_DETAILED, ..key.clone() }
+                    };
+                    *out.entry((holder.clone(), key)).or_default() += count;
                 } else {
                     let key = GroupKey { child: child.clone(), ..key.clone() };
                     *out.entry((holder.clone(), key)).or_default() += count;
@@ -214,7 +215,7 @@ macro_rules! read_rows {
 /// A unit's rows of a month (`$1` the month, `$2` the unit's path), summed over the keys a
 /// report does not ask for.
 fn rollup_read_sql(by_child: bool, details: bool, flow: Option<Flow>) -> String {
-    let people = if details { KIND_PEOPLE_DETAILED } else { KIND_PEOPLE };
+    let people = if details { format!("{KIND_PEOPLE_DETAILED}, {KIND_OWN_DETAILED}") } else { KIND_PEOPLE.to_string() };
     let child = if by_child { "child" } else { "''" };
     let direction = match flow {
         Some(Flow::In) => " AND direction = 'in'",
@@ -222,7 +223,8 @@ fn rollup_read_sql(by_child: bool, details: bool, flow: Option<Flow>) -> String 
         None => "",
     };
     format!(
-        "SELECT kind, {child}, direction, gender, age, marital, reason, reach, province, at_end, arrived, gone, \
+        "SELECT CAST(CASE WHEN kind = {KIND_OWN_DETAILED} THEN {KIND_PEOPLE_DETAILED} ELSE kind END AS SMALLINT), {child}, direction, \
+         gender, age, marital, reason, reach, province, at_end, arrived, gone, \
          flags, born, delivered, CAST(SUM(count) AS BIGINT) FROM report_rollups \
          WHERE month = $1 AND holder = $2 AND kind IN ({people}, {KIND_FACTS}){direction} \
          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 HAVING SUM(count) <> 0"
