@@ -9,8 +9,8 @@ CREATE TABLE report_rollups (
     -- The path of the unit whose subtree the row counts in.
     holder    TEXT NOT NULL,
     -- 0: people by the unit directly below (no reason, reach, province); 1: facts by the unit
-    -- directly below; 2: people with reason, reach and province, the whole subtree (child
-    -- always ''); 3: the same, of the holder's own records only (what a refresh subtracts).
+    -- directly below; 2: people with reason, reach and province of the units below, summed
+    -- (child always ''); 3: the same, of the holder's own records (what a refresh subtracts).
     kind      INTEGER NOT NULL,
     -- The code of the unit directly below the holder that manages the people ('' the holder).
     child     TEXT NOT NULL,
