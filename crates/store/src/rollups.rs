@@ -17,7 +17,7 @@ use sqlx::Row;
 use crate::reports::{
     GroupKey, GroupQuery, GroupRows, KIND_FACTS, KIND_PEOPLE, KIND_PEOPLE_DETAILED, group_rows, groups_of,
 };
-use crate::{Context, Store, StoreError, StoreResult, on_pool};
+use crate::{Context, Engine, Store, StoreError, StoreResult, on_pool};
 
 /// Rows per multi-row statement (18 arguments each, under SQLite's 32,766).
 const CHUNK: usize = 1_000;
@@ -29,7 +29,7 @@ pub struct RollupRefresh {
     pub units: u64,
     /// Rows whose counts moved (over every holder).
     pub moved: u64,
-    /// The units stay queued: a month was being built, and they are grouped again once it is.
+    /// Nothing was taken: a month is being built, and the queue waits for it.
     pub kept: bool,
 }
 
@@ -39,6 +39,8 @@ pub struct RollupWrite {
     pub written: u64,
     /// Rows whose kept count differed from the one built (or that only one side holds).
     pub differed: u64,
+    /// Another build of the month started after this one: nothing was written.
+    pub superseded: bool,
 }
 
 /// A month's state as kept.
@@ -243,19 +245,23 @@ impl Store {
         Ok(rows.into_iter().map(|(month, state)| RollupMonth { month, state }).collect())
     }
 
-    /// Marks a month as being built (from now on, a refresh keeps its units queued).
-    pub async fn start_rollup_month(&self, month: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    /// Marks a month as being built (from now on, refreshes leave the queue alone) and returns
+    /// the build's number: only the latest build of a month may finish it.
+    pub async fn start_rollup_month(&self, month: &str, at: DateTime<Utc>) -> StoreResult<i64> {
         month_days(month)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a roll-up build")?;
             sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
             sqlx::query(
-                "INSERT INTO report_rollup_months (month, state, changed_at) VALUES ($1, 'building', $2) \
-                 ON CONFLICT (month) DO UPDATE SET state = 'building', changed_at = excluded.changed_at",
+                "INSERT INTO report_rollup_months (month, state, changed_at, build) VALUES ($1, 'building', $2, 1) \
+                 ON CONFLICT (month) DO UPDATE SET state = 'building', changed_at = excluded.changed_at, \
+                 build = report_rollup_months.build + 1",
             )
             .bind(month).bind(at).execute(&mut *tx).await.context("marking a roll-up month")?;
+            let build: i64 = sqlx::query_scalar("SELECT build FROM report_rollup_months WHERE month = $1")
+                .bind(month).fetch_one(&mut *tx).await.context("numbering a roll-up build")?;
             tx.commit().await.context("starting a roll-up build")?;
-            Ok(())
+            Ok(build)
         })
     }
 
@@ -267,10 +273,12 @@ impl Store {
     }
 
     /// Replaces a month's roll-ups with those of `leaves` (from [`Store::rollup_leaf_rows`])
-    /// and marks it ready; counts the rows that differ from those kept before.
+    /// and marks it ready; counts the rows that differ from those kept before. A build that
+    /// another started after it (`build`: its number) writes nothing: its read may be older.
     pub async fn finish_rollup_month(
         &self,
         month: &str,
+        build: i64,
         leaves: GroupRows,
         at: DateTime<Utc>,
     ) -> StoreResult<RollupWrite> {
@@ -278,6 +286,12 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("finishing a roll-up build")?;
             sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
+            let latest: Option<i64> = sqlx::query_scalar("SELECT build FROM report_rollup_months WHERE month = $1")
+                .bind(month).fetch_optional(&mut *tx).await.context("reading a roll-up build")?;
+            if latest != Some(build) {
+                tx.commit().await.context("finishing a roll-up build")?;
+                return Ok(RollupWrite { superseded: true, ..RollupWrite::default() });
+            }
             let kept = sqlx::query(
                 "SELECT holder, kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
                  arrived, gone, flags, born, delivered, count FROM report_rollups WHERE month = $1 AND count <> 0",
@@ -320,7 +334,7 @@ impl Store {
             sqlx::query("UPDATE report_rollup_months SET state = 'ready', changed_at = $2 WHERE month = $1")
                 .bind(month).bind(at).execute(&mut *tx).await.context("marking a roll-up month")?;
             tx.commit().await.context("finishing a roll-up build")?;
-            Ok(RollupWrite { written, differed })
+            Ok(RollupWrite { written, differed, superseded: false })
         })
     }
 
@@ -338,33 +352,43 @@ impl Store {
         })
     }
 
-    /// Takes up to `limit` units from the queue and, for every ready month, groups each unit's
-    /// own records again and moves the difference into the unit and every unit above it. One
-    /// transaction, behind the lock. While a month is being built the units stay queued (the
-    /// build may have read them before their change), and are grouped again after it.
-    pub async fn refresh_rollups(&self, limit: u32) -> StoreResult<RollupRefresh> {
+    /// Takes up to `limit` units from the queue (`within`: only units in these path bounds)
+    /// and, for every kept month, groups each unit's own records again and moves the difference
+    /// into the unit and every unit above it. One transaction, behind the lock. While a month is
+    /// being built nothing is taken: the build may have read a unit before its change, so the
+    /// queue waits for the build to finish.
+    pub async fn refresh_rollups(&self, limit: u32, within: Option<&(String, String)>) -> StoreResult<RollupRefresh> {
+        // PostgreSQL: a unit whose writer has not committed is skipped (its queue row is locked
+        // by the writer's upsert) and taken once it has, never read without its write.
+        let skip_locked = if self.engine() == Engine::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let (low, high) = within.cloned().unwrap_or_else(|| ("/".to_owned(), "0".to_owned()));
+        let take = format!(
+            "SELECT unit_path FROM report_dirty WHERE unit_path >= $1 AND unit_path < $2 \
+             ORDER BY unit_path LIMIT $3{skip_locked}"
+        );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.context("starting a roll-up refresh")?;
             sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
             let months: Vec<(String, String)> = sqlx::query_as("SELECT month, state FROM report_rollup_months")
                 .fetch_all(&mut *tx).await.context("listing the roll-up months")?;
-            let kept = months.iter().any(|(_, state)| state != "ready");
-            let units: Vec<String> =
-                sqlx::query_scalar("SELECT unit_path FROM report_dirty ORDER BY unit_path LIMIT $1")
-                    .bind(i64::from(limit)).fetch_all(&mut *tx).await.context("reading the roll-up queue")?;
+            if months.iter().any(|(_, state)| state != "ready") {
+                tx.commit().await.context("ending a roll-up refresh")?;
+                return Ok(RollupRefresh { kept: true, ..RollupRefresh::default() });
+            }
+            let units: Vec<String> = sqlx::query_scalar(&take)
+                .bind(&low).bind(&high).bind(i64::from(limit))
+                .fetch_all(&mut *tx).await.context("reading the roll-up queue")?;
             if units.is_empty() {
                 tx.commit().await.context("ending a roll-up refresh")?;
                 return Ok(RollupRefresh::default());
             }
-            if !kept {
-                let mut qb = sqlx::QueryBuilder::new("DELETE FROM report_dirty WHERE unit_path IN (");
-                let mut list = qb.separated(", ");
-                for u in &units {
-                    list.push_bind(u.as_str());
-                }
-                qb.push(")");
-                qb.build().execute(&mut *tx).await.context("taking units from the roll-up queue")?;
+            let mut qb = sqlx::QueryBuilder::new("DELETE FROM report_dirty WHERE unit_path IN (");
+            let mut list = qb.separated(", ");
+            for u in &units {
+                list.push_bind(u.as_str());
             }
+            qb.push(")");
+            qb.build().execute(&mut *tx).await.context("taking units from the roll-up queue")?;
             let mut moved = 0;
             for (month, _) in months.iter().filter(|(_, state)| state == "ready") {
                 let (from, to) = month_days(month)?;
@@ -399,7 +423,7 @@ impl Store {
                 }
             }
             tx.commit().await.context("ending a roll-up refresh")?;
-            Ok(RollupRefresh { units: units.len() as u64, moved, kept })
+            Ok(RollupRefresh { units: units.len() as u64, moved, kept: false })
         })
     }
 
@@ -421,7 +445,8 @@ impl Store {
     }
 
     /// A month's groups of a unit's subtree (`holder`: its path) as kept: the rows of
-    /// [`Store::report_groups`] for the same month, read from the unit's own roll-ups.
+    /// [`Store::report_groups`] for the same month, read from the unit's own roll-ups — or
+    /// `None` when they may not stand for the records (see [`Store::rollup_group_rows`]).
     pub async fn rollup_groups(
         &self,
         holder: &str,
@@ -429,11 +454,12 @@ impl Store {
         by_child: bool,
         details: bool,
         flow: Option<Flow>,
-    ) -> StoreResult<Groups> {
-        groups_of(self.rollup_group_rows(holder, month, by_child, details, flow).await?)
+    ) -> StoreResult<Option<Groups>> {
+        self.rollup_group_rows(holder, month, by_child, details, flow).await?.map(groups_of).transpose()
     }
 
-    /// The rows of [`Store::rollup_groups`], as [`Store::report_group_rows`] gives them.
+    /// The rows of [`Store::rollup_groups`], as [`Store::report_group_rows`] gives them; `None`
+    /// unless, in one snapshot, the month is kept whole and no unit of the subtree waits.
     pub async fn rollup_group_rows(
         &self,
         holder: &str,
@@ -441,9 +467,30 @@ impl Store {
         by_child: bool,
         details: bool,
         flow: Option<Flow>,
-    ) -> StoreResult<GroupRows> {
+    ) -> StoreResult<Option<GroupRows>> {
         let sql = rollup_read_sql(by_child, details, flow);
-        Ok(on_pool!(self, pool => read_rows!(pool, &sql, month, holder)))
+        let engine = self.engine();
+        // The subtree's bounds (as `OrgPath::subtree_range`): the final `/` becomes `0`.
+        let high = format!("{}0", holder.strip_suffix('/').unwrap_or(holder));
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("starting a roll-up read")?;
+            if engine == Engine::Postgres {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx).await.context("isolating a roll-up read")?;
+            }
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM report_rollup_months WHERE month = $1")
+                .bind(month).fetch_optional(&mut *tx).await.context("reading a roll-up month")?;
+            let waiting: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM report_dirty WHERE unit_path >= $1 AND unit_path < $2 LIMIT 1",
+            ).bind(holder).bind(&high).fetch_optional(&mut *tx).await.context("checking the roll-up queue")?;
+            let rows = if state.as_deref() == Some("ready") && waiting.is_none() {
+                Some(read_rows!(&mut *tx, &sql, month, holder))
+            } else {
+                None
+            };
+            tx.commit().await.context("ending a roll-up read")?;
+            Ok(rows)
+        })
     }
 
     /// The plan of a report's read of its unit's roll-ups.

@@ -257,7 +257,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
     ));
     report_times("kept", &mut rows).await?;
     // What a write costs the roll-ups: its unit's own records grouped again for every kept
-    // month (one here; the nightly job keeps 13), the difference moved up.
+    // month (one here; the nightly job keeps four), the difference moved up.
     let village = app.store.units_with_records().await.map_err(|e| english(e.into()))?.into_iter().next();
     if let Some(village) = village.and_then(|v| OrgCode::parse(&v).ok()) {
         let path = village.path();

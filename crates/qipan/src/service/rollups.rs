@@ -50,14 +50,22 @@ impl App {
 
     /// Groups again up to `budget` units whose records changed, a batch per transaction.
     pub async fn refresh_rollups(&self, budget: u64) -> ServiceResult<RollupRefresh> {
+        self.refresh_rollups_within(budget, None).await
+    }
+
+    /// [`App::refresh_rollups`] for the units of a subtree only (`within`: path bounds).
+    async fn refresh_rollups_within(
+        &self,
+        budget: u64,
+        within: Option<&(String, String)>,
+    ) -> ServiceResult<RollupRefresh> {
         let mut total = RollupRefresh::default();
         while total.units < budget {
             let limit = ROLLUP_BATCH.min(u32::try_from(budget - total.units).unwrap_or(ROLLUP_BATCH));
-            let done = self.store.refresh_rollups(limit).await?;
+            let done = self.store.refresh_rollups(limit, within).await?;
             total.units += done.units;
             total.moved += done.moved;
             total.kept |= done.kept;
-            // Units kept queued while a month builds would be taken again: stop at one batch.
             if done.units < u64::from(limit) || done.kept {
                 break;
             }
@@ -71,6 +79,8 @@ impl App {
     /// drift never outlives a day.
     pub async fn build_rollups(&self, again: bool) -> ServiceResult<RollupBuild> {
         let window: Vec<String> = self.rollup_window().iter().map(Month::to_string).collect();
+        // What the writes queued first, so that what a month built again differs in is a drift.
+        self.refresh_rollups(u64::MAX).await?;
         let kept = self.store.rollup_months().await?;
         let mut out = RollupBuild::default();
         for m in &kept {
@@ -85,6 +95,10 @@ impl App {
                 continue;
             }
             let done = self.build_rollup_month(month).await?;
+            if done.superseded {
+                // A later build of the month finishes it.
+                continue;
+            }
             out.rows += done.written;
             if ready {
                 out.differed += done.differed;
@@ -96,13 +110,14 @@ impl App {
 
     /// Groups a month (`YYYY-MM`) from every record and keeps it.
     pub async fn build_rollup_month(&self, month: &str) -> ServiceResult<RollupWrite> {
-        self.store.start_rollup_month(month, self.clock.now()).await?;
+        let build = self.store.start_rollup_month(month, self.clock.now()).await?;
         let leaves = self.store.rollup_leaf_rows(month).await?;
-        Ok(self.store.finish_rollup_month(month, leaves, self.clock.now()).await?)
+        Ok(self.store.finish_rollup_month(month, build, leaves, self.clock.now()).await?)
     }
 
     /// A month's groups of a unit's subtree from the roll-ups, when they stand for the records:
-    /// the month is kept, and after the queue is drained no unit of the subtree waits.
+    /// the month is kept whole and no unit of the subtree waits (the subtree's waiting units are
+    /// grouped again first, up to a few).
     pub(crate) async fn rolled_groups(
         &self,
         unit: &OrgUnit,
@@ -111,19 +126,14 @@ impl App {
         details: bool,
         flow: Option<Flow>,
     ) -> ServiceResult<Option<Groups>> {
-        let month = month.to_string();
-        let kept = self.store.rollup_months().await?;
-        if !kept.iter().any(|m| m.month == month && m.state == "ready") {
-            return Ok(None);
-        }
-        if let Err(e) = self.refresh_rollups(ROLLUP_DRAIN).await {
-            // The report is read live instead.
+        let path = unit.code.path();
+        let range = path.subtree_range();
+        if self.store.rollups_waiting(&range).await?
+            && let Err(e) = self.refresh_rollups_within(ROLLUP_DRAIN, Some(&range)).await
+        {
+            // The report is grouped from the records instead.
             tracing::warn!(error = %e, "grouping changed units again before a report failed");
         }
-        let path = unit.code.path();
-        if self.store.rollups_waiting(&path.subtree_range()).await? {
-            return Ok(None);
-        }
-        Ok(Some(self.store.rollup_groups(path.as_str(), &month, by_child, details, flow).await?))
+        Ok(self.store.rollup_groups(path.as_str(), &month.to_string(), by_child, details, flow).await?)
     }
 }

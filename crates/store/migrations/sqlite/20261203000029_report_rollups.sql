@@ -36,7 +36,9 @@ CREATE TABLE report_rollups (
 CREATE TABLE report_rollup_months (
     month      TEXT PRIMARY KEY,
     state      TEXT NOT NULL,
-    changed_at TEXT NOT NULL
+    changed_at TEXT NOT NULL,
+    -- Each build of the month takes the next number; only the latest may finish it.
+    build      INTEGER NOT NULL DEFAULT 0
 );
 
 -- Units whose records changed since their roll-ups were last moved.
