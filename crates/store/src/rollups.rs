@@ -22,6 +22,10 @@ use crate::{Context, Engine, Store, StoreError, StoreResult, on_pool};
 /// Rows per multi-row statement (18 arguments each, under SQLite's 32,766).
 const CHUNK: usize = 1_000;
 
+/// Rows a build writes per transaction (each a fraction of a second on SQLite, whose writers
+/// wait meanwhile).
+const WRITE_SLICE: usize = 20_000;
+
 /// What a refresh did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RollupRefresh {
@@ -149,7 +153,7 @@ const COLUMNS: &str = "month, holder, kind, child, direction, gender, age, marit
 /// Writes rows (`upsert`: adds the counts to those kept) in multi-row statements.
 macro_rules! write_rows {
     ($tx:expr, $month:expr, $rows:expr, $upsert:expr) => {{
-        let rows: Vec<(&(String, GroupKey), &i64)> = $rows.iter().collect();
+        let rows: Vec<(&(String, GroupKey), &i64)> = $rows.collect();
         for chunk in rows.chunks(CHUNK) {
             let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO report_rollups ({COLUMNS}, count) "));
             qb.push_values(chunk, |mut b, ((holder, k), n)| {
@@ -282,21 +286,27 @@ impl Store {
         leaves: GroupRows,
         at: DateTime<Utc>,
     ) -> StoreResult<RollupWrite> {
+        self.finish_rollup_month_in_slices(month, build, leaves, at, WRITE_SLICE).await
+    }
+
+    /// [`Store::finish_rollup_month`], `slice` rows per transaction.
+    pub async fn finish_rollup_month_in_slices(
+        &self,
+        month: &str,
+        build: i64,
+        leaves: GroupRows,
+        at: DateTime<Utc>,
+        slice: usize,
+    ) -> StoreResult<RollupWrite> {
         let rows = spread(&own_rows(leaves));
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("finishing a roll-up build")?;
-            sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
-            let latest: Option<i64> = sqlx::query_scalar("SELECT build FROM report_rollup_months WHERE month = $1")
-                .bind(month).fetch_optional(&mut *tx).await.context("reading a roll-up build")?;
-            if latest != Some(build) {
-                tx.commit().await.context("finishing a roll-up build")?;
-                return Ok(RollupWrite { superseded: true, ..RollupWrite::default() });
-            }
+            // What was kept, compared without the lock: while the month builds, only a later build
+            // of it changes its rows, and that one makes this one's writes stop below.
             let kept = sqlx::query(
                 "SELECT holder, kind, child, direction, gender, age, marital, reason, reach, province, at_end, \
                  arrived, gone, flags, born, delivered, count FROM report_rollups WHERE month = $1 AND count <> 0",
             )
-            .bind(month).fetch_all(&mut *tx).await.context("reading kept roll-ups")?;
+            .bind(month).fetch_all(pool).await.context("reading kept roll-ups")?;
             let mut differed = 0;
             let mut seen = 0;
             for r in kept {
@@ -328,12 +338,34 @@ impl Store {
                 }
             }
             differed += rows.len() as u64 - seen;
-            sqlx::query("DELETE FROM report_rollups WHERE month = $1")
-                .bind(month).execute(&mut *tx).await.context("clearing a roll-up month")?;
-            let written = write_rows!(tx, month, rows, false);
-            sqlx::query("UPDATE report_rollup_months SET state = 'ready', changed_at = $2 WHERE month = $1")
-                .bind(month).bind(at).execute(&mut *tx).await.context("marking a roll-up month")?;
-            tx.commit().await.context("finishing a roll-up build")?;
+            // The month is cleared, written a slice at a time and marked ready, each step its own
+            // transaction behind the lock and only while this build is the month's latest: the
+            // write of a province's month never holds the database from the clerks for long.
+            let entries: Vec<(&(String, GroupKey), &i64)> = rows.iter().collect();
+            let slices = std::iter::once(None).chain(entries.chunks(slice.max(1)).map(Some)).chain(std::iter::once(None));
+            let mut written = 0;
+            for (step, slice) in slices.enumerate() {
+                let mut tx = pool.begin().await.context("finishing a roll-up build")?;
+                sqlx::query(LOCK).execute(&mut *tx).await.context("taking the roll-up lock")?;
+                let latest: Option<i64> = sqlx::query_scalar("SELECT build FROM report_rollup_months WHERE month = $1")
+                    .bind(month).fetch_optional(&mut *tx).await.context("reading a roll-up build")?;
+                if latest != Some(build) {
+                    tx.commit().await.context("finishing a roll-up build")?;
+                    return Ok(RollupWrite { superseded: true, ..RollupWrite::default() });
+                }
+                match slice {
+                    Some(slice) => written += write_rows!(tx, month, slice.iter().copied(), false),
+                    None if step == 0 => {
+                        sqlx::query("DELETE FROM report_rollups WHERE month = $1")
+                            .bind(month).execute(&mut *tx).await.context("clearing a roll-up month")?;
+                    }
+                    None => {
+                        sqlx::query("UPDATE report_rollup_months SET state = 'ready', changed_at = $2 WHERE month = $1")
+                            .bind(month).bind(at).execute(&mut *tx).await.context("marking a roll-up month")?;
+                    }
+                }
+                tx.commit().await.context("finishing a roll-up build")?;
+            }
             Ok(RollupWrite { written, differed, superseded: false })
         })
     }
@@ -417,7 +449,7 @@ impl Store {
                         continue;
                     }
                     let rows = spread(&HashMap::from([(unit.clone(), delta)]));
-                    moved += write_rows!(tx, month.as_str(), rows, true);
+                    moved += write_rows!(tx, month.as_str(), rows.iter(), true);
                     sqlx::query("DELETE FROM report_rollups WHERE month = $1 AND holder = $2 AND child = '' AND count = 0")
                         .bind(month).bind(unit).execute(&mut *tx).await.context("tidying report roll-ups")?;
                 }

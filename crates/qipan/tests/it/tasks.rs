@@ -375,3 +375,20 @@ async fn an_older_build_of_a_month_never_finishes_over_a_newer_one() {
     assert!(late.superseded, "{late:?}");
     assert!(compare_rollups(&now, "after the older build finished").await > 0);
 }
+
+#[tokio::test]
+async fn a_month_written_a_slice_at_a_time_is_the_month_written_at_once() {
+    let (app, _db) = demo_app().await;
+    let now = at(&app, "2026-03-24T09:00:00+08:00");
+    let county: Actor = now.login("county", qipan::demo::DEMO_PASSWORD, None).await.unwrap().actor;
+    for i in 0..12 {
+        now.register_person(&county, &woman(i, &format!("2026-03-{:02}", 1 + i), VILLAGES[i % 3])).await.unwrap();
+    }
+    let build = now.store.start_rollup_month("2026-03", now.clock.now()).await.unwrap();
+    let leaves = now.store.rollup_leaf_rows("2026-03").await.unwrap();
+    let done = now.store.finish_rollup_month_in_slices("2026-03", build, leaves, now.clock.now(), 7).await.unwrap();
+    assert!(done.written > 2 * 7, "three slices or more: {done:?}");
+    // The registrations' units, queued before the build read them, move nothing.
+    assert_eq!(now.refresh_rollups(u64::MAX).await.unwrap().moved, 0);
+    assert!(compare_rollups(&now, "written in slices of 7").await > 0);
+}
