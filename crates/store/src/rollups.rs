@@ -187,32 +187,39 @@ macro_rules! write_rows {
     }};
 }
 
+/// A kept row's key and count from a result row whose key columns start at `$at` (`kind`,
+/// `child`, … `delivered`, then the count).
+macro_rules! key_and_count {
+    ($r:expr, $at:expr) => {{
+        let (r, at) = (&$r, $at);
+        let key = GroupKey {
+            kind: r.try_get(at).context("reading a roll-up")?,
+            child: r.try_get(at + 1).context("reading a roll-up")?,
+            direction: r.try_get(at + 2).context("reading a roll-up")?,
+            gender: r.try_get(at + 3).context("reading a roll-up")?,
+            age: r.try_get(at + 4).context("reading a roll-up")?,
+            marital: r.try_get(at + 5).context("reading a roll-up")?,
+            reason: r.try_get(at + 6).context("reading a roll-up")?,
+            reach: r.try_get(at + 7).context("reading a roll-up")?,
+            province: r.try_get(at + 8).context("reading a roll-up")?,
+            at_end: r.try_get(at + 9).context("reading a roll-up")?,
+            arrived: r.try_get(at + 10).context("reading a roll-up")?,
+            gone: r.try_get(at + 11).context("reading a roll-up")?,
+            flags: r.try_get(at + 12).context("reading a roll-up")?,
+            born: r.try_get(at + 13).context("reading a roll-up")?,
+            delivered: r.try_get(at + 14).context("reading a roll-up")?,
+        };
+        (key, r.try_get::<i64, _>(at + 15).context("reading a roll-up")?)
+    }};
+}
+
 /// Reads grouped rows kept in the roll-ups: `SELECT` the key columns then the count.
 macro_rules! read_rows {
     ($conn:expr, $sql:expr, $($bind:expr),*) => {{
         let rows = sqlx::query($sql)$(.bind($bind))*.fetch_all($conn).await.context("reading report roll-ups")?;
         let mut out: GroupRows = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push((
-                GroupKey {
-                    kind: r.try_get(0).context("reading a roll-up")?,
-                    child: r.try_get(1).context("reading a roll-up")?,
-                    direction: r.try_get(2).context("reading a roll-up")?,
-                    gender: r.try_get(3).context("reading a roll-up")?,
-                    age: r.try_get(4).context("reading a roll-up")?,
-                    marital: r.try_get(5).context("reading a roll-up")?,
-                    reason: r.try_get(6).context("reading a roll-up")?,
-                    reach: r.try_get(7).context("reading a roll-up")?,
-                    province: r.try_get(8).context("reading a roll-up")?,
-                    at_end: r.try_get(9).context("reading a roll-up")?,
-                    arrived: r.try_get(10).context("reading a roll-up")?,
-                    gone: r.try_get(11).context("reading a roll-up")?,
-                    flags: r.try_get(12).context("reading a roll-up")?,
-                    born: r.try_get(13).context("reading a roll-up")?,
-                    delivered: r.try_get(14).context("reading a roll-up")?,
-                },
-                r.try_get::<i64, _>(15).context("reading a roll-up")?,
-            ));
+            out.push(key_and_count!(r, 0));
         }
         out
     }};
@@ -310,24 +317,7 @@ impl Store {
             let mut differed = 0;
             let mut seen = 0;
             for r in kept {
-                let key = GroupKey {
-                    kind: r.try_get(1).context("reading a roll-up")?,
-                    child: r.try_get(2).context("reading a roll-up")?,
-                    direction: r.try_get(3).context("reading a roll-up")?,
-                    gender: r.try_get(4).context("reading a roll-up")?,
-                    age: r.try_get(5).context("reading a roll-up")?,
-                    marital: r.try_get(6).context("reading a roll-up")?,
-                    reason: r.try_get(7).context("reading a roll-up")?,
-                    reach: r.try_get(8).context("reading a roll-up")?,
-                    province: r.try_get(9).context("reading a roll-up")?,
-                    at_end: r.try_get(10).context("reading a roll-up")?,
-                    arrived: r.try_get(11).context("reading a roll-up")?,
-                    gone: r.try_get(12).context("reading a roll-up")?,
-                    flags: r.try_get(13).context("reading a roll-up")?,
-                    born: r.try_get(14).context("reading a roll-up")?,
-                    delivered: r.try_get(15).context("reading a roll-up")?,
-                };
-                let count: i64 = r.try_get(16).context("reading a roll-up")?;
+                let (key, count) = key_and_count!(r, 1);
                 match rows.get(&(r.try_get::<String, _>(0).context("reading a roll-up")?, key)) {
                     Some(n) if *n == count => seen += 1,
                     Some(_) => {
@@ -457,14 +447,6 @@ impl Store {
             tx.commit().await.context("ending a roll-up refresh")?;
             Ok(RollupRefresh { units: units.len() as u64, moved, kept: false })
         })
-    }
-
-    /// How many units wait to be grouped again.
-    pub async fn rollups_pending(&self) -> StoreResult<u64> {
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM report_dirty")
-            .fetch_one(pool).await)
-        .context("counting the roll-up queue")?;
-        Ok(n.max(0) as u64)
     }
 
     /// Whether a unit in a subtree (`range`: path bounds) waits to be grouped again.
