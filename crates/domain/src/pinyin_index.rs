@@ -89,15 +89,34 @@ fn counts(c: char) -> bool {
     !c.is_whitespace() && !c.is_control() && c != '·'
 }
 
+/// Whether a character is a Chinese ideograph (the CJK unified ideographs and their extensions,
+/// and the compatibility ideographs): the characters that pair into the index's bigrams.
+fn ideograph(c: char) -> bool {
+    matches!(u32::from(c),
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2A6DF | 0x2A700..=0x2EBEF
+        | 0x2F800..=0x2FA1F | 0x30000..=0x323AF)
+}
+
+/// Each two neighbouring characters that are both ideographs, as one token (`王芳` of 王芳芳):
+/// what a search of two or more characters reads, so that it reads the names holding the pair
+/// rather than every name holding either character (王 alone is in one name of fourteen).
+fn bigrams(chars: &[String]) -> impl Iterator<Item = String> + '_ {
+    chars.windows(2).filter_map(|w| {
+        let ideographs = w.iter().all(|c| c.chars().next().is_some_and(ideograph));
+        ideographs.then(|| format!("{}{}", w[0], w[1]))
+    })
+}
+
 /// The tokens a name is found by: each of its characters on its own (so that any run of them is
 /// a phrase of tokens, found whatever its length: 王, 王芳, 芳), then every full-pinyin and
-/// initials key (found by prefix).
+/// initials key (found by prefix), then each pair of neighbouring ideographs (see
+/// [`NameQuery::bigrams`]). The bigrams come last and together, so that a run of them in a
+/// phrase is a run of the name's characters.
 pub fn search_tokens(name: &str, pinyin: &str, initials: &str) -> Vec<String> {
-    name.chars()
-        .filter(|c| counts(*c))
-        .map(|c| c.to_lowercase().collect::<String>())
-        .chain(pinyin.split_whitespace().chain(initials.split_whitespace()).map(str::to_owned))
-        .collect()
+    let chars: Vec<String> = name.chars().filter(|c| counts(*c)).map(|c| c.to_lowercase().collect()).collect();
+    let keys = pinyin.split_whitespace().chain(initials.split_whitespace()).map(str::to_owned);
+    let pairs: Vec<String> = bigrams(&chars).collect();
+    chars.into_iter().chain(keys).chain(pairs).collect()
 }
 
 /// What a clerk typed to find a name.
@@ -120,6 +139,20 @@ impl NameQuery {
             text.chars().filter(|c| counts(*c)).map(|c| c.to_lowercase().collect::<String>()).collect();
         (!chars.is_empty()).then_some(NameQuery::Phrase(chars))
     }
+
+    /// The phrase of bigrams that finds the same names as a phrase of two or more characters
+    /// all ideographs (王小丽: 王小 then 小丽, neighbours in the name exactly when they are
+    /// neighbours in the index); `None` for a prefix, one character, or a phrase with any other
+    /// character in it, which the characters' own tokens find.
+    pub fn bigrams(&self) -> Option<Vec<String>> {
+        match self {
+            NameQuery::Phrase(chars) if chars.len() >= 2 => {
+                let pairs: Vec<String> = bigrams(chars).collect();
+                (pairs.len() == chars.len() - 1).then_some(pairs)
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -129,8 +162,36 @@ mod tests {
     #[test]
     fn a_name_is_one_token_per_character_then_its_keys() {
         let (full, initials) = name_keys("张丽");
-        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl"]);
+        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽"]);
         assert_eq!(search_tokens("Anna·Li", " annali ", " al "), ["a", "n", "n", "a", "l", "i", "annali", "al"]);
+        assert_eq!(search_tokens("王小丽", "", ""), ["王", "小", "丽", "王小", "小丽"]);
+        // Only neighbouring ideographs pair: 𠮷 (an extension B ideograph) does, a digit does not.
+        assert_eq!(search_tokens("王2芳𠮷", "", ""), ["王", "2", "芳", "𠮷", "芳𠮷"]);
+    }
+
+    #[test]
+    fn a_run_of_two_or_more_ideographs_is_looked_for_as_its_bigrams() {
+        let bigrams = |q: &str| NameQuery::parse(q).and_then(|q| q.bigrams());
+        assert_eq!(bigrams("王芳"), Some(vec!["王芳".into()]));
+        assert_eq!(bigrams("王 小丽"), Some(vec!["王小".into(), "小丽".into()]));
+        // One character, letters, or a character that is not an ideograph: the characters.
+        assert_eq!(bigrams("王"), None);
+        assert_eq!(bigrams("wang"), None);
+        assert_eq!(bigrams("王2芳"), None);
+        // What a phrase of bigrams finds is what the phrase of characters finds: in the name's
+        // tokens, the query's bigrams stand together in the same order exactly when its
+        // characters do.
+        for (name, query, found) in [
+            ("王小丽", "小丽", true),
+            ("王小丽", "王丽", false),
+            ("丽小王", "小丽", false),
+            ("张王芳芳", "王芳芳", true),
+        ] {
+            let tokens = search_tokens(name, "", "");
+            let pairs = bigrams(query).unwrap();
+            let hit = tokens.windows(pairs.len()).any(|w| w == pairs.as_slice());
+            assert_eq!(hit, found, "{query} in {name}");
+        }
     }
 
     #[test]

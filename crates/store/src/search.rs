@@ -7,7 +7,71 @@
 
 use domain::pinyin_index::{NameQuery, search_tokens};
 
-use crate::Engine;
+use crate::{Context, Engine, Store, StoreResult, on_pool};
+
+/// The documents' form this build writes: 1 the characters and keys, 2 with the bigrams.
+const NAME_INDEX_VERSION: i32 = 2;
+
+impl Store {
+    /// Writes again, `batch` records per transaction, the name-index documents of the records
+    /// indexed by an earlier form of the documents (migration 30), resuming where an interrupted
+    /// run stopped. Returns how many records were indexed again; 0 once the index is current.
+    pub async fn upgrade_name_index(&self, batch: u32) -> StoreResult<u64> {
+        let engine = self.engine();
+        let mut done = 0u64;
+        loop {
+            let finished = on_pool!(self, pool => {
+                let mut tx = pool.begin().await.context("indexing names again")?;
+                let (version, after): (i32, i64) =
+                    sqlx::query_as("SELECT version, after_id FROM name_index_state WHERE id = 1")
+                        .fetch_one(&mut *tx).await.context("reading the name index's state")?;
+                if version >= NAME_INDEX_VERSION {
+                    return Ok(done);
+                }
+                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+                    "SELECT id, name, name_pinyin, name_initials FROM persons WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after).bind(i64::from(batch))
+                .fetch_all(&mut *tx).await.context("indexing names again")?;
+                let last = rows.last().map(|r| r.0);
+                if !rows.is_empty() {
+                    let (first, end) = (rows[0].0, rows[rows.len() - 1].0);
+                    let delete = match engine {
+                        Engine::Sqlite => "DELETE FROM person_search WHERE rowid BETWEEN $1 AND $2",
+                        Engine::Postgres => "DELETE FROM person_search WHERE person_id BETWEEN $1 AND $2",
+                    };
+                    sqlx::query(delete).bind(first).bind(end)
+                        .execute(&mut *tx).await.context("indexing names again")?;
+                    for chunk in rows.chunks(5_000) {
+                        let mut q = sqlx::QueryBuilder::new(bulk_insert_head(engine));
+                        q.push_values(chunk, |mut b, (id, name, pinyin, initials)| {
+                            b.push_bind(*id);
+                            let d = document(engine, name, pinyin, initials);
+                            match engine {
+                                Engine::Sqlite => b.push_bind(d),
+                                Engine::Postgres => b.push("CAST(").push_bind_unseparated(d).push_unseparated(" AS tsvector)"),
+                            };
+                        });
+                        q.build().execute(&mut *tx).await.context("indexing names again")?;
+                    }
+                }
+                let (version, after) = match last {
+                    Some(id) => (version, id),
+                    None => (NAME_INDEX_VERSION, 0),
+                };
+                sqlx::query("UPDATE name_index_state SET version = $1, after_id = $2 WHERE id = 1")
+                    .bind(version).bind(after)
+                    .execute(&mut *tx).await.context("indexing names again")?;
+                tx.commit().await.context("indexing names again")?;
+                done += rows.len() as u64;
+                Ok::<bool, crate::StoreError>(last.is_none())
+            })?;
+            if finished {
+                return Ok(done);
+            }
+        }
+    }
+}
 
 /// The document of one name, as the engine's index takes it.
 pub(crate) fn document(engine: Engine, name: &str, pinyin: &str, initials: &str) -> String {
@@ -33,7 +97,10 @@ fn fts_quote(token: &str) -> String {
 /// The index query of what a clerk typed, as the engine's index takes it; `None` when nothing
 /// searchable is left.
 pub(crate) fn query(engine: Engine, text: &str) -> Option<String> {
-    Some(match (NameQuery::parse(text)?, engine) {
+    let query = NameQuery::parse(text)?;
+    // Two ideographs or more: their bigrams, whose lists hold only the names with the pair.
+    let query = query.bigrams().map_or(query, NameQuery::Phrase);
+    Some(match (query, engine) {
         (NameQuery::Phrase(chars), Engine::Sqlite) => fts_quote(&chars.join(" ")),
         (NameQuery::Phrase(chars), Engine::Postgres) => {
             chars.iter().map(|c| pg_quote(c)).collect::<Vec<_>>().join(" <-> ")
@@ -90,14 +157,22 @@ mod tests {
 
     #[test]
     fn documents_and_queries_are_literals_that_no_parser_splits_differently() {
-        assert_eq!(document(Engine::Sqlite, "张丽", " zhangli ", " zl "), "张 丽 zhangli zl");
-        assert_eq!(document(Engine::Postgres, "张丽", " zhangli ", " zl "), "'张':1 '丽':2 'zhangli':3 'zl':4");
+        assert_eq!(document(Engine::Sqlite, "张丽", " zhangli ", " zl "), "张 丽 zhangli zl 张丽");
+        assert_eq!(
+            document(Engine::Postgres, "张丽", " zhangli ", " zl "),
+            "'张':1 '丽':2 'zhangli':3 'zl':4 '张丽':5"
+        );
         assert_eq!(
             document(Engine::Postgres, "O'Neil", " oneil ", " o "),
             "'o':1 '''':2 'n':3 'e':4 'i':5 'l':6 'oneil':7 'o':8"
         );
-        assert_eq!(query(Engine::Sqlite, "张丽").as_deref(), Some("\"张 丽\""));
-        assert_eq!(query(Engine::Postgres, "张丽").as_deref(), Some("'张' <-> '丽'"));
+        assert_eq!(document(Engine::Sqlite, "王小丽", " wangxiaoli ", " wxl "), "王 小 丽 wangxiaoli wxl 王小 小丽");
+        assert_eq!(query(Engine::Sqlite, "张丽").as_deref(), Some("\"张丽\""));
+        assert_eq!(query(Engine::Postgres, "张丽").as_deref(), Some("'张丽'"));
+        assert_eq!(query(Engine::Sqlite, "王小丽").as_deref(), Some("\"王小 小丽\""));
+        assert_eq!(query(Engine::Postgres, "王小丽").as_deref(), Some("'王小' <-> '小丽'"));
+        assert_eq!(query(Engine::Sqlite, "张").as_deref(), Some("\"张\""));
+        assert_eq!(query(Engine::Postgres, "张2").as_deref(), Some("'张' <-> '2'"));
         assert_eq!(query(Engine::Sqlite, "zhangl").as_deref(), Some("\"zhangl\"*"));
         assert_eq!(query(Engine::Postgres, "ZL").as_deref(), Some("'zl':*"));
         assert_eq!(query(Engine::Sqlite, "a\"b").as_deref(), Some("\"a \"\" b\""));

@@ -140,6 +140,11 @@ impl App {
         if rebuilt > 0 {
             tracing::warn!(rebuilt, "built again the indexes that an interrupted bulk load had deferred");
         }
+        // Names indexed by an earlier form of the index are indexed again, before any search.
+        let reindexed = store.upgrade_name_index(10_000).await?;
+        if reindexed > 0 {
+            tracing::info!(reindexed, "indexed the records' names again (bigrams, decision 0026)");
+        }
         let app = App { store, clock, replica: None };
         app.adopt_data_keys().await?;
         Ok(app)

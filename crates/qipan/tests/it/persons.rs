@@ -223,6 +223,43 @@ async fn the_name_index_finds_any_part_of_a_name_and_follows_an_edit() {
     assert!(found.iter().all(|n| n.contains(&tail)), "{tail}: {found:?}");
 }
 
+/// A database indexed by the previous release (one token per character and the keys, no
+/// bigrams, migration 30's state at version 1) is indexed again at the next start, in batches:
+/// until then a search of two characters finds nothing, after it finds the names again.
+#[tokio::test]
+async fn names_indexed_by_the_previous_release_are_indexed_again_at_the_next_start() {
+    let (app, db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let id = register(&app, &clerk, chen_jing()).await.json()["id"].as_i64().unwrap();
+    let old_document = if crate::helpers::engine_is_postgres() {
+        "UPDATE person_search SET tokens = CAST('''陈'':1 ''静'':2 ''chenjing'':3 ''cj'':4' AS tsvector) \
+         WHERE person_id = $1"
+    } else {
+        "UPDATE person_search SET tokens = '陈 静 chenjing cj' WHERE rowid = $1"
+    };
+    crate::helpers::execute_with_id(&app, old_document, id).await;
+    crate::helpers::execute_with_id(&app, "UPDATE name_index_state SET version = 1, after_id = $1 - $1", id).await;
+    assert!(names_found(&app, &clerk, "陈静").await.is_empty(), "the old document holds no bigram");
+    assert_eq!(names_found(&app, &clerk, "陈").await, ["陈静"]);
+    app.store.close().await;
+
+    let app = qipan::service::App::open(&db.url, crate::helpers::test_clock()).await.unwrap();
+    let clerk = demo_login(&app, "clerk").await;
+    for q in ["陈静", "陈", "静", "chenj", "cj"] {
+        assert_eq!(names_found(&app, &clerk, q).await, ["陈静"], "q={q}");
+    }
+    // Every record of the demo was indexed again: each name is found by its last two characters.
+    let county = demo_login(&app, "county").await;
+    let some = api(&app, &county, Method::GET, "/api/v1/persons?sort=name&per_page=50", None).await.json();
+    for item in some["items"].as_array().unwrap() {
+        let name = item["name"].as_str().unwrap();
+        let tail: String = name.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+        assert!(names_found(&app, &county, &tail).await.iter().any(|n| n == name), "{tail} finds {name}");
+    }
+    // And a second start finds nothing left to do.
+    assert_eq!(app.store.upgrade_name_index(10).await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn the_origin_reads_its_outflow_population_read_only_and_neighbours_see_nothing() {
     let (app, _db) = demo_app().await;
