@@ -208,8 +208,14 @@ fn person(
     (fields, registered_on)
 }
 
-/// The people the generator makes for `count` and `seed`, in batches of up to 10,000 (one
-/// batch held at a time): the same rows for the same arguments, with no two ID numbers alike.
+/// Rows per batch of the generator, and so per transaction of its load: large enough that the
+/// random inserts into the unique index of ID numbers touch each of its pages a few times per
+/// transaction rather than once (1M records on SQLite: see docs/PERFORMANCE.md, run I).
+const DEMO_BATCH: u64 = 50_000;
+
+/// The people the generator makes for `count` and `seed`, in batches of up to [`DEMO_BATCH`]
+/// (two batches held at a time at most): the same rows for the same arguments, with no two ID
+/// numbers alike.
 pub fn demo_batches(count: u32, seed: u64, today: NaiveDate) -> impl Iterator<Item = Vec<(PersonFields, NaiveDate)>> {
     let mut rng = Rng(seed);
     let bincheng = villages_of("371602");
@@ -220,7 +226,7 @@ pub fn demo_batches(count: u32, seed: u64, today: NaiveDate) -> impl Iterator<It
         if done >= u64::from(count) {
             return None;
         }
-        let n = (u64::from(count) - done).min(10_000);
+        let n = (u64::from(count) - done).min(DEMO_BATCH);
         // Two people drawn with the same ID number would be one person twice: draw again.
         let mut rows: Vec<(PersonFields, NaiveDate)> = Vec::with_capacity(n as usize);
         while (rows.len() as u64) < n {
@@ -241,8 +247,17 @@ impl App {
         let console = Actor::console(OrgCode::parse("00").expect("static code"));
         let mut done = 0u64;
         self.store.defer_person_indexes(u64::from(count)).await?;
-        let loaded: ServiceResult<()> = async {
+        // The next batch is made on another thread while the store writes this one.
+        let (batches, mut made) = tokio::sync::mpsc::channel(1);
+        let maker = tokio::task::spawn_blocking(move || {
             for rows in demo_batches(count, seed, today) {
+                if batches.blocking_send(rows).is_err() {
+                    break;
+                }
+            }
+        });
+        let loaded: ServiceResult<()> = async {
+            while let Some(rows) = made.recv().await {
                 let n = rows.len();
                 let audit = self.audit_draft(&console, "demo.generate", None, None, json!({"count": n, "seed": seed}));
                 self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
@@ -257,6 +272,8 @@ impl App {
             Ok(())
         }
         .await;
+        drop(made);
+        let _ = maker.await;
         // Built again whether the load went through or not.
         self.store.build_deferred_indexes().await?;
         loaded?;

@@ -101,6 +101,9 @@ impl<T> Context<T> for Result<T, sqlx::Error> {
 
 /// Runs one body against whichever pool the store holds. The body is expanded once per engine,
 /// so generic sqlx calls resolve to each driver's concrete types.
+/// The page cache of each SQLite connection, in KiB (`PRAGMA cache_size` takes it negated).
+pub(crate) const PAGE_CACHE_KIB: i64 = 65_536;
+
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
@@ -242,7 +245,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     // 64 MiB of page cache per connection instead of SQLite's 2 MiB: the records'
                     // indexes of a county do not fit in 2 MiB, and every miss is a read.
-                    .pragma("cache_size", "-65536")
+                    .pragma("cache_size", format!("-{PAGE_CACHE_KIB}"))
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()

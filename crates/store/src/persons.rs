@@ -473,59 +473,36 @@ impl Store {
         now: DateTime<Utc>,
         audit: &AuditDraft,
     ) -> StoreResult<Vec<i64>> {
-        if let Store::Postgres(pool) = self {
-            return bulk_copy_persons(pool, rows, actor_name, now, audit).await;
+        let pool = match self {
+            Store::Postgres(pool) => return bulk_copy_persons(pool, rows, actor_name, now, audit).await,
+            Store::Sqlite(pool) => pool,
+        };
+        // A large page cache for the load's transaction: the unique index of ID numbers takes
+        // each row at a random place, and a page evicted and read again within the transaction
+        // is written to the log again too. Checkpoints wait for the end of the load.
+        let mut conn = pool.acquire().await.context("starting a bulk registration")?;
+        let loaded = async {
+            sqlx::query(&format!("PRAGMA cache_size = -{BULK_PAGE_CACHE_KIB}"))
+                .execute(&mut *conn)
+                .await
+                .context("starting a bulk registration")?;
+            sqlx::query(&format!("PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}"))
+                .execute(&mut *conn)
+                .await
+                .context("starting a bulk registration")?;
+            bulk_insert_sqlite(&mut conn, rows, actor_name, now, audit).await
         }
-        let engine = self.engine();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("starting a bulk registration")?;
-            let mut ids = Vec::with_capacity(rows.len());
-            for chunk in rows.chunks(1000) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
-                     ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
-                     residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
-                     registered_on, created_at, updated_at, id_index, id_tail_index) ",
-                );
-                let sealed = chunk.iter().map(|(f, _)| SealedFields::of(f)).collect::<StoreResult<Vec<_>>>()?;
-                qb.push_values(chunk.iter().zip(&sealed), |mut b, ((f, registered_on), s)| {
-                    b.push_bind(&f.province_code).push_bind(&s.id_number).push_bind(&f.name).push_bind(&f.name_pinyin)
-                        .push_bind(&f.name_initials).push_bind(&f.gender).push_bind(f.birth_date).push_bind(&f.ethnicity)
-                        .push_bind(&f.education).push_bind(&s.phone).push_bind(&f.marital_status).push_bind(&f.hukou_area)
-                        .push_bind(&f.hukou_path).push_bind(&f.hukou_address).push_bind(&f.hukou_type)
-                        .push_bind(&f.residence_area).push_bind(&f.residence_address).push_bind(&f.managing_unit)
-                        .push_bind(&f.managing_path).push_bind(&f.direction).push_bind(f.moved_on).push_bind(&f.move_reason)
-                        .push_bind(*registered_on).push_bind(now).push_bind(now).push_bind(&s.id_index).push_bind(&s.id_tail_index);
-                });
-                qb.push(" RETURNING id");
-                let mut chunk_ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await.context("registering people in bulk")?;
-                // Both engines return the ids of a multi-row INSERT in row order; sort to be sure.
-                chunk_ids.sort_unstable();
-                let mut hq = sqlx::QueryBuilder::new("INSERT INTO person_history (person_id, at, actor_name, action, changes, version) ");
-                let empty = seal::seal(CHANGES, "{}")?;
-                hq.push_values(&chunk_ids, |mut b, id| {
-                    b.push_bind(*id).push_bind(now).push_bind(actor_name).push_bind("person.generated").push_bind(&empty).push_bind(1);
-                });
-                hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
-                let mut sq = sqlx::QueryBuilder::new(search::bulk_insert_head(engine));
-                let documents: Vec<String> = chunk
-                    .iter()
-                    .map(|(f, _)| search::document(engine, &f.name, &f.name_pinyin, &f.name_initials))
-                    .collect();
-                sq.push_values(chunk_ids.iter().zip(&documents), |mut b, (id, d)| {
-                    b.push_bind(*id);
-                    match engine {
-                        crate::Engine::Sqlite => b.push_bind(d),
-                        crate::Engine::Postgres => b.push("CAST(").push_bind_unseparated(d).push_unseparated(" AS tsvector)"),
-                    };
-                });
-                sq.build().execute(&mut *tx).await.context("indexing names in bulk")?;
-                ids.extend(chunk_ids);
-            }
-            tx.append_audit(audit).await?;
-            tx.commit().await.context("committing a bulk registration")?;
-            Ok(ids)
-        })
+        .await;
+        let reset = async {
+            sqlx::query(&format!("PRAGMA cache_size = -{}", crate::PAGE_CACHE_KIB)).execute(&mut *conn).await?;
+            sqlx::query("PRAGMA wal_autocheckpoint = 1000").execute(&mut *conn).await
+        }
+        .await;
+        if reset.is_err() {
+            // Not given back to the pool with a gigabyte of cache.
+            conn.close_on_drop();
+        }
+        loaded
     }
 
     /// Refreshes the planner's statistics after a bulk load, so that a search over a whole
@@ -823,6 +800,91 @@ impl Store {
         })
         .context("looking up an ID number")
     }
+}
+
+/// Pages of cache a bulk load's connection holds while it loads (1 GiB), and the log's pages
+/// between its checkpoints (256 MiB).
+const BULK_PAGE_CACHE_KIB: i64 = 1 << 20;
+const BULK_CHECKPOINT_PAGES: i64 = 65_536;
+
+/// The SQLite bulk load of [`Store::bulk_insert_persons`], on the connection it prepared.
+async fn bulk_insert_sqlite(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    rows: &[(PersonFields, NaiveDate)],
+    actor_name: &str,
+    now: DateTime<Utc>,
+    audit: &AuditDraft,
+) -> StoreResult<Vec<i64>> {
+    let engine = crate::Engine::Sqlite;
+    let mut tx = sqlx::Connection::begin(&mut **conn).await.context("starting a bulk registration")?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
+                     ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
+                     residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
+                     registered_on, created_at, updated_at, id_index, id_tail_index) ",
+        );
+        let sealed = chunk.iter().map(|(f, _)| SealedFields::of(f)).collect::<StoreResult<Vec<_>>>()?;
+        qb.push_values(chunk.iter().zip(&sealed), |mut b, ((f, registered_on), s)| {
+            b.push_bind(&f.province_code)
+                .push_bind(&s.id_number)
+                .push_bind(&f.name)
+                .push_bind(&f.name_pinyin)
+                .push_bind(&f.name_initials)
+                .push_bind(&f.gender)
+                .push_bind(f.birth_date)
+                .push_bind(&f.ethnicity)
+                .push_bind(&f.education)
+                .push_bind(&s.phone)
+                .push_bind(&f.marital_status)
+                .push_bind(&f.hukou_area)
+                .push_bind(&f.hukou_path)
+                .push_bind(&f.hukou_address)
+                .push_bind(&f.hukou_type)
+                .push_bind(&f.residence_area)
+                .push_bind(&f.residence_address)
+                .push_bind(&f.managing_unit)
+                .push_bind(&f.managing_path)
+                .push_bind(&f.direction)
+                .push_bind(f.moved_on)
+                .push_bind(&f.move_reason)
+                .push_bind(*registered_on)
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(&s.id_index)
+                .push_bind(&s.id_tail_index);
+        });
+        qb.push(" RETURNING id");
+        let mut chunk_ids: Vec<i64> =
+            qb.build_query_scalar().fetch_all(&mut *tx).await.context("registering people in bulk")?;
+        // SQLite returns the ids of a multi-row INSERT in row order; sort to be sure.
+        chunk_ids.sort_unstable();
+        let mut hq = sqlx::QueryBuilder::new(
+            "INSERT INTO person_history (person_id, at, actor_name, action, changes, version) ",
+        );
+        let empty = seal::seal(CHANGES, "{}")?;
+        hq.push_values(&chunk_ids, |mut b, id| {
+            b.push_bind(*id)
+                .push_bind(now)
+                .push_bind(actor_name)
+                .push_bind("person.generated")
+                .push_bind(&empty)
+                .push_bind(1);
+        });
+        hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
+        let mut sq = sqlx::QueryBuilder::new(search::bulk_insert_head(engine));
+        let documents: Vec<String> =
+            chunk.iter().map(|(f, _)| search::document(engine, &f.name, &f.name_pinyin, &f.name_initials)).collect();
+        sq.push_values(chunk_ids.iter().zip(&documents), |mut b, (id, d)| {
+            b.push_bind(*id).push_bind(d);
+        });
+        sq.build().execute(&mut *tx).await.context("indexing names in bulk")?;
+        ids.extend(chunk_ids);
+    }
+    tx.append_audit(audit).await?;
+    tx.commit().await.context("committing a bulk registration")?;
+    Ok(ids)
 }
 
 /// The PostgreSQL bulk load: ids drawn from the sequence first (`COPY` returns none), then one
