@@ -39,7 +39,7 @@ where
     Ok((percentile(&samples, 0.5), percentile(&samples, 0.99)))
 }
 
-pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, people: u32, runs: usize, records_only: bool) -> anyhow::Result<()> {
     // A database of its own: a fresh SQLite file unless DATABASE_URL names one to use.
     let dir = tempfile::tempdir()?;
     let url = global.database_url.clone().unwrap_or_else(|| DatabaseUrl::sqlite_in(dir.path()));
@@ -181,6 +181,11 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
             format!("{} (×{:.1} baseline p50)", ms(p99), p50.as_secs_f64() / baseline.as_secs_f64()),
         ));
     }
+    if records_only {
+        app.store.close().await;
+        print_table(&url, people, runs, rows);
+        return Ok(());
+    }
 
     let start = Instant::now();
     let filter = PersonFilter { managing: scope.clone(), include_ended: true, ..Default::default() };
@@ -282,7 +287,11 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
     // The clerk's day of a township and a county (DESIGN §14: p99 < 20 ms at 1 million).
     rows.extend(super::bench_worklist::rows(&app, runs).await?);
     app.store.close().await;
+    print_table(&url, people, runs, rows);
+    Ok(())
+}
 
+fn print_table(url: &DatabaseUrl, people: u32, runs: usize, rows: Vec<(String, String, String)>) {
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(10);
     println!(
         "qipan bench — {} on {}, {people} people, {runs} runs per latency",
@@ -292,5 +301,4 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize) -> anyhow::Resul
     for (what, a, b) in rows {
         println!("{what:<width$}  {a:>26}  {b}");
     }
-    Ok(())
 }

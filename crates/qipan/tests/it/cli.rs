@@ -294,6 +294,17 @@ fn bench_prints_its_table() {
     assert!(stdout.contains("300 people"), "{stdout}");
 }
 
+#[test]
+fn bench_of_the_record_paths_only_stops_before_the_export() {
+    let args = ["--log", "warn", "bench", "--people", "200", "--runs", "3", "--records-only"];
+    let (code, stdout, stderr) = run(qipan().args(args));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("name search, first page of 50"), "{stdout}");
+    assert!(stdout.contains("search of one common surname (李) by name"), "{stdout}");
+    assert!(!stdout.contains("export read path"), "{stdout}");
+    assert!(!stdout.contains("worklist"), "{stdout}");
+}
+
 #[tokio::test]
 async fn the_overdue_job_runs_from_the_console_and_refuses_a_clock_set_back() {
     let db = fresh_db().await;
