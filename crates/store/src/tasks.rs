@@ -46,19 +46,29 @@ fn showing(today: NaiveDate) -> String {
     format!("show_from <= '{today}' AND (hide_after IS NULL OR hide_after >= '{today}')")
 }
 
-fn tasks_page_sql(today: NaiveDate, limit: i64) -> String {
-    // The unit's showing tasks are picked and ordered from the index alone; only the page's
+/// The lengths of the unit paths that have a day index of their own (migration 31): a
+/// province's, a city's, a county's and a township's.
+const DAY_INDEXED_PATHS: [usize; 4] = [4, 9, 16, 26];
+
+fn tasks_page_sql(today: NaiveDate, limit: i64, low: &str) -> String {
+    // The unit's showing tasks are picked and ordered from an index alone; only the page's
     // rows are read, with their person's name. The person's own path is checked too: a record
     // moved out of the unit whose tasks wait to be derived again never shows outside it.
+    // An area down to a township walks its day index in order and stops at the page's end; a
+    // smaller unit sorts its range of the unit index (a village's tasks are few).
+    let pick = match low.len() {
+        n if DAY_INDEXED_PATHS.contains(&n) => {
+            format!("substr(managing_path, 1, {n}) = $1 AND {}", showing(today))
+        }
+        _ => format!("managing_path >= $1 AND managing_path < $2 AND {}", showing(today)),
+    };
     format!(
         "SELECT t.person_id, t.task_key, t.category, t.detail_key, t.detail, t.due_on, p.name, p.managing_unit \
-         FROM (SELECT id FROM person_tasks WHERE managing_path >= $1 AND managing_path < $2 AND {} \
-               ORDER BY due_on, id LIMIT {limit}) page \
+         FROM (SELECT id FROM person_tasks WHERE {pick} ORDER BY due_on, id LIMIT {limit}) page \
          CROSS JOIN person_tasks t CROSS JOIN persons p \
          WHERE t.id = page.id AND p.id = t.person_id AND p.status = 'active' \
            AND p.managing_path >= $1 AND p.managing_path < $2 \
-         ORDER BY t.due_on, t.id",
-        showing(today)
+         ORDER BY t.due_on, t.id"
     )
 }
 
@@ -269,7 +279,7 @@ impl Store {
         today: NaiveDate,
         limit: i64,
     ) -> StoreResult<Vec<TaskRow>> {
-        let sql = tasks_page_sql(today, limit);
+        let sql = tasks_page_sql(today, limit, low);
         on_pool!(self, pool => sqlx::query_as(&sql).bind(low).bind(high).fetch_all(pool).await)
             .context("reading the day's tasks")
     }
@@ -333,7 +343,8 @@ impl Store {
     ) -> StoreResult<Vec<(&'static str, String)>> {
         let args = [low.to_owned(), high.to_owned()];
         let mut plans = Vec::new();
-        for (what, sql) in [("tasks page", tasks_page_sql(today, 500)), ("task counts", task_counts_sql(today, 0))] {
+        for (what, sql) in [("tasks page", tasks_page_sql(today, 500, low)), ("task counts", task_counts_sql(today, 0))]
+        {
             plans.push((what, self.explain_text(&sql, &args, "explaining the day's tasks").await?));
         }
         Ok(plans)
