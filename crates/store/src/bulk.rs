@@ -101,29 +101,8 @@ impl Store {
                 for chunk in rows.chunks(1000) {
                     let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO bench_raw_persons ({COLUMNS}) "));
                     qb.push_values(chunk, |mut b, (f, registered_on)| {
-                        b.push_bind(&f.province_code)
-                            .push_bind(&f.id_number)
-                            .push_bind(&f.name)
-                            .push_bind(&f.name_pinyin)
-                            .push_bind(&f.name_initials)
-                            .push_bind(&f.gender)
-                            .push_bind(f.birth_date)
-                            .push_bind(&f.ethnicity)
-                            .push_bind(&f.education)
-                            .push_bind(&f.phone)
-                            .push_bind(&f.marital_status)
-                            .push_bind(&f.hukou_area)
-                            .push_bind(&f.hukou_path)
-                            .push_bind(&f.hukou_address)
-                            .push_bind(&f.hukou_type)
-                            .push_bind(&f.residence_area)
-                            .push_bind(&f.residence_address)
-                            .push_bind(&f.managing_unit)
-                            .push_bind(&f.managing_path)
-                            .push_bind(&f.direction)
-                            .push_bind(f.moved_on)
-                            .push_bind(&f.move_reason)
-                            .push_bind(*registered_on);
+                        let (id_number, phone) = (f.id_number.as_deref(), f.phone.as_deref());
+                        crate::copy::bind_person_fields(&mut b, f, id_number, phone, *registered_on);
                     });
                     qb.build().execute(&mut *tx).await.context("a raw load")?;
                 }

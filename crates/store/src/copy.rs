@@ -96,6 +96,40 @@ pub(crate) fn person_fields(
         .plain(registered_on);
 }
 
+/// The same columns as [`person_fields`], bound as one row of a multi-row `INSERT` (SQLite's
+/// bulk path).
+pub(crate) fn bind_person_fields<'args>(
+    b: &mut sqlx::query_builder::Separated<'_, 'args, sqlx::Sqlite, &'static str>,
+    f: &'args crate::PersonFields,
+    id_number: Option<&'args str>,
+    phone: Option<&'args str>,
+    registered_on: chrono::NaiveDate,
+) {
+    b.push_bind(&f.province_code)
+        .push_bind(id_number)
+        .push_bind(&f.name)
+        .push_bind(&f.name_pinyin)
+        .push_bind(&f.name_initials)
+        .push_bind(&f.gender)
+        .push_bind(f.birth_date)
+        .push_bind(&f.ethnicity)
+        .push_bind(&f.education)
+        .push_bind(phone)
+        .push_bind(&f.marital_status)
+        .push_bind(&f.hukou_area)
+        .push_bind(&f.hukou_path)
+        .push_bind(&f.hukou_address)
+        .push_bind(&f.hukou_type)
+        .push_bind(&f.residence_area)
+        .push_bind(&f.residence_address)
+        .push_bind(&f.managing_unit)
+        .push_bind(&f.managing_path)
+        .push_bind(&f.direction)
+        .push_bind(f.moved_on)
+        .push_bind(&f.move_reason)
+        .push_bind(registered_on);
+}
+
 /// The columns [`person_fields`] writes.
 pub(crate) const PERSON_FIELD_COLUMNS: &str = "province_code, id_number, name, name_pinyin, name_initials, gender, \
      birth_date, ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \

@@ -819,41 +819,14 @@ async fn bulk_insert_sqlite(
     let mut tx = sqlx::Connection::begin(&mut **conn).await.context("starting a bulk registration")?;
     let mut ids = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(1000) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO persons (province_code, id_number, name, name_pinyin, name_initials, gender, birth_date, \
-                     ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
-                     residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, \
-                     registered_on, created_at, updated_at, id_index, id_tail_index) ",
-        );
+        let mut qb = sqlx::QueryBuilder::new(format!(
+            "INSERT INTO persons ({}, created_at, updated_at, id_index, id_tail_index) ",
+            crate::copy::PERSON_FIELD_COLUMNS
+        ));
         let sealed = chunk.iter().map(|(f, _)| SealedFields::of(f)).collect::<StoreResult<Vec<_>>>()?;
         qb.push_values(chunk.iter().zip(&sealed), |mut b, ((f, registered_on), s)| {
-            b.push_bind(&f.province_code)
-                .push_bind(&s.id_number)
-                .push_bind(&f.name)
-                .push_bind(&f.name_pinyin)
-                .push_bind(&f.name_initials)
-                .push_bind(&f.gender)
-                .push_bind(f.birth_date)
-                .push_bind(&f.ethnicity)
-                .push_bind(&f.education)
-                .push_bind(&s.phone)
-                .push_bind(&f.marital_status)
-                .push_bind(&f.hukou_area)
-                .push_bind(&f.hukou_path)
-                .push_bind(&f.hukou_address)
-                .push_bind(&f.hukou_type)
-                .push_bind(&f.residence_area)
-                .push_bind(&f.residence_address)
-                .push_bind(&f.managing_unit)
-                .push_bind(&f.managing_path)
-                .push_bind(&f.direction)
-                .push_bind(f.moved_on)
-                .push_bind(&f.move_reason)
-                .push_bind(*registered_on)
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(&s.id_index)
-                .push_bind(&s.id_tail_index);
+            crate::copy::bind_person_fields(&mut b, f, s.id_number.as_deref(), s.phone.as_deref(), *registered_on);
+            b.push_bind(now).push_bind(now).push_bind(&s.id_index).push_bind(&s.id_tail_index);
         });
         qb.push(" RETURNING id");
         let mut chunk_ids: Vec<i64> =
