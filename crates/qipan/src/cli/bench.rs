@@ -39,7 +39,7 @@ where
     Ok((percentile(&samples, 0.5), percentile(&samples, 0.99)))
 }
 
-pub async fn run(global: &GlobalArgs, people: u32, runs: usize, records_only: bool) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, people: u32, runs: usize, quick: bool) -> anyhow::Result<()> {
     // A database of its own: a fresh SQLite file unless DATABASE_URL names one to use.
     let dir = tempfile::tempdir()?;
     let url = global.database_url.clone().unwrap_or_else(|| DatabaseUrl::sqlite_in(dir.path()));
@@ -181,12 +181,31 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize, records_only: bo
             format!("{} (×{:.1} baseline p50)", ms(p99), p50.as_secs_f64() / baseline.as_secs_f64()),
         ));
     }
-    if records_only {
-        app.store.close().await;
-        print_table(&url, people, runs, rows);
-        return Ok(());
+    if !quick {
+        long_paths(&app, &console, &scope, baseline, runs, &mut rows).await?;
     }
+    // The worklist part is long at a million: what is measured so far goes to stderr first.
+    for (what, a, b) in &rows {
+        eprintln!("measured: {what}: {a} | {b}");
+    }
+    // The clerk's day of a township and a county (DESIGN §14: p99 < 20 ms at 1 million).
+    rows.extend(super::bench_worklist::rows(&app, runs).await?);
+    app.store.close().await;
+    print_table(&url, people, runs, rows);
+    Ok(())
+}
 
+/// The export, the data-quality check and page, and the reports: the long parts of a run at
+/// 10M records, which `--quick` leaves out.
+async fn long_paths(
+    app: &App,
+    console: &Actor,
+    scope: &Option<(String, String)>,
+    baseline: Duration,
+    runs: usize,
+    rows: &mut Vec<(String, String, String)>,
+) -> anyhow::Result<()> {
+    let english = |e: crate::service::ServiceError| anyhow::anyhow!(super::english(&e));
     let start = Instant::now();
     let filter = PersonFilter { managing: scope.clone(), include_ended: true, ..Default::default() };
     let (mut after, mut streamed) = (0i64, 0u64);
@@ -249,7 +268,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize, records_only: bo
         }
         Ok(())
     };
-    report_times("grouped from the records", &mut rows).await?;
+    report_times("grouped from the records", rows).await?;
     // What the load queued: no month is kept yet, so this only empties the queue.
     app.refresh_rollups(u64::MAX).await.map_err(english)?;
     let start = Instant::now();
@@ -260,7 +279,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize, records_only: bo
         format!("{} rows in {:.2} s", built.written, took.as_secs_f64()),
         format!("×{} for the months kept", crate::service::rollups::ROLLUP_MONTHS),
     ));
-    report_times("kept", &mut rows).await?;
+    report_times("kept", rows).await?;
     // What a write costs the roll-ups: its unit's own records grouped again for every kept
     // month (one here; the nightly job keeps four), the difference moved up.
     let village = app.store.units_with_records().await.map_err(|e| english(e.into()))?.into_iter().next();
@@ -280,14 +299,6 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize, records_only: bo
             format!("{} (p99)", ms(p99)),
         ));
     }
-    // The worklist part is long at a million: what is measured so far goes to stderr first.
-    for (what, a, b) in &rows {
-        eprintln!("measured: {what}: {a} | {b}");
-    }
-    // The clerk's day of a township and a county (DESIGN §14: p99 < 20 ms at 1 million).
-    rows.extend(super::bench_worklist::rows(&app, runs).await?);
-    app.store.close().await;
-    print_table(&url, people, runs, rows);
     Ok(())
 }
 
