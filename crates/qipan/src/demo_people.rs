@@ -273,10 +273,16 @@ impl App {
         }
         .await;
         drop(made);
-        let _ = maker.await;
+        let generated = maker.await;
         // Built again whether the load went through or not.
         self.store.build_deferred_indexes().await?;
         loaded?;
+        // A generator that panicked ended the load early: not a load that went through.
+        if let Err(e) = generated
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
         self.store.analyze_persons().await?;
         Ok(done)
     }
