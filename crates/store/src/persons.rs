@@ -683,17 +683,17 @@ impl Store {
         let engine = self.engine();
         let start = self.page_start(filter, sort, after).await?;
         let (w, args) = person_where(engine, filter)?;
-        // Sorting n matches costs about n rows; walking the order's index costs about
-        // page × N / n rows for N records. They meet at n = √(page × N): count that far.
-        let records: Option<i64> = on_pool!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM persons")
-            .fetch_one(pool).await)
-        .context("sizing a person search")?;
         // A text in name order is always read through the name index and sorted (see below):
         // nothing to decide, so the count goes only as far as the count shown.
         let sorted_text = filter.text.is_some() && sort == PersonSort::Name;
         let reach = if sorted_text {
             COUNT_CAP + 1
         } else {
+            // Sorting n matches costs about n rows; walking the order's index costs about
+            // page × N / n rows for N records. They meet at n = √(page × N): count that far.
+            let records: Option<i64> = on_pool!(self, pool => sqlx::query_scalar("SELECT MAX(id) FROM persons")
+                .fetch_one(pool).await)
+            .context("sizing a person search")?;
             walk_threshold(records.unwrap_or(0).max(0) as u64, u64::from(page.size))
         };
         let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM persons p{w} LIMIT {reach}) AS c");
