@@ -107,16 +107,33 @@ fn bigrams(chars: &[String]) -> impl Iterator<Item = String> + '_ {
     })
 }
 
+/// The longest start of a name that has a head token (see [`heads`]).
+pub const HEAD_MAX: usize = 4;
+
+/// What a head token starts with: a digit, which no query token starts with (a phrase's tokens
+/// are characters and pairs of ideographs, a prefix query is letters), so that a head is found
+/// only when asked for by [`NameQuery::head`].
+const HEAD_MARK: char = '0';
+
+/// The head tokens of a name: each start of the run of ideographs it begins with, up to
+/// [`HEAD_MAX`] of them (`0王`, `0王芳` of 王芳). A name search in name order reads the names
+/// that start with what was typed along the name order (they lie together there) and asks the
+/// index only for the others — its matches without the head (decision 0028).
+fn heads(name: &str) -> impl Iterator<Item = String> + '_ {
+    let run: Vec<char> = name.chars().take_while(|c| ideograph(*c)).take(HEAD_MAX).collect();
+    (1..=run.len()).map(move |n| std::iter::once(HEAD_MARK).chain(run[..n].iter().copied()).collect())
+}
+
 /// The tokens a name is found by: each of its characters on its own (so that any run of them is
 /// a phrase of tokens, found whatever its length: 王, 王芳, 芳), then every full-pinyin and
 /// initials key (found by prefix), then each pair of neighbouring ideographs (see
-/// [`NameQuery::bigrams`]). The bigrams come last and together, so that a run of them in a
-/// phrase is a run of the name's characters.
+/// [`NameQuery::bigrams`]), then the head tokens (see [`NameQuery::head`]). The bigrams come
+/// together, so that a run of them in a phrase is a run of the name's characters.
 pub fn search_tokens(name: &str, pinyin: &str, initials: &str) -> Vec<String> {
     let chars: Vec<String> = name.chars().filter(|c| counts(*c)).map(|c| c.to_lowercase().collect()).collect();
     let keys = pinyin.split_whitespace().chain(initials.split_whitespace()).map(str::to_owned);
     let pairs: Vec<String> = bigrams(&chars).collect();
-    chars.into_iter().chain(keys).chain(pairs).collect()
+    chars.into_iter().chain(keys).chain(pairs).chain(heads(name)).collect()
 }
 
 /// What a clerk typed to find a name.
@@ -153,6 +170,25 @@ impl NameQuery {
             _ => None,
         }
     }
+
+    /// For a phrase of one to [`HEAD_MAX`] ideographs: the text a name starts with exactly when
+    /// it holds the head token, and that token. A name starting with the text is one whose
+    /// stored form starts with it (nothing of the name is left out or folded before its first
+    /// character that is not an ideograph), so the names that match and start with it are a
+    /// range of the name order, and the other matches are the phrase without the head.
+    pub fn head(&self) -> Option<(String, String)> {
+        match self {
+            NameQuery::Phrase(chars)
+                if (1..=HEAD_MAX).contains(&chars.len())
+                    && chars.iter().all(|c| c.chars().count() == 1 && c.chars().all(ideograph)) =>
+            {
+                let text: String = chars.concat();
+                let token = format!("{HEAD_MARK}{text}");
+                Some((text, token))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -162,11 +198,16 @@ mod tests {
     #[test]
     fn a_name_is_one_token_per_character_then_its_keys() {
         let (full, initials) = name_keys("张丽");
-        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽"]);
+        assert_eq!(search_tokens("张丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽", "0张", "0张丽"]);
+        // A space stored in the name ends the run of ideographs the heads are made of.
+        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽", "0张"]);
         assert_eq!(search_tokens("Anna·Li", " annali ", " al "), ["a", "n", "n", "a", "l", "i", "annali", "al"]);
-        assert_eq!(search_tokens("王小丽", "", ""), ["王", "小", "丽", "王小", "小丽"]);
+        assert_eq!(search_tokens("王小丽", "", ""), ["王", "小", "丽", "王小", "小丽", "0王", "0王小", "0王小丽"]);
         // Only neighbouring ideographs pair: 𠮷 (an extension B ideograph) does, a digit does not.
-        assert_eq!(search_tokens("王2芳𠮷", "", ""), ["王", "2", "芳", "𠮷", "芳𠮷"]);
+        assert_eq!(search_tokens("王2芳𠮷", "", ""), ["王", "2", "芳", "𠮷", "芳𠮷", "0王"]);
+        // Heads stop at four ideographs.
+        let tokens = search_tokens("欧阳娜娜莉", "", "");
+        assert_eq!(tokens[tokens.len() - 4..], ["0欧", "0欧阳", "0欧阳娜", "0欧阳娜娜"]);
     }
 
     #[test]
@@ -191,6 +232,32 @@ mod tests {
             let pairs = bigrams(query).unwrap();
             let hit = tokens.windows(pairs.len()).any(|w| w == pairs.as_slice());
             assert_eq!(hit, found, "{query} in {name}");
+        }
+    }
+
+    #[test]
+    fn a_name_holds_the_head_of_a_query_exactly_when_it_starts_with_the_query() {
+        let head = |q: &str| NameQuery::parse(q).and_then(|q| q.head());
+        assert_eq!(head("王芳"), Some(("王芳".into(), "0王芳".into())));
+        assert_eq!(head(" 王 芳 "), Some(("王芳".into(), "0王芳".into())));
+        // Letters, a character that is not an ideograph, or more than four: no head.
+        for q in ["wang", "王2", "欧阳娜娜莉", "a"] {
+            assert_eq!(head(q), None, "{q}");
+        }
+        for (name, query) in [
+            ("王芳", "王芳"),
+            ("王芳芳", "王芳"),
+            ("张王芳", "王芳"),
+            ("王 芳", "王芳"),
+            ("王", "王"),
+            ("李王", "王"),
+            ("王芳", "王芳芳"),
+            ("欧阳娜娜", "欧阳娜娜"),
+            ("𠮷王", "𠮷"),
+        ] {
+            let (text, token) = head(query).unwrap();
+            let holds = search_tokens(name, "", "").contains(&token);
+            assert_eq!(holds, name.starts_with(&text), "{query} at the start of {name}");
         }
     }
 

@@ -9,8 +9,9 @@ use domain::pinyin_index::{NameQuery, search_tokens};
 
 use crate::{Context, Engine, Store, StoreResult, on_pool};
 
-/// The documents' form this build writes: 1 the characters and keys, 2 with the bigrams.
-const NAME_INDEX_VERSION: i32 = 2;
+/// The documents' form this build writes: 1 the characters and keys, 2 with the bigrams, 3 with
+/// the head tokens.
+const NAME_INDEX_VERSION: i32 = 3;
 
 impl Store {
     /// Writes again, `batch` records per transaction, the name-index documents of the records
@@ -110,6 +111,32 @@ pub(crate) fn query(engine: Engine, text: &str) -> Option<String> {
     })
 }
 
+/// A name search's text split at the start of the name (decision 0028): the names that start
+/// with it are `low <= name < high` (the code-point order both engines sort names in), the other
+/// matches are the index query `others`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NameHead {
+    pub low: String,
+    pub high: String,
+    pub others: String,
+}
+
+/// The head of what a clerk typed, when it has one ([`NameQuery::head`]).
+pub(crate) fn head(engine: Engine, text: &str) -> Option<NameHead> {
+    let (low, token) = NameQuery::parse(text)?.head()?;
+    let matched = query(engine, text)?;
+    // The first string after every string that starts with `low`: its last character's successor
+    // (an ideograph's successor is a character, never a surrogate).
+    let mut chars: Vec<char> = low.chars().collect();
+    let last = chars.pop()?;
+    let high: String = chars.into_iter().chain(char::from_u32(u32::from(last) + 1)).collect();
+    let others = match engine {
+        Engine::Sqlite => format!("{matched} NOT {}", fts_quote(&token)),
+        Engine::Postgres => format!("({matched}) & !{}", pg_quote(&token)),
+    };
+    Some(NameHead { low, high, others })
+}
+
 /// The condition on `p.id` that a name matches the query bound at `placeholder`.
 pub(crate) fn matches(engine: Engine, placeholder: &str, walking: bool) -> String {
     match engine {
@@ -157,20 +184,30 @@ mod tests {
 
     #[test]
     fn documents_and_queries_are_literals_that_no_parser_splits_differently() {
-        assert_eq!(document(Engine::Sqlite, "张丽", " zhangli ", " zl "), "张 丽 zhangli zl 张丽");
+        assert_eq!(document(Engine::Sqlite, "张丽", " zhangli ", " zl "), "张 丽 zhangli zl 张丽 0张 0张丽");
         assert_eq!(
             document(Engine::Postgres, "张丽", " zhangli ", " zl "),
-            "'张':1 '丽':2 'zhangli':3 'zl':4 '张丽':5"
+            "'张':1 '丽':2 'zhangli':3 'zl':4 '张丽':5 '0张':6 '0张丽':7"
         );
         assert_eq!(
             document(Engine::Postgres, "O'Neil", " oneil ", " o "),
             "'o':1 '''':2 'n':3 'e':4 'i':5 'l':6 'oneil':7 'o':8"
         );
-        assert_eq!(document(Engine::Sqlite, "王小丽", " wangxiaoli ", " wxl "), "王 小 丽 wangxiaoli wxl 王小 小丽");
+        assert_eq!(
+            document(Engine::Sqlite, "王小丽", " wangxiaoli ", " wxl "),
+            "王 小 丽 wangxiaoli wxl 王小 小丽 0王 0王小 0王小丽"
+        );
         assert_eq!(query(Engine::Sqlite, "张丽").as_deref(), Some("\"张丽\""));
         assert_eq!(query(Engine::Postgres, "张丽").as_deref(), Some("'张丽'"));
         assert_eq!(query(Engine::Sqlite, "王小丽").as_deref(), Some("\"王小 小丽\""));
         assert_eq!(query(Engine::Postgres, "王小丽").as_deref(), Some("'王小' <-> '小丽'"));
+        // A text with a head: the names from it up to its last character's successor, and the
+        // other matches without the head token.
+        let head = head(Engine::Sqlite, "王小丽").unwrap();
+        assert_eq!((head.low.as_str(), head.high.as_str()), ("王小丽", "王小举"));
+        assert_eq!(head.others, "\"王小 小丽\" NOT \"0王小丽\"");
+        assert_eq!(super::head(Engine::Postgres, "李").unwrap().others, "('李') & !'0李'");
+        assert_eq!(super::head(Engine::Sqlite, "li"), None);
         assert_eq!(query(Engine::Sqlite, "张").as_deref(), Some("\"张\""));
         assert_eq!(query(Engine::Postgres, "张2").as_deref(), Some("'张' <-> '2'"));
         assert_eq!(query(Engine::Sqlite, "zhangl").as_deref(), Some("\"zhangl\"*"));

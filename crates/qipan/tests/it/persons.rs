@@ -756,6 +756,75 @@ async fn each_next_page_starts_after_the_last_record_and_matches_the_counted_pag
     assert!(html.contains(&format!("page=2&#38;after={next}")), "{html}");
 }
 
+/// A name search in name order reads the names that start with the text along the name order
+/// and the others through the index (decision 0028): together they are every match, once, in
+/// the order of the list without a text, page after page.
+#[tokio::test]
+async fn a_name_search_in_name_order_lists_every_match_once_in_the_lists_order() {
+    let (app, _db) = demo_app().await;
+    app.generate_demo_people(400, 11).await.unwrap();
+    let clerk = demo_login(&app, "clerk").await;
+    let names = ["王芳", "王芳芳", "张王芳", "王芳华", "王 芳", "李王芳芳", "王小芳", "芳王", "王芳", "欧阳娜娜莉"];
+    for (seq, name) in names.iter().enumerate() {
+        let mut body = chen_jing();
+        body["id_number"] = json!(crate::helpers::id_number("511923", "19900101", 100 + seq as u32));
+        body["name"] = json!(name);
+        let reply = register(&app, &clerk, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+    }
+    let county = demo_login(&app, "county").await;
+    let page_of = |q: Option<&str>, per_page: u32, page: u32, after: Option<i64>| {
+        let mut path = format!("/api/v1/persons?sort=name&per_page={per_page}&page={page}");
+        if let Some(q) = q {
+            path.push_str(&format!("&q={}", crate::helpers::url_encode(q)));
+        }
+        if let Some(a) = after {
+            path.push_str(&format!("&after={a}"));
+        }
+        let (app, county) = (&app, &county);
+        async move { api(app, county, Method::GET, &path, None).await.json() }
+    };
+    let rows = |list: &Value| -> Vec<(i64, String)> {
+        let items = list["items"].as_array().unwrap().iter();
+        items.map(|p| (p["id"].as_i64().unwrap(), p["name"].as_str().unwrap().to_owned())).collect()
+    };
+    // The county's whole list in name order, without a text.
+    let mut everyone = Vec::new();
+    for page in 1.. {
+        let list = rows(&page_of(None, 500, page, None).await);
+        if list.is_empty() {
+            break;
+        }
+        everyone.extend(list);
+    }
+    assert!(everyone.len() > 400, "{} records", everyone.len());
+    let common = everyone.iter().find(|(_, n)| n.chars().count() == 2).map(|(_, n)| n.clone()).unwrap();
+    let surname: String = common.chars().take(1).collect();
+    for q in ["王芳", "王", "芳", "王芳芳", "张王芳", "李", "欧阳娜娜", common.as_str(), surname.as_str()]
+    {
+        let expected: Vec<(i64, String)> = everyone
+            .iter()
+            .filter(|(_, n)| n.chars().filter(|c| *c != ' ' && *c != '·').collect::<String>().contains(q))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty(), "{q} is in the county's list");
+        let first = page_of(Some(q), 7, 1, None).await;
+        assert_eq!(first["total"].as_u64(), Some(expected.len() as u64), "{q}: the count");
+        // Page by page, by the cursor and by the page number: the same rows, in the list's order.
+        let (mut walked, mut after, mut page) = (Vec::new(), None, 1);
+        loop {
+            let keyset = rows(&page_of(Some(q), 7, page, after).await);
+            let numbered = rows(&page_of(Some(q), 7, page, None).await);
+            assert_eq!(keyset, numbered, "{q}, page {page}");
+            let Some(last) = keyset.last() else { break };
+            after = Some(last.0);
+            walked.extend(keyset);
+            page += 1;
+        }
+        assert_eq!(walked, expected, "{q}: every match once, in name order");
+    }
+}
+
 #[tokio::test]
 async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
     let (app, _db) = demo_app().await;
