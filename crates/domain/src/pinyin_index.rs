@@ -115,6 +115,9 @@ pub const HEAD_MAX: usize = 4;
 /// only when asked for by [`NameQuery::head`].
 const HEAD_MARK: char = '0';
 
+/// What an inner token starts with (see [`inners`]), a digit for the same reason.
+const INNER_MARK: char = '1';
+
 /// The head tokens of a name: each start of the run of ideographs it begins with, up to
 /// [`HEAD_MAX`] of them (`0王`, `0王芳` of 王芳). A name search in name order reads the names
 /// that start with what was typed along the name order (they lie together there) and asks the
@@ -122,6 +125,20 @@ const HEAD_MARK: char = '0';
 fn heads(name: &str) -> impl Iterator<Item = String> + '_ {
     let run: Vec<char> = name.chars().take_while(|c| ideograph(*c)).take(HEAD_MAX).collect();
     (1..=run.len()).map(move |n| std::iter::once(HEAD_MARK).chain(run[..n].iter().copied()).collect())
+}
+
+/// The inner tokens of a name: each ideograph after its first character, once (`1芳` of 王芳芳).
+/// A single character's matches that do not start with it are the names holding its inner
+/// token without its head: a short list even for a common surname, where its own list (李 in
+/// one name of fourteen) would have to be read whole and set against its heads.
+fn inners(name: &str) -> impl Iterator<Item = String> + '_ {
+    let mut seen: Vec<char> = Vec::new();
+    name.chars().skip(1).filter(|c| ideograph(*c)).filter_map(move |c| {
+        (!seen.contains(&c)).then(|| {
+            seen.push(c);
+            format!("{INNER_MARK}{c}")
+        })
+    })
 }
 
 /// The tokens a name is found by: each of its characters on its own (so that any run of them is
@@ -133,7 +150,18 @@ pub fn search_tokens(name: &str, pinyin: &str, initials: &str) -> Vec<String> {
     let chars: Vec<String> = name.chars().filter(|c| counts(*c)).map(|c| c.to_lowercase().collect()).collect();
     let keys = pinyin.split_whitespace().chain(initials.split_whitespace()).map(str::to_owned);
     let pairs: Vec<String> = bigrams(&chars).collect();
-    chars.into_iter().chain(keys).chain(pairs).chain(heads(name)).collect()
+    chars.into_iter().chain(keys).chain(pairs).chain(heads(name)).chain(inners(name)).collect()
+}
+
+/// How a name search splits at the start of the name (see [`NameQuery::head`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// What the names read along the name order start with.
+    pub text: String,
+    /// The token of the names that start with it.
+    pub token: String,
+    /// For one character, the token of the names holding it after their first character.
+    pub inner: Option<String>,
 }
 
 /// What a clerk typed to find a name.
@@ -172,11 +200,12 @@ impl NameQuery {
     }
 
     /// For a phrase of one to [`HEAD_MAX`] ideographs: the text a name starts with exactly when
-    /// it holds the head token, and that token. A name starting with the text is one whose
-    /// stored form starts with it (nothing of the name is left out or folded before its first
-    /// character that is not an ideograph), so the names that match and start with it are a
-    /// range of the name order, and the other matches are the phrase without the head.
-    pub fn head(&self) -> Option<(String, String)> {
+    /// it holds the head token. A name starting with the text is one whose stored form starts
+    /// with it (nothing of the name is left out or folded before its first character that is
+    /// not an ideograph), so the names that match and start with it are a range of the name
+    /// order, and the other matches are the phrase without the head — for one character, its
+    /// inner token without the head.
+    pub fn head(&self) -> Option<Head> {
         match self {
             NameQuery::Phrase(chars)
                 if (1..=HEAD_MAX).contains(&chars.len())
@@ -184,7 +213,8 @@ impl NameQuery {
             {
                 let text: String = chars.concat();
                 let token = format!("{HEAD_MARK}{text}");
-                Some((text, token))
+                let inner = (chars.len() == 1).then(|| format!("{INNER_MARK}{text}"));
+                Some(Head { text, token, inner })
             }
             _ => None,
         }
@@ -198,16 +228,22 @@ mod tests {
     #[test]
     fn a_name_is_one_token_per_character_then_its_keys() {
         let (full, initials) = name_keys("张丽");
-        assert_eq!(search_tokens("张丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽", "0张", "0张丽"]);
+        assert_eq!(
+            search_tokens("张丽", &full, &initials),
+            ["张", "丽", "zhangli", "zl", "张丽", "0张", "0张丽", "1丽"]
+        );
         // A space stored in the name ends the run of ideographs the heads are made of.
-        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽", "0张"]);
+        assert_eq!(search_tokens("张 丽", &full, &initials), ["张", "丽", "zhangli", "zl", "张丽", "0张", "1丽"]);
         assert_eq!(search_tokens("Anna·Li", " annali ", " al "), ["a", "n", "n", "a", "l", "i", "annali", "al"]);
-        assert_eq!(search_tokens("王小丽", "", ""), ["王", "小", "丽", "王小", "小丽", "0王", "0王小", "0王小丽"]);
+        assert_eq!(
+            search_tokens("王小丽", "", ""),
+            ["王", "小", "丽", "王小", "小丽", "0王", "0王小", "0王小丽", "1小", "1丽"]
+        );
         // Only neighbouring ideographs pair: 𠮷 (an extension B ideograph) does, a digit does not.
-        assert_eq!(search_tokens("王2芳𠮷", "", ""), ["王", "2", "芳", "𠮷", "芳𠮷", "0王"]);
-        // Heads stop at four ideographs.
+        assert_eq!(search_tokens("王2芳𠮷", "", ""), ["王", "2", "芳", "𠮷", "芳𠮷", "0王", "1芳", "1𠮷"]);
+        // Heads stop at four ideographs; an inner character is one token however often it comes.
         let tokens = search_tokens("欧阳娜娜莉", "", "");
-        assert_eq!(tokens[tokens.len() - 4..], ["0欧", "0欧阳", "0欧阳娜", "0欧阳娜娜"]);
+        assert_eq!(tokens[tokens.len() - 7..], ["0欧", "0欧阳", "0欧阳娜", "0欧阳娜娜", "1阳", "1娜", "1莉"]);
     }
 
     #[test]
@@ -238,8 +274,10 @@ mod tests {
     #[test]
     fn a_name_holds_the_head_of_a_query_exactly_when_it_starts_with_the_query() {
         let head = |q: &str| NameQuery::parse(q).and_then(|q| q.head());
-        assert_eq!(head("王芳"), Some(("王芳".into(), "0王芳".into())));
-        assert_eq!(head(" 王 芳 "), Some(("王芳".into(), "0王芳".into())));
+        let wang_fang = Head { text: "王芳".into(), token: "0王芳".into(), inner: None };
+        assert_eq!(head("王芳"), Some(wang_fang.clone()));
+        assert_eq!(head(" 王 芳 "), Some(wang_fang));
+        assert_eq!(head("李"), Some(Head { text: "李".into(), token: "0李".into(), inner: Some("1李".into()) }));
         // Letters, a character that is not an ideograph, or more than four: no head.
         for q in ["wang", "王2", "欧阳娜娜莉", "a"] {
             assert_eq!(head(q), None, "{q}");
@@ -254,10 +292,18 @@ mod tests {
             ("王芳", "王芳芳"),
             ("欧阳娜娜", "欧阳娜娜"),
             ("𠮷王", "𠮷"),
+            ("李李", "李"),
+            ("·李", "李"),
+            ("王 李", "李"),
         ] {
-            let (text, token) = head(query).unwrap();
-            let holds = search_tokens(name, "", "").contains(&token);
-            assert_eq!(holds, name.starts_with(&text), "{query} at the start of {name}");
+            let Head { text, token, inner } = head(query).unwrap();
+            let tokens = search_tokens(name, "", "");
+            assert_eq!(tokens.contains(&token), name.starts_with(&text), "{query} at the start of {name}");
+            if let Some(inner) = inner {
+                // One character: held after the name's first character exactly when inner.
+                let later = name.chars().skip(1).any(|c| c.to_string() == text);
+                assert_eq!(tokens.contains(&inner), later, "{query} inside {name}");
+            }
         }
     }
 

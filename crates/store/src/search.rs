@@ -123,8 +123,15 @@ pub(crate) struct NameHead {
 
 /// The head of what a clerk typed, when it has one ([`NameQuery::head`]).
 pub(crate) fn head(engine: Engine, text: &str) -> Option<NameHead> {
-    let (low, token) = NameQuery::parse(text)?.head()?;
-    let matched = query(engine, text)?;
+    let domain::pinyin_index::Head { text: low, token, inner } = NameQuery::parse(text)?.head()?;
+    // One character: the names holding it after their first character; more: the phrase.
+    let matched = match inner {
+        Some(inner) => match engine {
+            Engine::Sqlite => fts_quote(&inner),
+            Engine::Postgres => pg_quote(&inner),
+        },
+        None => query(engine, text)?,
+    };
     // The first string after every string that starts with `low`: its last character's successor
     // (an ideograph's successor is a character, never a surrogate).
     let mut chars: Vec<char> = low.chars().collect();
@@ -184,10 +191,10 @@ mod tests {
 
     #[test]
     fn documents_and_queries_are_literals_that_no_parser_splits_differently() {
-        assert_eq!(document(Engine::Sqlite, "张丽", " zhangli ", " zl "), "张 丽 zhangli zl 张丽 0张 0张丽");
+        assert_eq!(document(Engine::Sqlite, "张丽", " zhangli ", " zl "), "张 丽 zhangli zl 张丽 0张 0张丽 1丽");
         assert_eq!(
             document(Engine::Postgres, "张丽", " zhangli ", " zl "),
-            "'张':1 '丽':2 'zhangli':3 'zl':4 '张丽':5 '0张':6 '0张丽':7"
+            "'张':1 '丽':2 'zhangli':3 'zl':4 '张丽':5 '0张':6 '0张丽':7 '1丽':8"
         );
         assert_eq!(
             document(Engine::Postgres, "O'Neil", " oneil ", " o "),
@@ -195,7 +202,7 @@ mod tests {
         );
         assert_eq!(
             document(Engine::Sqlite, "王小丽", " wangxiaoli ", " wxl "),
-            "王 小 丽 wangxiaoli wxl 王小 小丽 0王 0王小 0王小丽"
+            "王 小 丽 wangxiaoli wxl 王小 小丽 0王 0王小 0王小丽 1小 1丽"
         );
         assert_eq!(query(Engine::Sqlite, "张丽").as_deref(), Some("\"张丽\""));
         assert_eq!(query(Engine::Postgres, "张丽").as_deref(), Some("'张丽'"));
@@ -206,7 +213,8 @@ mod tests {
         let head = head(Engine::Sqlite, "王小丽").unwrap();
         assert_eq!((head.low.as_str(), head.high.as_str()), ("王小丽", "王小举"));
         assert_eq!(head.others, "\"王小 小丽\" NOT \"0王小丽\"");
-        assert_eq!(super::head(Engine::Postgres, "李").unwrap().others, "('李') & !'0李'");
+        assert_eq!(super::head(Engine::Postgres, "李").unwrap().others, "('1李') & !'0李'");
+        assert_eq!(super::head(Engine::Sqlite, "李").unwrap().others, "\"1李\" NOT \"0李\"");
         assert_eq!(super::head(Engine::Sqlite, "li"), None);
         assert_eq!(query(Engine::Sqlite, "张").as_deref(), Some("\"张\""));
         assert_eq!(query(Engine::Postgres, "张2").as_deref(), Some("'张' <-> '2'"));

@@ -764,7 +764,8 @@ async fn a_name_search_in_name_order_lists_every_match_once_in_the_lists_order()
     let (app, _db) = demo_app().await;
     app.generate_demo_people(400, 11).await.unwrap();
     let clerk = demo_login(&app, "clerk").await;
-    let names = ["王芳", "王芳芳", "张王芳", "王芳华", "王 芳", "李王芳芳", "王小芳", "芳王", "王芳", "欧阳娜娜莉"];
+    let names =
+        ["王芳", "王芳芳", "张王芳", "王芳华", "王 芳", "李王芳芳", "王小芳", "芳王", "王芳", "欧阳娜娜莉", "芳芳"];
     for (seq, name) in names.iter().enumerate() {
         let mut body = chen_jing();
         body["id_number"] = json!(crate::helpers::id_number("511923", "19900101", 100 + seq as u32));

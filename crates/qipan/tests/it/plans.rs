@@ -159,8 +159,13 @@ async fn the_hot_person_searches_are_served_by_indexes() {
         let head = sort == PersonSort::Name && filter.text.as_deref().is_some_and(|t| !t.is_ascii());
         if !in_order && filter.text.is_some() && !head {
             // Walking an order index past the records before a surname's block took 8.6 s for
-            // 李 at 1M on PostgreSQL, whose planner expects the matches spread evenly.
-            assert!(!plan.contains("persons_order_"), "{what}: matches read, not an order walked\n{plan}");
+            // 李 at 1M on PostgreSQL, whose planner expects the matches spread evenly. Read and
+            // sorted, the matches are sorted once for the page's ids and once for its rows; a
+            // walk would leave the second sort alone. (On a test's small table PostgreSQL may
+            // read the scope from an order index into a hash join: a read, not a walk.)
+            let sorts =
+                plan.lines().filter(|l| l.contains("TEMP B-TREE FOR ORDER BY") || l.contains("Sort Key")).count();
+            assert!(sorts >= 2, "{what}: matches read and sorted, not an order walked\n{plan}");
         }
         if head {
             // The names starting with the text: a range of the name order from the text (and
