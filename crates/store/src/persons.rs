@@ -452,11 +452,13 @@ fn person_head_page_sql(
     let mut others = person_where_part(engine, filter, Walk::Range, TextPart::NotStarting(head), &mut args)?;
     start_after(engine, sort, page, start, &mut others, &mut args);
     let reach = offset + u64::from(page.size);
-    // PostgreSQL sorts the other matches by expressions no index holds, so that its planner
-    // does not walk the name order past every name before them (see `person_list_sql`).
-    let (others_order, page_order) = match engine {
-        Engine::Sqlite => (sort.sql(), sort.sql()),
-        Engine::Postgres => (sort.sql_sorted(), sort.sql_sorted()),
+    // The other matches are sorted by expressions no index holds, so that neither planner walks
+    // the name order (from the page's record, when paging on) past every name between them
+    // instead of reading the few from the name index (see `person_list_sql`).
+    let others_order = sort.sql_sorted();
+    let page_order = match engine {
+        Engine::Sqlite => sort.sql(),
+        Engine::Postgres => sort.sql_sorted(),
     };
     let sql = format!(
         "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit \
