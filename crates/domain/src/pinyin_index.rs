@@ -133,12 +133,17 @@ fn heads(name: &str) -> impl Iterator<Item = String> + '_ {
 /// one name of fourteen) would have to be read whole and set against its heads.
 fn inners(name: &str) -> impl Iterator<Item = String> + '_ {
     let mut seen: Vec<char> = Vec::new();
-    name.chars().skip(1).filter(|c| ideograph(*c)).filter_map(move |c| {
-        (!seen.contains(&c)).then(|| {
-            seen.push(c);
-            format!("{INNER_MARK}{c}")
+    name.chars()
+        .skip(1)
+        .filter(|c| ideograph(*c))
+        .filter(move |c| {
+            let first = !seen.contains(c);
+            if first {
+                seen.push(*c);
+            }
+            first
         })
-    })
+        .map(|c| format!("{INNER_MARK}{c}"))
 }
 
 /// The tokens a name is found by: each of its characters on its own (so that any run of them is
