@@ -243,6 +243,51 @@ enum TextPart<'a> {
     Starting(&'a search::NameHead),
     /// The other matches: the index's, without the head token.
     NotStarting(&'a search::NameHead),
+    /// The same, asked of the name index's own rows ([`others_source`]).
+    NotStartingHere(&'a search::NameHead),
+}
+
+/// Whether every condition of a filter falls on what PostgreSQL's name index rows hold beside
+/// the document — the record's unit, state and name (decision 0029).
+fn index_holds(f: &PersonFilter) -> bool {
+    let PersonFilter {
+        managing: _,
+        household,
+        origin_only: _,
+        unit: _,
+        direction,
+        text: _,
+        include_ended: _,
+        key_person,
+        moved_from,
+        moved_to,
+        residence,
+    } = f;
+    household.is_none()
+        && direction.is_none()
+        && !key_person
+        && moved_from.is_none()
+        && moved_to.is_none()
+        && residence.as_deref().map(str::trim).is_none_or(str::is_empty)
+}
+
+/// Where a name search's other matches are read from, and how their text is asked for there:
+/// on PostgreSQL, when the index rows hold all the filter asks, from the index alone (its rows
+/// named as records' columns), so that no match is looked up in the records to be placed in
+/// name order (decision 0029); otherwise from the records.
+fn others_source<'a>(
+    engine: Engine,
+    filter: &PersonFilter,
+    head: &'a search::NameHead,
+) -> (&'static str, TextPart<'a>) {
+    if engine == Engine::Postgres && index_holds(filter) {
+        (
+            " FROM (SELECT person_id AS id, name, managing_path, status, tokens FROM person_search) p",
+            TextPart::NotStartingHere(head),
+        )
+    } else {
+        (" FROM persons p", TextPart::NotStarting(head))
+    }
 }
 
 /// The conditions of a person filter, their arguments appended to `args` (so that two parts of
@@ -314,6 +359,10 @@ fn person_where_part(
         TextPart::NotStarting(head) => {
             let a = arg(head.others.clone(), args);
             conds.push(search::matches(engine, &a, false));
+        }
+        TextPart::NotStartingHere(head) => {
+            let a = arg(head.others.clone(), args);
+            conds.push(search::matches_here(&a));
         }
     }
     if let Some(text) = text.filter(|_| matches!(text_part, TextPart::Match)) {
@@ -449,7 +498,8 @@ fn person_head_page_sql(
     let mut args = Vec::new();
     let mut starting = person_where_part(engine, filter, Walk::Range, TextPart::Starting(head), &mut args)?;
     let offset = start_after(engine, sort, page, start, &mut starting, &mut args);
-    let mut others = person_where_part(engine, filter, Walk::Range, TextPart::NotStarting(head), &mut args)?;
+    let (others_from, others_text) = others_source(engine, filter, head);
+    let mut others = person_where_part(engine, filter, Walk::Range, others_text, &mut args)?;
     start_after(engine, sort, page, start, &mut others, &mut args);
     let reach = offset + u64::from(page.size);
     // The other matches are sorted by expressions no index holds, so that neither planner walks
@@ -464,7 +514,7 @@ fn person_head_page_sql(
         "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit \
          WHERE p.id IN (SELECT m.id FROM (\
          SELECT * FROM (SELECT p.id, p.name FROM persons p{starting} ORDER BY {} LIMIT {reach}) AS s \
-         UNION ALL SELECT * FROM (SELECT p.id, p.name FROM persons p{others} ORDER BY {others_order} LIMIT {reach}) AS t\
+         UNION ALL SELECT * FROM (SELECT p.id, p.name{others_from}{others} ORDER BY {others_order} LIMIT {reach}) AS t\
          ) AS m ORDER BY m.name, m.id LIMIT {} OFFSET {offset}) ORDER BY {page_order}",
         sort.sql(),
         page.size,
@@ -834,10 +884,11 @@ impl Store {
         let reach = COUNT_CAP + 1;
         let mut args = Vec::new();
         let starting = person_where_part(engine, filter, Walk::Range, TextPart::Starting(head), &mut args)?;
-        let others = person_where_part(engine, filter, Walk::Range, TextPart::NotStarting(head), &mut args)?;
+        let (others_from, others_text) = others_source(engine, filter, head);
+        let others = person_where_part(engine, filter, Walk::Range, others_text, &mut args)?;
         let count_sql = format!(
             "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM persons p{starting} LIMIT {reach}) AS s) \
-             + (SELECT COUNT(*) FROM (SELECT 1 FROM persons p{others} LIMIT {reach}) AS t)"
+             + (SELECT COUNT(*) FROM (SELECT 1{others_from}{others} LIMIT {reach}) AS t)"
         );
         let counted: i64 = on_pool!(self, pool => {
             let mut q = sqlx::query_scalar(&count_sql);
@@ -985,7 +1036,7 @@ async fn bulk_insert_sqlite(
                 .push_bind(1);
         });
         hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
-        let mut sq = sqlx::QueryBuilder::new(search::bulk_insert_head(engine));
+        let mut sq = sqlx::QueryBuilder::new(search::SQLITE_BULK_INSERT_HEAD);
         let documents: Vec<String> =
             chunk.iter().map(|(f, _)| search::document(engine, &f.name, &f.name_pinyin, &f.name_initials)).collect();
         sq.push_values(chunk_ids.iter().zip(&documents), |mut b, (id, d)| {
@@ -1029,6 +1080,7 @@ async fn bulk_copy_persons(
         history.plain(id).plain(&now_text).text(actor_name).text("person.generated").text(&empty).plain(1);
         history.end_row();
         names.plain(id).text(&search::document(crate::Engine::Postgres, &f.name, &f.name_pinyin, &f.name_initials));
+        names.text(&f.name).text(&f.managing_path).text("active");
         names.end_row();
     }
     for (statement, data, context) in [
@@ -1045,7 +1097,11 @@ async fn bulk_copy_persons(
             history,
             "writing history in bulk",
         ),
-        ("COPY person_search (person_id, tokens) FROM STDIN".to_owned(), names, "indexing names in bulk"),
+        (
+            "COPY person_search (person_id, tokens, name, managing_path, status) FROM STDIN".to_owned(),
+            names,
+            "indexing names in bulk",
+        ),
     ] {
         let mut copy = tx.copy_in_raw(&statement).await.context(context)?;
         if let Err(e) = copy.send(data.into_bytes()).await {

@@ -29,8 +29,9 @@ impl Store {
                 if version >= NAME_INDEX_VERSION {
                     return Ok(done);
                 }
-                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-                    "SELECT id, name, name_pinyin, name_initials FROM persons WHERE id > $1 ORDER BY id LIMIT $2",
+                let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+                    "SELECT id, name, name_pinyin, name_initials, managing_path, status FROM persons \
+                     WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after).bind(i64::from(batch))
                 .fetch_all(&mut *tx).await.context("indexing names again")?;
@@ -44,13 +45,22 @@ impl Store {
                     sqlx::query(delete).bind(first).bind(end)
                         .execute(&mut *tx).await.context("indexing names again")?;
                     for chunk in rows.chunks(5_000) {
-                        let mut q = sqlx::QueryBuilder::new(bulk_insert_head(engine));
-                        q.push_values(chunk, |mut b, (id, name, pinyin, initials)| {
+                        let head = match engine {
+                            Engine::Sqlite => SQLITE_BULK_INSERT_HEAD,
+                            Engine::Postgres => POSTGRES_BULK_INSERT_HEAD,
+                        };
+                        let mut q = sqlx::QueryBuilder::new(head);
+                        q.push_values(chunk, |mut b, (id, name, pinyin, initials, managing_path, status)| {
                             b.push_bind(*id);
                             let d = document(engine, name, pinyin, initials);
                             match engine {
-                                Engine::Sqlite => b.push_bind(d),
-                                Engine::Postgres => b.push("CAST(").push_bind_unseparated(d).push_unseparated(" AS tsvector)"),
+                                Engine::Sqlite => {
+                                    b.push_bind(d);
+                                }
+                                Engine::Postgres => {
+                                    b.push("CAST(").push_bind_unseparated(d).push_unseparated(" AS tsvector)");
+                                    b.push_bind(name).push_bind(managing_path).push_bind(status);
+                                }
                             };
                         });
                         q.build().execute(&mut *tx).await.context("indexing names again")?;
@@ -161,6 +171,12 @@ pub(crate) fn matches(engine: Engine, placeholder: &str, walking: bool) -> Strin
     }
 }
 
+/// The condition that a row of PostgreSQL's name index itself, named `p`, matches the query
+/// bound at `placeholder` (decision 0029).
+pub(crate) fn matches_here(placeholder: &str) -> String {
+    format!("p.tokens @@ CAST({placeholder} AS tsquery)")
+}
+
 /// Removes a record's document (`$1`: its id).
 pub(crate) fn delete_sql(engine: Engine) -> &'static str {
     match engine {
@@ -173,17 +189,20 @@ pub(crate) fn delete_sql(engine: Engine) -> &'static str {
 pub(crate) fn insert_sql(engine: Engine) -> &'static str {
     match engine {
         Engine::Sqlite => "INSERT INTO person_search (rowid, tokens) VALUES ($1, $2)",
-        Engine::Postgres => "INSERT INTO person_search (person_id, tokens) VALUES ($1, CAST($2 AS tsvector))",
+        // The record's name, unit and state beside its document (decision 0029), as written.
+        Engine::Postgres => {
+            "INSERT INTO person_search (person_id, tokens, name, managing_path, status) \
+             SELECT id, CAST($2 AS tsvector), name, managing_path, status FROM persons WHERE id = $1"
+        }
     }
 }
 
-/// The head of a multi-row insert of documents (`(id, document)` rows follow).
-pub(crate) fn bulk_insert_head(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Sqlite => "INSERT INTO person_search (rowid, tokens) ",
-        Engine::Postgres => "INSERT INTO person_search (person_id, tokens) ",
-    }
-}
+/// The head of a multi-row insert of documents on SQLite (`(id, document)` rows follow).
+pub(crate) const SQLITE_BULK_INSERT_HEAD: &str = "INSERT INTO person_search (rowid, tokens) ";
+
+/// The head of a multi-row insert of documents on PostgreSQL (`(id, document, name,
+/// managing_path, status)` rows follow, the document cast to a `tsvector`).
+const POSTGRES_BULK_INSERT_HEAD: &str = "INSERT INTO person_search (person_id, tokens, name, managing_path, status) ";
 
 #[cfg(test)]
 mod tests {

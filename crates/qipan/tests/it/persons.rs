@@ -826,6 +826,65 @@ async fn a_name_search_in_name_order_lists_every_match_once_in_the_lists_order()
     }
 }
 
+/// On PostgreSQL a name search's other matches are read from the name index's rows, which hold
+/// each record's unit, state and name (decision 0029): they follow the record whichever write
+/// changes it, or a record would stay listed where it no longer is.
+#[tokio::test]
+async fn a_name_held_inside_others_follows_its_record_to_another_unit_and_out_of_the_list() {
+    let (app, _db) = demo_app().await;
+    let clerk = demo_login(&app, "clerk").await;
+    let county = demo_login(&app, "county").await;
+    let mut body = chen_jing();
+    body["name"] = json!("赵林成");
+    let id = register(&app, &clerk, body.clone()).await.json()["id"].as_i64().unwrap();
+    let in_name_order = |who: &Session, q: &str| {
+        let path = format!("/api/v1/persons?sort=name&include_ended={}&q={}", q.contains('*'), {
+            crate::helpers::url_encode(q.trim_end_matches('*'))
+        });
+        let (app, who) = (&app, who.clone());
+        async move {
+            let list = api(app, &who, Method::GET, &path, None).await.json();
+            let names: Vec<String> =
+                list["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
+            (names, list["total"].as_u64().unwrap())
+        }
+    };
+    for q in ["林成", "成"] {
+        assert_eq!(in_name_order(&clerk, q).await, (vec!["赵林成".to_owned()], 1), "{q}");
+    }
+
+    // Moved by the county to the next village: out of the clerk's list, in the county's.
+    body["managing_unit"] = json!("371602001002");
+    body["version"] = json!(1);
+    let path = format!("/api/v1/persons/{id}");
+    let moved = api(&app, &county, Method::PUT, &path, Some(body.clone())).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    for q in ["林成", "成"] {
+        assert_eq!(in_name_order(&clerk, q).await, (vec![], 0), "{q}: no longer the clerk's");
+        assert_eq!(in_name_order(&county, q).await, (vec!["赵林成".to_owned()], 1), "{q}");
+    }
+
+    // Renamed: found by the new name only.
+    body["name"] = json!("赵林城");
+    body["version"] = json!(2);
+    assert_eq!(api(&app, &county, Method::PUT, &path, Some(body)).await.status, StatusCode::OK);
+    assert_eq!(in_name_order(&county, "林成").await, (vec![], 0));
+    assert_eq!(in_name_order(&county, "林城").await, (vec!["赵林城".to_owned()], 1));
+
+    // Returned home: out of the active list, still found among the ended.
+    let ended = api(
+        &app,
+        &county,
+        Method::POST,
+        &format!("/api/v1/persons/{id}/moves"),
+        Some(json!({"status": "returned", "ended_on": "2026-06-01", "version": 3})),
+    )
+    .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.body);
+    assert_eq!(in_name_order(&county, "林城").await, (vec![], 0), "ended");
+    assert_eq!(in_name_order(&county, "林城*").await, (vec!["赵林城".to_owned()], 1), "among the ended");
+}
+
 #[tokio::test]
 async fn a_county_search_counts_to_a_thousand_then_says_more_and_pages_on() {
     let (app, _db) = demo_app().await;
