@@ -225,12 +225,8 @@ enum Walk {
 }
 
 fn person_where(engine: Engine, f: &PersonFilter) -> StoreResult<(String, Vec<String>)> {
-    person_where_walking(engine, f, Walk::Range)
-}
-
-fn person_where_walking(engine: Engine, f: &PersonFilter, walk: Walk) -> StoreResult<(String, Vec<String>)> {
     let mut args = Vec::new();
-    let w = person_where_part(engine, f, walk, TextPart::Match, &mut args)?;
+    let w = person_where_part(engine, f, Walk::Range, TextPart::Match, &mut args)?;
     Ok((w, args))
 }
 
@@ -239,6 +235,8 @@ fn person_where_walking(engine: Engine, f: &PersonFilter, walk: Walk) -> StoreRe
 enum TextPart<'a> {
     /// The text's match in the name index (or an ID number's blind index).
     Match,
+    /// The same, asked of the name index's own rows ([`reads_index_rows`]).
+    MatchHere,
     /// Names that start with the head's text: a range of the name order.
     Starting(&'a search::NameHead),
     /// The other matches: the index's, without the head token.
@@ -248,7 +246,7 @@ enum TextPart<'a> {
 }
 
 /// Whether every condition of a filter falls on what PostgreSQL's name index rows hold beside
-/// the document — the record's unit, state and name (decision 0029).
+/// the document — the record's unit, state and sort keys (decision 0029).
 fn index_holds(f: &PersonFilter) -> bool {
     let PersonFilter {
         managing: _,
@@ -271,22 +269,36 @@ fn index_holds(f: &PersonFilter) -> bool {
         && residence.as_deref().map(str::trim).is_none_or(str::is_empty)
 }
 
-/// Where a name search's other matches are read from, and how their text is asked for there:
-/// on PostgreSQL, when the index rows hold all the filter asks, from the index alone (its rows
-/// named as records' columns), so that no match is looked up in the records to be placed in
-/// name order (decision 0029); otherwise from the records.
+/// Whether a search's matches are read from PostgreSQL's name index rows alone, named as the
+/// records' columns ([`search::POSTGRES_INDEX_ROWS`]): a name (not an ID number) and a filter
+/// that asks nothing else those rows do not hold. Then no match is looked up in the records to
+/// be counted or placed in the page's order (decision 0029); otherwise they are read there.
+fn reads_index_rows(engine: Engine, filter: &PersonFilter) -> bool {
+    let name = filter.text.as_deref().map(str::trim).is_some_and(|t| !t.is_empty() && !domain::person::is_id_digits(t));
+    engine == Engine::Postgres && name && index_holds(filter)
+}
+
+const RECORDS: &str = " FROM persons p";
+
+/// Where a search's matches are read from, and how its text is asked for there.
+fn matches_source(engine: Engine, filter: &PersonFilter) -> (&'static str, TextPart<'static>) {
+    if reads_index_rows(engine, filter) {
+        (search::POSTGRES_INDEX_ROWS, TextPart::MatchHere)
+    } else {
+        (RECORDS, TextPart::Match)
+    }
+}
+
+/// Where a name search's other matches are read from (see [`matches_source`]).
 fn others_source<'a>(
     engine: Engine,
     filter: &PersonFilter,
     head: &'a search::NameHead,
 ) -> (&'static str, TextPart<'a>) {
-    if engine == Engine::Postgres && index_holds(filter) {
-        (
-            " FROM (SELECT person_id AS id, name, managing_path, status, tokens FROM person_search) p",
-            TextPart::NotStartingHere(head),
-        )
+    if reads_index_rows(engine, filter) {
+        (search::POSTGRES_INDEX_ROWS, TextPart::NotStartingHere(head))
     } else {
-        (" FROM persons p", TextPart::NotStarting(head))
+        (RECORDS, TextPart::NotStarting(head))
     }
 }
 
@@ -351,7 +363,7 @@ fn person_where_part(
     }
     let text = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     match text_part {
-        TextPart::Match => {}
+        TextPart::Match | TextPart::MatchHere => {}
         TextPart::Starting(head) => {
             let (a, b) = (arg(head.low.clone(), args), arg(head.high.clone(), args));
             conds.push(format!("p.name >= {a} AND p.name < {b}"));
@@ -365,7 +377,7 @@ fn person_where_part(
             conds.push(search::matches_here(&a));
         }
     }
-    if let Some(text) = text.filter(|_| matches!(text_part, TextPart::Match)) {
+    if let Some(text) = text.filter(|_| matches!(text_part, TextPart::Match | TextPart::MatchHere)) {
         let upper = text.to_uppercase();
         if upper.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
             // The number is sealed: its last four characters or the whole of it, through the
@@ -382,7 +394,10 @@ fn person_where_part(
             match search::query(engine, text) {
                 Some(q) => {
                     let a = arg(q, args);
-                    conds.push(search::matches(engine, &a, walk == Walk::InOrder));
+                    conds.push(match text_part {
+                        TextPart::MatchHere => search::matches_here(&a),
+                        _ => search::matches(engine, &a, walk == Walk::InOrder),
+                    });
                 }
                 None => conds.push("FALSE".to_owned()),
             }
@@ -417,7 +432,13 @@ fn person_list_sql(
     walk: Walk,
     start: &Start,
 ) -> StoreResult<(String, Vec<String>)> {
-    let (mut w, mut args) = person_where_walking(engine, filter, walk)?;
+    // Walking the order's index reads the records; a range reads the matches where they are.
+    let (from, text_part) = match walk {
+        Walk::InOrder => (RECORDS, TextPart::Match),
+        Walk::Range => matches_source(engine, filter),
+    };
+    let mut args = Vec::new();
+    let mut w = person_where_part(engine, filter, walk, text_part, &mut args)?;
     let offset = start_after(engine, sort, page, start, &mut w, &mut args);
     // A text's matches read through the name index are sorted, never found by walking the sort
     // order's index: PostgreSQL's planner expects a text's matches spread evenly over the order,
@@ -438,7 +459,7 @@ fn person_list_sql(
         // 0.27–0.69 s with every column carried through the sort).
         Walk::Range => format!(
             "SELECT {PERSON_COLUMNS} FROM persons p JOIN org_units o ON o.code = p.managing_unit \
-             WHERE p.id IN (SELECT p.id FROM persons p{w} ORDER BY {order} LIMIT {} OFFSET {offset}) ORDER BY {}",
+             WHERE p.id IN (SELECT p.id{from}{w} ORDER BY {order} LIMIT {} OFFSET {offset}) ORDER BY {}",
             page.size,
             // The page's rows sorted again, never found by walking an order index on PostgreSQL.
             match engine {
@@ -829,7 +850,9 @@ impl Store {
         if let Some(head) = name_head(engine, filter, sort) {
             return self.search_by_head(filter, &head, page, &start).await;
         }
-        let (w, args) = person_where(engine, filter)?;
+        let (from, text_part) = matches_source(engine, filter);
+        let mut args = Vec::new();
+        let w = person_where_part(engine, filter, Walk::Range, text_part, &mut args)?;
         // A text in name order is always read through the name index and sorted (see below):
         // nothing to decide, so the count goes only as far as the count shown.
         let sorted_text = filter.text.is_some() && sort == PersonSort::Name;
@@ -844,7 +867,7 @@ impl Store {
             let name_matches = filter.text.as_deref().is_some_and(|t| !domain::person::is_id_digits(t.trim()));
             walk_threshold(records.unwrap_or(0).max(0) as u64, u64::from(page.size), name_matches)
         };
-        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM persons p{w} LIMIT {reach}) AS c");
+        let count_sql = format!("SELECT COUNT(*) FROM (SELECT 1{from}{w} LIMIT {reach}) AS c");
         let counted: i64 = on_pool!(self, pool => {
             let mut q = sqlx::query_scalar(&count_sql);
             for a in &args {
@@ -1080,7 +1103,7 @@ async fn bulk_copy_persons(
         history.plain(id).plain(&now_text).text(actor_name).text("person.generated").text(&empty).plain(1);
         history.end_row();
         names.plain(id).text(&search::document(crate::Engine::Postgres, &f.name, &f.name_pinyin, &f.name_initials));
-        names.text(&f.name).text(&f.managing_path).text("active");
+        names.text(&f.name).text(&f.managing_path).text("active").plain(f.moved_on).plain(f.birth_date);
         names.end_row();
     }
     for (statement, data, context) in [
@@ -1098,7 +1121,8 @@ async fn bulk_copy_persons(
             "writing history in bulk",
         ),
         (
-            "COPY person_search (person_id, tokens, name, managing_path, status) FROM STDIN".to_owned(),
+            "COPY person_search (person_id, tokens, name, managing_path, status, moved_on, birth_date) FROM STDIN"
+                .to_owned(),
             names,
             "indexing names in bulk",
         ),

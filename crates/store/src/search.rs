@@ -13,6 +13,10 @@ use crate::{Context, Engine, Store, StoreResult, on_pool};
 /// the head tokens.
 const NAME_INDEX_VERSION: i32 = 3;
 
+/// A record as the re-index reads it: id, name, pinyin, initials, then what PostgreSQL's rows
+/// hold beside the document (unit, state, move, birth).
+type IndexedRecord = (i64, String, String, String, String, String, chrono::NaiveDate, chrono::NaiveDate);
+
 impl Store {
     /// Writes again, `batch` records per transaction, the name-index documents of the records
     /// indexed by an earlier form of the documents (migration 30), resuming where an interrupted
@@ -29,9 +33,9 @@ impl Store {
                 if version >= NAME_INDEX_VERSION {
                     return Ok(done);
                 }
-                let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-                    "SELECT id, name, name_pinyin, name_initials, managing_path, status FROM persons \
-                     WHERE id > $1 ORDER BY id LIMIT $2",
+                let rows: Vec<IndexedRecord> = sqlx::query_as(
+                    "SELECT id, name, name_pinyin, name_initials, managing_path, status, moved_on, birth_date \
+                     FROM persons WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after).bind(i64::from(batch))
                 .fetch_all(&mut *tx).await.context("indexing names again")?;
@@ -50,7 +54,7 @@ impl Store {
                             Engine::Postgres => POSTGRES_BULK_INSERT_HEAD,
                         };
                         let mut q = sqlx::QueryBuilder::new(head);
-                        q.push_values(chunk, |mut b, (id, name, pinyin, initials, managing_path, status)| {
+                        q.push_values(chunk, |mut b, (id, name, pinyin, initials, managing_path, status, moved_on, birth)| {
                             b.push_bind(*id);
                             let d = document(engine, name, pinyin, initials);
                             match engine {
@@ -60,6 +64,7 @@ impl Store {
                                 Engine::Postgres => {
                                     b.push("CAST(").push_bind_unseparated(d).push_unseparated(" AS tsvector)");
                                     b.push_bind(name).push_bind(managing_path).push_bind(status);
+                                    b.push_bind(*moved_on).push_bind(*birth);
                                 }
                             };
                         });
@@ -189,10 +194,10 @@ pub(crate) fn delete_sql(engine: Engine) -> &'static str {
 pub(crate) fn insert_sql(engine: Engine) -> &'static str {
     match engine {
         Engine::Sqlite => "INSERT INTO person_search (rowid, tokens) VALUES ($1, $2)",
-        // The record's name, unit and state beside its document (decision 0029), as written.
+        // The record's unit, state and sort keys beside its document (decision 0029), as written.
         Engine::Postgres => {
-            "INSERT INTO person_search (person_id, tokens, name, managing_path, status) \
-             SELECT id, CAST($2 AS tsvector), name, managing_path, status FROM persons WHERE id = $1"
+            "INSERT INTO person_search (person_id, tokens, name, managing_path, status, moved_on, birth_date) \
+             SELECT id, CAST($2 AS tsvector), name, managing_path, status, moved_on, birth_date FROM persons WHERE id = $1"
         }
     }
 }
@@ -201,8 +206,14 @@ pub(crate) fn insert_sql(engine: Engine) -> &'static str {
 pub(crate) const SQLITE_BULK_INSERT_HEAD: &str = "INSERT INTO person_search (rowid, tokens) ";
 
 /// The head of a multi-row insert of documents on PostgreSQL (`(id, document, name,
-/// managing_path, status)` rows follow, the document cast to a `tsvector`).
-const POSTGRES_BULK_INSERT_HEAD: &str = "INSERT INTO person_search (person_id, tokens, name, managing_path, status) ";
+/// managing_path, status, moved_on, birth_date)` rows follow, the document cast to a `tsvector`).
+const POSTGRES_BULK_INSERT_HEAD: &str =
+    "INSERT INTO person_search (person_id, tokens, name, managing_path, status, moved_on, birth_date) ";
+
+/// What PostgreSQL's name index rows hold beside the document, named as the records' columns
+/// (decision 0029): a search whose filter asks nothing else reads its matches here alone.
+pub(crate) const POSTGRES_INDEX_ROWS: &str = " FROM (SELECT person_id AS id, name, managing_path, status, moved_on, \
+     birth_date, tokens FROM person_search) p";
 
 #[cfg(test)]
 mod tests {

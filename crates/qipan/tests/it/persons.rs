@@ -827,7 +827,7 @@ async fn a_name_search_in_name_order_lists_every_match_once_in_the_lists_order()
 }
 
 /// On PostgreSQL a name search's other matches are read from the name index's rows, which hold
-/// each record's unit, state and name (decision 0029): they follow the record whichever write
+/// each record's unit, state and sort keys (decision 0029): they follow the record whichever write
 /// changes it, or a record would stay listed where it no longer is.
 #[tokio::test]
 async fn a_name_held_inside_others_follows_its_record_to_another_unit_and_out_of_the_list() {
@@ -837,16 +837,23 @@ async fn a_name_held_inside_others_follows_its_record_to_another_unit_and_out_of
     let mut body = chen_jing();
     body["name"] = json!("赵林成");
     let id = register(&app, &clerk, body.clone()).await.json()["id"].as_i64().unwrap();
+    // What a search lists in name order; the list's default order (newest move) must list the
+    // same, its matches read another way.
     let in_name_order = |who: &Session, q: &str| {
-        let path = format!("/api/v1/persons?sort=name&include_ended={}&q={}", q.contains('*'), {
-            crate::helpers::url_encode(q.trim_end_matches('*'))
-        });
+        let query =
+            format!("include_ended={}&q={}", q.contains('*'), crate::helpers::url_encode(q.trim_end_matches('*')));
         let (app, who) = (&app, who.clone());
         async move {
-            let list = api(app, &who, Method::GET, &path, None).await.json();
-            let names: Vec<String> =
-                list["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
-            (names, list["total"].as_u64().unwrap())
+            let mut found = Vec::new();
+            for sort in ["name", "moved_on"] {
+                let path = format!("/api/v1/persons?sort={sort}&{query}");
+                let list = api(app, &who, Method::GET, &path, None).await.json();
+                let items = list["items"].as_array().unwrap_or_else(|| panic!("{path}: {list}"));
+                let names: Vec<String> = items.iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
+                found.push((names, list["total"].as_u64().unwrap()));
+            }
+            assert_eq!(found[0], found[1], "{query}: by name and by newest move");
+            found.swap_remove(0)
         }
     };
     for q in ["林成", "成"] {
