@@ -296,6 +296,15 @@ pub fn validate_entry(
     if errors.is_empty() { Ok(entry) } else { Err(errors) }
 }
 
+/// Whether the certificate rule of [`key_reasons`] concerns a person on `today`: a woman
+/// (gender code 2) of 15 to 49 full years.
+pub fn is_woman_15_to_49(gender: &str, birth_date: NaiveDate, today: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let birthday_passed = (today.month(), today.day()) >= (birth_date.month(), birth_date.day());
+    let age = today.year() - birth_date.year() - i32::from(!birthday_passed);
+    gender == "2" && (15..=49).contains(&age)
+}
+
 /// Why a person is a key person (重点对象, DESIGN §5), as catalogue keys; empty when not one.
 /// `pregnancies`: (detected, ended); `births`: birth dates of children and of pregnancies that
 /// ended in a birth; `certificates`: validity end dates (`None`: no end given).
@@ -417,5 +426,15 @@ mod tests {
         );
         assert!(key_reasons(true, false, &[], &[Some(d("2027-01-01"))], today).is_empty());
         assert!(key_reasons(false, false, &[], &[], today).is_empty(), "the certificate rule is for women 15 to 49");
+    }
+
+    #[test]
+    fn the_certificate_rule_counts_full_years_from_the_birthday() {
+        let today = d("2026-03-09");
+        assert!(!is_woman_15_to_49("2", d("2011-03-10"), today), "14 until tomorrow");
+        assert!(is_woman_15_to_49("2", d("2011-03-09"), today), "15 today");
+        assert!(is_woman_15_to_49("2", d("1976-03-10"), today), "49 until tomorrow");
+        assert!(!is_woman_15_to_49("2", d("1976-03-09"), today), "50 today");
+        assert!(!is_woman_15_to_49("1", d("1990-01-01"), today), "women only");
     }
 }

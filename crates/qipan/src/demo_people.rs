@@ -3,10 +3,11 @@
 //! origin counties, ages, marriages and moves in and out with realistic dates. Seeded, so the
 //! same seed and size give the same people.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use domain::OrgCode;
 use domain::id_number::check_char;
 use domain::pinyin_index::name_keys;
+use domain::sections::{is_woman_15_to_49, key_reasons};
 use serde_json::json;
 use store::PersonFields;
 
@@ -247,28 +248,31 @@ impl App {
         let console = Actor::console(OrgCode::parse("00").expect("static code"));
         let mut done = 0u64;
         self.store.defer_person_indexes(u64::from(count)).await?;
-        // The next batch is made on another thread while the store writes this one.
+        // The next batch is made, sealed and indexed on another thread while the store writes
+        // this one. Generated people have no sections: a woman of 15–49 holds no certificate
+        // yet, and is a key person until one is recorded.
+        let engine = self.store.engine();
         let (batches, mut made) = tokio::sync::mpsc::channel(1);
         let maker = tokio::task::spawn_blocking(move || {
             for rows in demo_batches(count, seed, today) {
-                if batches.blocking_send(rows).is_err() {
+                let rows = rows.into_iter().map(|(f, registered_on)| {
+                    let woman = is_woman_15_to_49(&f.gender, f.birth_date, today);
+                    let reasons = key_reasons(woman, false, &[], &[], today).join(",");
+                    (f, registered_on, reasons)
+                });
+                if batches.blocking_send(store::BulkPeople::prepare(engine, rows)).is_err() {
                     break;
                 }
             }
         });
         let loaded: ServiceResult<()> = async {
-            while let Some(rows) = made.recv().await {
-                let n = rows.len();
+            while let Some(people) = made.recv().await {
+                let people = people?;
+                let n = people.len();
                 let audit = self.audit_draft(&console, "demo.generate", None, None, json!({"count": n, "seed": seed}));
-                self.store.bulk_insert_persons(&rows, "demo", self.clock.now(), &audit).await?;
+                self.store.bulk_insert_persons(&people, "demo", self.clock.now(), &audit).await?;
                 done += n as u64;
             }
-            // Generated women of 15–49 hold no certificate yet: key persons until one is
-            // recorded. Marked before the indexes are built again, so that the update does not
-            // write a new entry into each of them for every row it changes.
-            let born_on_or_before = today.with_year(today.year() - 15).unwrap_or(today);
-            let born_after = today.with_year(today.year() - 50).unwrap_or(today);
-            self.store.mark_missing_certificates(born_after, born_on_or_before, today).await?;
             Ok(())
         }
         .await;

@@ -40,6 +40,7 @@ pub use accounts::{
     Account, AccountChange, AccountFilter, AccountWrite, ApiToken, NewAccount, NewApiToken, SessionRow,
 };
 pub use audit::{AuditDraft, AuditFilter, StoredAudit};
+pub use bulk::BulkPeople;
 pub use case::{CaseEvent, EventActor, NewNotification, Notification, Step};
 pub use codes::{CodeChange, CodeOutcome};
 pub use exchange::{Answer, Item, ItemFilter, NewItem, Submission};

@@ -109,15 +109,15 @@ pub(crate) const CHANGES: &str = "person_history.changes";
 
 /// The sealed columns of a record as written: the number and phone sealed, and the number's
 /// blind indexes.
-struct SealedFields {
-    id_number: Option<String>,
-    phone: Option<String>,
-    id_index: Option<String>,
-    id_tail_index: Option<String>,
+pub(crate) struct SealedFields {
+    pub(crate) id_number: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) id_index: Option<String>,
+    pub(crate) id_tail_index: Option<String>,
 }
 
 impl SealedFields {
-    fn of(f: &PersonFields) -> StoreResult<SealedFields> {
+    pub(crate) fn of(f: &PersonFields) -> StoreResult<SealedFields> {
         let id = f.id_number.as_deref();
         Ok(SealedFields {
             id_number: seal::seal_opt(ID_NUMBER, id)?,
@@ -628,54 +628,16 @@ impl Store {
         })
     }
 
-    /// Loads many records at once (the demo generator, later bulk imports) in one transaction,
-    /// each record with its first history entry and its name in the index. On SQLite multi-row
-    /// INSERTs: 27 columns × 1,000 rows stays under its 32,766 bind parameters; on PostgreSQL
-    /// `COPY` (see [`bulk_copy_persons`]). Returns the ids in input order.
-    pub async fn bulk_insert_persons(
-        &self,
-        rows: &[(PersonFields, NaiveDate)],
-        actor_name: &str,
-        now: DateTime<Utc>,
-        audit: &AuditDraft,
-    ) -> StoreResult<Vec<i64>> {
-        let pool = match self {
-            Store::Postgres(pool) => return bulk_copy_persons(pool, rows, actor_name, now, audit).await,
-            Store::Sqlite(pool) => pool,
-        };
-        // A large page cache for the load's transaction: the unique index of ID numbers takes
-        // each row at a random place, and a page evicted and read again within the transaction
-        // is written to the log again too. Checkpoints wait for the end of the load.
-        let mut conn = pool.acquire().await.context("starting a bulk registration")?;
-        let loaded = async {
-            sqlx::query(&format!("PRAGMA cache_size = -{BULK_PAGE_CACHE_KIB}"))
-                .execute(&mut *conn)
-                .await
-                .context("starting a bulk registration")?;
-            sqlx::query(&format!("PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}"))
-                .execute(&mut *conn)
-                .await
-                .context("starting a bulk registration")?;
-            bulk_insert_sqlite(&mut conn, rows, actor_name, now, audit).await
-        }
-        .await;
-        let reset = async {
-            sqlx::query(&format!("PRAGMA cache_size = -{}", crate::PAGE_CACHE_KIB)).execute(&mut *conn).await?;
-            sqlx::query("PRAGMA wal_autocheckpoint = 1000").execute(&mut *conn).await
-        }
-        .await;
-        if reset.is_err() {
-            // Not given back to the pool with a gigabyte of cache.
-            conn.close_on_drop();
-        }
-        loaded
-    }
-
     /// Refreshes the planner's statistics after a bulk load, so that a search over a whole
     /// county scans the table instead of walking an index row by row.
     pub async fn analyze_persons(&self) -> StoreResult<()> {
-        on_pool!(self, pool => sqlx::query("ANALYZE persons").execute(pool).await.map(|_| ()))
-            .context("refreshing statistics")
+        // SQLite samples each index instead of reading it whole (1.7 s at 1M records): the
+        // planner needs the shape of the columns, not exact counts.
+        let sql = match self {
+            Store::Sqlite(_) => "PRAGMA analysis_limit = 1000; ANALYZE persons; PRAGMA analysis_limit = 0",
+            Store::Postgres(_) => "ANALYZE persons",
+        };
+        on_pool!(self, pool => sqlx::raw_sql(sql).execute(pool).await.map(|_| ())).context("refreshing statistics")
     }
 
     pub async fn person(&self, id: i64) -> StoreResult<Option<Person>> {
@@ -1018,128 +980,4 @@ impl Store {
         })
         .context("looking up an ID number")
     }
-}
-
-/// Pages of cache a bulk load's connection holds while it loads (1 GiB), and the log's pages
-/// between its checkpoints (256 MiB).
-const BULK_PAGE_CACHE_KIB: i64 = 1 << 20;
-const BULK_CHECKPOINT_PAGES: i64 = 65_536;
-
-/// The SQLite bulk load of [`Store::bulk_insert_persons`], on the connection it prepared.
-async fn bulk_insert_sqlite(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
-    rows: &[(PersonFields, NaiveDate)],
-    actor_name: &str,
-    now: DateTime<Utc>,
-    audit: &AuditDraft,
-) -> StoreResult<Vec<i64>> {
-    let engine = crate::Engine::Sqlite;
-    let mut tx = sqlx::Connection::begin(&mut **conn).await.context("starting a bulk registration")?;
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(1000) {
-        let mut qb = sqlx::QueryBuilder::new(format!(
-            "INSERT INTO persons ({}, created_at, updated_at, id_index, id_tail_index) ",
-            crate::copy::PERSON_FIELD_COLUMNS
-        ));
-        let sealed = chunk.iter().map(|(f, _)| SealedFields::of(f)).collect::<StoreResult<Vec<_>>>()?;
-        qb.push_values(chunk.iter().zip(&sealed), |mut b, ((f, registered_on), s)| {
-            crate::copy::bind_person_fields(&mut b, f, s.id_number.as_deref(), s.phone.as_deref(), *registered_on);
-            b.push_bind(now).push_bind(now).push_bind(&s.id_index).push_bind(&s.id_tail_index);
-        });
-        qb.push(" RETURNING id");
-        let mut chunk_ids: Vec<i64> =
-            qb.build_query_scalar().fetch_all(&mut *tx).await.context("registering people in bulk")?;
-        // SQLite returns the ids of a multi-row INSERT in row order; sort to be sure.
-        chunk_ids.sort_unstable();
-        let mut hq = sqlx::QueryBuilder::new(
-            "INSERT INTO person_history (person_id, at, actor_name, action, changes, version) ",
-        );
-        let empty = seal::seal(CHANGES, "{}")?;
-        hq.push_values(&chunk_ids, |mut b, id| {
-            b.push_bind(*id)
-                .push_bind(now)
-                .push_bind(actor_name)
-                .push_bind("person.generated")
-                .push_bind(&empty)
-                .push_bind(1);
-        });
-        hq.build().execute(&mut *tx).await.context("writing history in bulk")?;
-        let mut sq = sqlx::QueryBuilder::new(search::SQLITE_BULK_INSERT_HEAD);
-        let documents: Vec<String> =
-            chunk.iter().map(|(f, _)| search::document(engine, &f.name, &f.name_pinyin, &f.name_initials)).collect();
-        sq.push_values(chunk_ids.iter().zip(&documents), |mut b, (id, d)| {
-            b.push_bind(*id).push_bind(d);
-        });
-        sq.build().execute(&mut *tx).await.context("indexing names in bulk")?;
-        ids.extend(chunk_ids);
-    }
-    tx.append_audit(audit).await?;
-    tx.commit().await.context("committing a bulk registration")?;
-    Ok(ids)
-}
-
-/// The PostgreSQL bulk load: ids drawn from the sequence first (`COPY` returns none), then one
-/// `COPY` each into the records, their history and the name index, in one transaction.
-async fn bulk_copy_persons(
-    pool: &sqlx::PgPool,
-    rows: &[(PersonFields, NaiveDate)],
-    actor_name: &str,
-    now: DateTime<Utc>,
-    audit: &AuditDraft,
-) -> StoreResult<Vec<i64>> {
-    use crate::copy::CopyText;
-    let mut tx = pool.begin().await.context("starting a bulk registration")?;
-    let mut ids: Vec<i64> =
-        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('persons', 'id')) FROM generate_series(1, $1)")
-            .bind(i64::try_from(rows.len()).unwrap_or(i64::MAX))
-            .fetch_all(&mut *tx)
-            .await
-            .context("drawing record ids")?;
-    ids.sort_unstable();
-    let now_text = now.to_rfc3339();
-    let (mut persons, mut history, mut names) = (CopyText::default(), CopyText::default(), CopyText::default());
-    let empty = seal::seal(CHANGES, "{}")?;
-    for ((f, registered_on), id) in rows.iter().zip(&ids) {
-        let s = SealedFields::of(f)?;
-        persons.plain(id);
-        crate::copy::person_fields(&mut persons, f, s.id_number.as_deref(), s.phone.as_deref(), *registered_on);
-        persons.plain(&now_text).plain(&now_text).opt(s.id_index.as_deref()).opt(s.id_tail_index.as_deref());
-        persons.end_row();
-        history.plain(id).plain(&now_text).text(actor_name).text("person.generated").text(&empty).plain(1);
-        history.end_row();
-        names.plain(id).text(&search::document(crate::Engine::Postgres, &f.name, &f.name_pinyin, &f.name_initials));
-        names.text(&f.name).text(&f.managing_path).text("active").plain(f.moved_on).plain(f.birth_date);
-        names.end_row();
-    }
-    for (statement, data, context) in [
-        (
-            format!(
-                "COPY persons (id, {}, created_at, updated_at, id_index, id_tail_index) FROM STDIN",
-                crate::copy::PERSON_FIELD_COLUMNS
-            ),
-            persons,
-            "registering people in bulk",
-        ),
-        (
-            "COPY person_history (person_id, at, actor_name, action, changes, version) FROM STDIN".to_owned(),
-            history,
-            "writing history in bulk",
-        ),
-        (
-            "COPY person_search (person_id, tokens, name, managing_path, status, moved_on, birth_date) FROM STDIN"
-                .to_owned(),
-            names,
-            "indexing names in bulk",
-        ),
-    ] {
-        let mut copy = tx.copy_in_raw(&statement).await.context(context)?;
-        if let Err(e) = copy.send(data.into_bytes()).await {
-            let _ = copy.abort("the bulk load failed").await;
-            return Err(crate::StoreError::Query { context, source: e });
-        }
-        copy.finish().await.context(context)?;
-    }
-    tx.append_audit(audit).await?;
-    tx.commit().await.context("committing a bulk registration")?;
-    Ok(ids)
 }

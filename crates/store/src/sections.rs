@@ -152,29 +152,6 @@ impl Store {
         })
     }
 
-    /// Marks as key persons the active women born in `(born_after, born_on_or_before]` (aged
-    /// 15–49) who have no classification yet and no certificate valid on `today`: the whole
-    /// classification for records that have no sections (generated or imported in bulk).
-    pub async fn mark_missing_certificates(
-        &self,
-        born_after: NaiveDate,
-        born_on_or_before: NaiveDate,
-        today: NaiveDate,
-    ) -> StoreResult<u64> {
-        on_pool!(self, pool => sqlx::query(
-            "UPDATE persons SET key_person = TRUE, key_reasons = 'key.no_certificate' \
-             WHERE status = 'active' AND gender = '2' AND key_reasons = '' AND birth_date > $1 AND birth_date <= $2 \
-             AND id NOT IN (SELECT person_id FROM person_certificates WHERE valid_until IS NULL OR valid_until >= $3)",
-        )
-        .bind(born_after)
-        .bind(born_on_or_before)
-        .bind(today)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
-        .context("classifying key persons in bulk")
-    }
-
     /// Stores the key-person classification computed by the service.
     pub async fn set_key_person(&self, person_id: i64, key: bool, reasons: &str) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query("UPDATE persons SET key_person = $1, key_reasons = $2 WHERE id = $3")

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use domain::authz::Capability;
-use domain::sections::{Section, Value, key_reasons, validate_entry};
+use domain::sections::{Section, Value, is_woman_15_to_49, key_reasons, validate_entry};
 use serde_json::json;
 use store::{Person, SectionRow};
 
@@ -204,9 +204,7 @@ impl App {
     /// Recomputes whether the person is a key person, and why, from the record's sections.
     pub(super) async fn classify(&self, person: &Person) -> ServiceResult<()> {
         let today = self.clock.today();
-        let birthday_passed = (today.month(), today.day()) >= (person.birth_date.month(), person.birth_date.day());
-        let age = today.year() - person.birth_date.year() - i32::from(!birthday_passed);
-        let woman = person.gender == "2" && (15..=49).contains(&age);
+        let woman = is_woman_15_to_49(&person.gender, person.birth_date, today);
         let pregnancies = self.store.entries(Section::Pregnancies, person.id).await?;
         let children = self.store.entries(Section::Children, person.id).await?;
         let certificates = self.store.entries(Section::Certificates, person.id).await?;

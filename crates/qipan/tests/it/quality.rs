@@ -12,7 +12,7 @@ use crate::helpers::{Session, demo_app, demo_login, get};
 use crate::persons::{api, chen_jing};
 
 /// A record as legacy data would bring it (no rule applied on the way in).
-fn legacy(name: &str, id_number: Option<&str>, unit: &str, moved: &str) -> (PersonFields, NaiveDate) {
+pub(crate) fn legacy(name: &str, id_number: Option<&str>, unit: &str, moved: &str) -> (PersonFields, NaiveDate) {
     let unit = OrgCode::parse(unit).unwrap();
     let hukou = OrgCode::parse("511923").unwrap();
     let (name_pinyin, name_initials) = domain::pinyin_index::name_keys(name);
@@ -62,7 +62,12 @@ async fn load(app: &qipan::service::App) -> Vec<i64> {
     rows.push(late);
     let console = qipan::service::Actor::console(OrgCode::parse("00").unwrap());
     let audit = app.audit_draft(&console, "test.load", None, None, serde_json::json!({}));
-    app.store.bulk_insert_persons(&rows, "test", app.clock.now(), &audit).await.unwrap()
+    app.store.bulk_insert_persons(&bulk(app, rows), "test", app.clock.now(), &audit).await.unwrap()
+}
+
+/// Rows ready for a bulk load, none of them a key person.
+fn bulk(app: &qipan::service::App, rows: Vec<(PersonFields, NaiveDate)>) -> store::BulkPeople {
+    store::BulkPeople::prepare(app.store.engine(), rows.into_iter().map(|(f, on)| (f, on, String::new()))).unwrap()
 }
 
 /// The names listed on the quality page for `s`, of one rule.
@@ -221,7 +226,7 @@ async fn kept_findings_equal_a_full_check_after_any_history() {
     let rows: Vec<_> =
         (0..12).map(|i| legacy(&format!("记录{i}"), numbers[i % 4], units[i % 3], "2026-01-05")).collect();
     let audit = app.audit_draft(&console, "test.load", None, None, json!({}));
-    let ids = app.store.bulk_insert_persons(&rows, "test", app.clock.now(), &audit).await.unwrap();
+    let ids = app.store.bulk_insert_persons(&bulk(&app, rows.clone()), "test", app.clock.now(), &audit).await.unwrap();
     let mut fields: Vec<PersonFields> = rows.into_iter().map(|(f, _)| f).collect();
     for step in 0..120 {
         let k = rng.below(ids.len() as u64) as usize;
