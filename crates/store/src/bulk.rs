@@ -8,7 +8,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::case::CaseTx;
-use crate::copy::{JsonRows, Row};
 use crate::persons::{CHANGES, SealedFields};
 use crate::{AuditDraft, Context, Engine, PersonFields, Store, StoreResult, on_pool, seal, search};
 
@@ -22,8 +21,6 @@ const SMALL_LOAD: u64 = 50_000;
 /// between its checkpoints (256 MiB).
 const BULK_PAGE_CACHE_KIB: i64 = 1 << 20;
 const BULK_CHECKPOINT_PAGES: i64 = 65_536;
-/// Rows per statement of a SQLite bulk load (one JSON text of a few megabytes).
-const SQLITE_ROWS_PER_INSERT: usize = 5_000;
 
 /// People ready for a bulk load: their sealed columns and name-index documents made
 /// beforehand, on the thread that makes the rows while the writer writes the batch before, so
@@ -236,18 +233,13 @@ impl Store {
             Store::Sqlite(pool) => {
                 let mut tx = pool.begin().await.context("a raw load")?;
                 sqlx::query(create).execute(&mut *tx).await.context("a raw load")?;
-                let insert = format!(
-                    "INSERT INTO bench_raw_persons ({COLUMNS}) SELECT {} FROM json_each($1) AS j",
-                    crate::copy::JsonRows::fields(crate::copy::PERSON_FIELD_COUNT)
-                );
-                for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
-                    let mut data = crate::copy::JsonRows::default();
-                    for (f, registered_on) in chunk {
+                for chunk in rows.chunks(1000) {
+                    let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO bench_raw_persons ({COLUMNS}) "));
+                    qb.push_values(chunk, |mut b, (f, registered_on)| {
                         let (id_number, phone) = (f.id_number.as_deref(), f.phone.as_deref());
-                        crate::copy::person_fields(&mut data, f, id_number, phone, *registered_on);
-                        data.end_row();
-                    }
-                    sqlx::query(&insert).bind(data.into_string()).execute(&mut *tx).await.context("a raw load")?;
+                        crate::copy::bind_person_fields(&mut b, f, id_number, phone, *registered_on);
+                    });
+                    qb.build().execute(&mut *tx).await.context("a raw load")?;
                 }
                 tx.commit().await.context("a raw load")
             }
@@ -306,45 +298,34 @@ async fn bulk_insert_sqlite(
         // The name comes from the catalogue and the list above, not from a user.
         sqlx::query(&format!("DROP TRIGGER \"{name}\"")).execute(&mut *tx).await.context("deferring a trigger")?;
     }
-    let fields = crate::copy::PERSON_FIELD_COUNT;
-    let insert = format!(
-        "INSERT INTO persons ({}, id_index, id_tail_index, key_person, key_reasons, created_at, updated_at) \
-         SELECT {}, $2, $2 FROM json_each($1) AS j ORDER BY j.key RETURNING id",
-        crate::copy::PERSON_FIELD_COLUMNS,
-        crate::copy::JsonRows::fields(fields + 4),
-    );
-    let index =
-        format!("{} SELECT j.value ->> 0, j.value ->> 1 FROM json_each($1) AS j", search::SQLITE_BULK_INSERT_HEAD);
     let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(SQLITE_ROWS_PER_INSERT) {
-        let mut data = JsonRows::default();
-        for r in chunk {
+    for chunk in rows.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::new(format!(
+            "INSERT INTO persons ({}, created_at, updated_at, id_index, id_tail_index, key_person, key_reasons) ",
+            crate::copy::PERSON_FIELD_COLUMNS
+        ));
+        qb.push_values(chunk, |mut b, r| {
             let s = &r.sealed;
-            crate::copy::person_fields(
-                &mut data,
+            crate::copy::bind_person_fields(
+                &mut b,
                 &r.fields,
                 s.id_number.as_deref(),
                 s.phone.as_deref(),
                 r.registered_on,
             );
-            data.opt(s.id_index.as_deref()).opt(s.id_tail_index.as_deref());
-            data.int(i64::from(!r.key_reasons.is_empty())).text(&r.key_reasons);
-            data.end_row();
-        }
-        let mut chunk_ids: Vec<i64> = sqlx::query_scalar(&insert)
-            .bind(data.into_string())
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await
-            .context("registering people in bulk")?;
-        // The rows went in in the array's order, each with a greater id than the one before.
+            b.push_bind(now).push_bind(now).push_bind(&s.id_index).push_bind(&s.id_tail_index);
+            b.push_bind(!r.key_reasons.is_empty()).push_bind(&r.key_reasons);
+        });
+        qb.push(" RETURNING id");
+        let mut chunk_ids: Vec<i64> =
+            qb.build_query_scalar().fetch_all(&mut *tx).await.context("registering people in bulk")?;
+        // SQLite returns the ids of a multi-row INSERT in row order; sort to be sure.
         chunk_ids.sort_unstable();
-        let mut documents = JsonRows::default();
-        for (id, r) in chunk_ids.iter().zip(chunk) {
-            documents.int(*id).text(&r.document);
-            documents.end_row();
-        }
-        sqlx::query(&index).bind(documents.into_string()).execute(&mut *tx).await.context("indexing names in bulk")?;
+        let mut sq = sqlx::QueryBuilder::new(search::SQLITE_BULK_INSERT_HEAD);
+        sq.push_values(chunk_ids.iter().zip(chunk), |mut b, (id, r)| {
+            b.push_bind(*id).push_bind(&r.document);
+        });
+        sq.build().execute(&mut *tx).await.context("indexing names in bulk")?;
         ids.extend(chunk_ids);
     }
     // The load holds the write lock from its first row on: every id between its least and its

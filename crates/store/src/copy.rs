@@ -1,22 +1,7 @@
-//! Rows for bulk loads, written as text that the engine reads in bulk: PostgreSQL's `COPY …
-//! FROM STDIN` in its text format, and for SQLite a JSON array of rows read by `json_each` —
-//! one bound value per few thousand rows instead of one per column and row, which the driver
-//! copies and hands to its worker thread one by one (the most of a bulk load's time, measured).
+//! PostgreSQL's `COPY … FROM STDIN` in its text format, for bulk loads: one round trip per
+//! table instead of a statement per thousand rows, and no bind parameters to parse.
 
 use std::fmt::Write;
-
-/// What a row of a bulk load is written into, field by field in column order.
-pub(crate) trait Row {
-    /// A text field.
-    fn text(&mut self, value: &str) -> &mut Self;
-    /// A text field or NULL.
-    fn opt(&mut self, value: Option<&str>) -> &mut Self;
-    /// A day, as the records store it (`YYYY-MM-DD`).
-    fn date(&mut self, value: chrono::NaiveDate) -> &mut Self;
-    /// A whole number.
-    fn int(&mut self, value: i64) -> &mut Self;
-    fn end_row(&mut self);
-}
 
 /// Rows of one `COPY` in the text format: fields separated by tabs, `\N` for NULL.
 #[derive(Default)]
@@ -26,11 +11,43 @@ pub(crate) struct CopyText {
 }
 
 impl CopyText {
+    /// A text field, escaped: a backslash, tab, newline or carriage return would otherwise
+    /// end the field or the row.
+    pub(crate) fn text(&mut self, value: &str) -> &mut Self {
+        self.sep();
+        for c in value.chars() {
+            match c {
+                '\\' => self.buf.push_str("\\\\"),
+                '\t' => self.buf.push_str("\\t"),
+                '\n' => self.buf.push_str("\\n"),
+                '\r' => self.buf.push_str("\\r"),
+                c => self.buf.push(c),
+            }
+        }
+        self
+    }
+
+    pub(crate) fn opt(&mut self, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.text(v),
+            None => {
+                self.sep();
+                self.buf.push_str("\\N");
+                self
+            }
+        }
+    }
+
     /// A value whose text form needs no escaping (numbers, dates, timestamps).
     pub(crate) fn plain(&mut self, value: impl std::fmt::Display) -> &mut Self {
         self.sep();
         let _ = write!(self.buf, "{value}");
         self
+    }
+
+    pub(crate) fn end_row(&mut self) {
+        self.buf.push('\n');
+        self.fields_in_row = 0;
     }
 
     fn sep(&mut self) {
@@ -45,135 +62,10 @@ impl CopyText {
     }
 }
 
-impl Row for CopyText {
-    /// A text field, escaped: a backslash, tab, newline or carriage return would otherwise
-    /// end the field or the row.
-    fn text(&mut self, value: &str) -> &mut Self {
-        self.sep();
-        for c in value.chars() {
-            match c {
-                '\\' => self.buf.push_str("\\\\"),
-                '\t' => self.buf.push_str("\\t"),
-                '\n' => self.buf.push_str("\\n"),
-                '\r' => self.buf.push_str("\\r"),
-                c => self.buf.push(c),
-            }
-        }
-        self
-    }
-
-    fn opt(&mut self, value: Option<&str>) -> &mut Self {
-        match value {
-            Some(v) => self.text(v),
-            None => {
-                self.sep();
-                self.buf.push_str("\\N");
-                self
-            }
-        }
-    }
-
-    fn date(&mut self, value: chrono::NaiveDate) -> &mut Self {
-        self.plain(value)
-    }
-
-    fn int(&mut self, value: i64) -> &mut Self {
-        self.plain(value)
-    }
-
-    fn end_row(&mut self) {
-        self.buf.push('\n');
-        self.fields_in_row = 0;
-    }
-}
-
-/// Rows as one JSON array of arrays, for SQLite's `json_each`: `j.value ->> 0` is the row's
-/// first field, as text, integer or NULL.
-#[derive(Default)]
-pub(crate) struct JsonRows {
-    buf: String,
-    rows: usize,
-    fields_in_row: usize,
-}
-
-impl JsonRows {
-    fn sep(&mut self) {
-        if self.fields_in_row == 0 {
-            self.buf.push_str(if self.rows == 0 { "[[" } else { ",[" });
-        } else {
-            self.buf.push(',');
-        }
-        self.fields_in_row += 1;
-    }
-
-    pub(crate) fn into_string(mut self) -> String {
-        if self.rows == 0 {
-            return "[]".to_owned();
-        }
-        self.buf.push(']');
-        self.buf
-    }
-
-    /// The select list that reads `n` fields of each row, for `INSERT … SELECT {list} FROM
-    /// json_each($1) AS j`.
-    pub(crate) fn fields(n: usize) -> String {
-        (0..n).map(|i| format!("j.value ->> {i}")).collect::<Vec<_>>().join(", ")
-    }
-}
-
-impl Row for JsonRows {
-    /// A JSON string: a quote, a backslash and the control characters escaped.
-    fn text(&mut self, value: &str) -> &mut Self {
-        self.sep();
-        self.buf.push('"');
-        for c in value.chars() {
-            match c {
-                '"' => self.buf.push_str("\\\""),
-                '\\' => self.buf.push_str("\\\\"),
-                c if u32::from(c) < 0x20 => {
-                    let _ = write!(self.buf, "\\u{:04x}", u32::from(c));
-                }
-                c => self.buf.push(c),
-            }
-        }
-        self.buf.push('"');
-        self
-    }
-
-    fn opt(&mut self, value: Option<&str>) -> &mut Self {
-        match value {
-            Some(v) => self.text(v),
-            None => {
-                self.sep();
-                self.buf.push_str("null");
-                self
-            }
-        }
-    }
-
-    fn date(&mut self, value: chrono::NaiveDate) -> &mut Self {
-        self.sep();
-        let _ = write!(self.buf, "\"{value}\"");
-        self
-    }
-
-    fn int(&mut self, value: i64) -> &mut Self {
-        self.sep();
-        let _ = write!(self.buf, "{value}");
-        self
-    }
-
-    fn end_row(&mut self) {
-        self.buf.push(']');
-        self.rows += 1;
-        self.fields_in_row = 0;
-    }
-}
-
 /// The columns a registration writes, from `province_code` to `registered_on`, in the order
 /// of [`PERSON_FIELD_COLUMNS`], with the ID number and phone as given (sealed or not).
 pub(crate) fn person_fields(
-    c: &mut impl Row,
+    c: &mut CopyText,
     f: &crate::PersonFields,
     id_number: Option<&str>,
     phone: Option<&str>,
@@ -185,7 +77,7 @@ pub(crate) fn person_fields(
         .text(&f.name_pinyin)
         .text(&f.name_initials)
         .text(&f.gender)
-        .date(f.birth_date)
+        .plain(f.birth_date)
         .opt(f.ethnicity.as_deref())
         .opt(f.education.as_deref())
         .opt(phone)
@@ -199,13 +91,46 @@ pub(crate) fn person_fields(
         .text(&f.managing_unit)
         .text(&f.managing_path)
         .text(&f.direction)
-        .date(f.moved_on)
+        .plain(f.moved_on)
         .opt(f.move_reason.as_deref())
-        .date(registered_on);
+        .plain(registered_on);
 }
 
-/// The columns [`person_fields`] writes, and how many.
-pub(crate) const PERSON_FIELD_COUNT: usize = 23;
+/// The same columns as [`person_fields`], bound as one row of a multi-row `INSERT` (SQLite's
+/// bulk path).
+pub(crate) fn bind_person_fields<'args>(
+    b: &mut sqlx::query_builder::Separated<'_, 'args, sqlx::Sqlite, &'static str>,
+    f: &'args crate::PersonFields,
+    id_number: Option<&'args str>,
+    phone: Option<&'args str>,
+    registered_on: chrono::NaiveDate,
+) {
+    b.push_bind(&f.province_code)
+        .push_bind(id_number)
+        .push_bind(&f.name)
+        .push_bind(&f.name_pinyin)
+        .push_bind(&f.name_initials)
+        .push_bind(&f.gender)
+        .push_bind(f.birth_date)
+        .push_bind(&f.ethnicity)
+        .push_bind(&f.education)
+        .push_bind(phone)
+        .push_bind(&f.marital_status)
+        .push_bind(&f.hukou_area)
+        .push_bind(&f.hukou_path)
+        .push_bind(&f.hukou_address)
+        .push_bind(&f.hukou_type)
+        .push_bind(&f.residence_area)
+        .push_bind(&f.residence_address)
+        .push_bind(&f.managing_unit)
+        .push_bind(&f.managing_path)
+        .push_bind(&f.direction)
+        .push_bind(f.moved_on)
+        .push_bind(&f.move_reason)
+        .push_bind(registered_on);
+}
+
+/// The columns [`person_fields`] writes.
 pub(crate) const PERSON_FIELD_COLUMNS: &str = "province_code, id_number, name, name_pinyin, name_initials, gender, \
      birth_date, ethnicity, education, phone, marital_status, hukou_area, hukou_path, hukou_address, hukou_type, \
      residence_area, residence_address, managing_unit, managing_path, direction, moved_on, move_reason, registered_on";
@@ -222,21 +147,5 @@ mod tests {
         c.plain(8).opt(Some("")).opt(None).text("");
         c.end_row();
         assert_eq!(String::from_utf8(c.into_bytes()).unwrap(), "7\ta\\tb\\\\c\\nd\\re\t\\N\t陈静\n8\t\t\\N\t\n");
-    }
-
-    #[test]
-    fn json_rows_escape_what_would_end_a_string() {
-        let mut j = JsonRows::default();
-        assert_eq!(JsonRows::default().into_string(), "[]");
-        j.int(7).text("a\"b\\c\nd\u{1}").opt(None).text("陈静");
-        j.end_row();
-        j.date(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()).opt(Some(""));
-        j.end_row();
-        assert_eq!(j.into_string(), r#"[[7,"a\"b\\c\u000ad\u0001",null,"陈静"],["2026-01-05",""]]"#);
-    }
-
-    #[test]
-    fn a_record_has_as_many_fields_as_columns() {
-        assert_eq!(PERSON_FIELD_COLUMNS.split(',').count(), PERSON_FIELD_COUNT);
     }
 }
