@@ -54,12 +54,34 @@ pub async fn fresh_db() -> TestDb {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
     );
     let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test cluster");
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SWEPT.swap(true, Ordering::Relaxed) {
+        drop_databases_of_ended_runs(&mut conn).await;
+    }
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create a test database");
     conn.close().await.ok();
     let mut url = url::Url::parse(&admin).expect("QIPAN_TEST_PG_URL is a URL");
     url.set_path(&name);
     let url_text = url.to_string();
     TestDb { url: DatabaseUrl::parse(&url_text).unwrap(), url_text, _dir: dir }
+}
+
+/// Drops the test databases of test processes that have ended (their process id is in the
+/// name), so that a long-lived local cluster does not fill up run after run.
+async fn drop_databases_of_ended_runs(conn: &mut sqlx::PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'qipan\\_t%'")
+            .fetch_all(&mut *conn)
+            .await
+            .expect("list the test databases");
+    for name in names {
+        let pid = name.trim_start_matches("qipan_t").split('_').next().unwrap_or_default();
+        let ended = pid.parse::<u32>().is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if ended {
+            // Another run may be sweeping the same database: its error is not this test's.
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *conn).await;
+        }
+    }
 }
 
 /// The audit key of every test installation, in process and in the `qipan` binaries the tests
