@@ -1,6 +1,8 @@
 //! Large loads into a small table (the demo generator, a county's first legacy import): the
-//! records' non-unique indexes are dropped before and built again after, one sorted pass each,
-//! instead of a random insert into each of them for every row. Unique indexes stay: they are
+//! non-unique indexes of the records and of their name index (PostgreSQL's GIN) are dropped
+//! before and built again after, one sorted pass each, instead of a random insert into each of
+//! them for every row (the GIN index of 300,000 documents: 2.9 s built against 5.6 s for its
+//! `COPY` with the index in place). Unique indexes stay: they are
 //! the rules (one active record per ID number and unit) the load must not break. The dropped
 //! definitions are recorded in `deferred_indexes` in the transaction that drops them, so a load
 //! cut short leaves them to [`Store::build_deferred_indexes`] at the next start.
@@ -113,12 +115,12 @@ impl Store {
         }
         let listing = match self {
             Store::Sqlite(_) => {
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' \
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('persons', 'person_search') \
                  AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
             }
             Store::Postgres(_) => {
                 "SELECT CAST(indexname AS TEXT), indexdef FROM pg_indexes WHERE schemaname = current_schema() \
-                 AND tablename = 'persons' AND indexdef NOT LIKE 'CREATE UNIQUE%' ORDER BY indexname"
+                 AND tablename IN ('persons', 'person_search') AND indexdef NOT LIKE 'CREATE UNIQUE%' ORDER BY indexname"
             }
         };
         on_pool!(self, pool => {
@@ -208,15 +210,16 @@ impl Store {
         loaded
     }
 
-    /// The names of the indexes `persons` has now, in order.
+    /// The names of the indexes `persons` and `person_search` have now, in order.
     pub async fn person_indexes(&self) -> StoreResult<Vec<String>> {
         let sql = match self {
             Store::Sqlite(_) => {
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' ORDER BY name"
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('persons', 'person_search') \
+                 ORDER BY name"
             }
             Store::Postgres(_) => {
                 "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() \
-                 AND tablename = 'persons' ORDER BY indexname"
+                 AND tablename IN ('persons', 'person_search') ORDER BY indexname"
             }
         };
         on_pool!(self, pool => sqlx::query_scalar(sql).fetch_all(pool).await).context("listing the records' indexes")
