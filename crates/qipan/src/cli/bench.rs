@@ -39,7 +39,14 @@ where
     Ok((percentile(&samples, 0.5), percentile(&samples, 0.99)))
 }
 
-pub async fn run(global: &GlobalArgs, people: u32, runs: usize, quick: bool) -> anyhow::Result<()> {
+/// What the bench loads before it measures: `people` generated from `seed`.
+pub struct Load {
+    pub people: u32,
+    pub seed: u64,
+}
+
+pub async fn run(global: &GlobalArgs, load: Load, runs: usize, quick: bool) -> anyhow::Result<()> {
+    let Load { people, seed } = load;
     // A database of its own: a fresh SQLite file unless DATABASE_URL names one to use.
     let dir = tempfile::tempdir()?;
     let url = global.database_url.clone().unwrap_or_else(|| DatabaseUrl::sqlite_in(dir.path()));
@@ -56,7 +63,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize, quick: bool) -> 
     // The floor: the same people, generated the same way (not timed), written as they come
     // into a scratch table with no index, by the engine's fastest plain path.
     let mut raw = Duration::ZERO;
-    for batch in crate::demo_people::demo_batches(people, 1, app.clock.today()) {
+    for batch in crate::demo_people::demo_batches(people, seed, app.clock.today()) {
         let start = Instant::now();
         app.store.raw_load(&batch).await?;
         raw += start.elapsed();
@@ -69,7 +76,7 @@ pub async fn run(global: &GlobalArgs, people: u32, runs: usize, quick: bool) -> 
         format!("{raw_rate:.0} rows/s"),
     ));
     let start = Instant::now();
-    app.generate_demo_people(people, 1).await.map_err(english)?;
+    app.generate_demo_people(people, seed).await.map_err(english)?;
     let load = start.elapsed();
     let rate = f64::from(people) / load.as_secs_f64();
     let path = match app.store.engine() {

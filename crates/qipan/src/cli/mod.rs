@@ -276,6 +276,10 @@ pub enum Command {
         /// the loads, lookups, searches, lists and the clerk's day only
         #[arg(long)]
         quick: bool,
+        /// Seed of the generated people: the same seed makes the same people, so a database
+        /// loaded before (DATABASE_URL) takes more only under another seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Many signed-in sessions doing a clerk's mix against a running server (the day page, a
     /// search, a record, a registration, the worklist API); prints each route's latencies and
@@ -545,7 +549,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             backup::run(&cli.global, &policy).await
         }
         Command::Restore { file, yes } => backup::restore(&cli.global, &file, yes).await,
-        Command::Bench { people, runs, quick } => bench::run(&cli.global, people, runs.max(1), quick).await,
+        Command::Bench { people, runs, quick, seed } => {
+            bench::run(&cli.global, bench::Load { people, seed }, runs.max(1), quick).await
+        }
         Command::Load { base, sessions, seconds, think_ms, username, password } => {
             let plan =
                 load::LoadPlan { base: &base, sessions, seconds, username: &username, password: &password, think_ms };
