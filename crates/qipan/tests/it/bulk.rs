@@ -94,7 +94,7 @@ async fn a_bulk_load_queues_and_counts_its_records_as_registrations_one_by_one_d
     assert_eq!(expected.3, [true, true, false]);
     assert_eq!(queues(&bulk).await, expected);
 
-    // The load put the triggers back: a registration after it is queued and counted as before.
+    // A registration after the load is queued and counted as before.
     let (f, on) = legacy("戊", Some("110101199003077777"), "371602001003", "2026-01-05");
     register(&bulk, &f, on).await;
     let after = queues(&bulk).await;
