@@ -183,6 +183,19 @@ impl Store {
         loaded
     }
 
+    /// After a large write into maintained tables (a load's tasks derived, every record's
+    /// quality checked): the planner's statistics of `tables` refreshed, and on PostgreSQL
+    /// their pages marked all-visible so that counts read an index alone — the state
+    /// autovacuum reaches a while later, before which the bench must not measure the pages
+    /// that read them. `tables` are named by the code, never by a user.
+    pub async fn settle(&self, tables: &[&'static str]) -> StoreResult<()> {
+        let sql = match self {
+            Store::Sqlite(_) => tables.iter().map(|t| format!("ANALYZE {t};")).collect::<String>(),
+            Store::Postgres(_) => format!("VACUUM (ANALYZE) {}", tables.join(", ")),
+        };
+        on_pool!(self, pool => sqlx::raw_sql(&sql).execute(pool).await.map(|_| ())).context("settling tables")
+    }
+
     /// The names of the indexes `persons` and `person_search` have now, in order.
     pub async fn person_indexes(&self) -> StoreResult<Vec<String>> {
         let sql = match self {

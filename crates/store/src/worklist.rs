@@ -146,18 +146,6 @@ impl Store {
 }
 
 impl Store {
-    /// After a large derivation of tasks (the bench's, a first load's): the planner's
-    /// statistics of the kept tasks refreshed, and on PostgreSQL their pages marked all-visible
-    /// so that the day's counts read the index alone — the state autovacuum reaches a while
-    /// later, which the bench must not measure the day before.
-    pub async fn settle_tasks(&self) -> StoreResult<()> {
-        let sql = match self {
-            Store::Sqlite(_) => "ANALYZE person_tasks",
-            Store::Postgres(_) => "VACUUM (ANALYZE) person_tasks, task_dirty",
-        };
-        on_pool!(self, pool => sqlx::query(sql).execute(pool).await.map(|_| ())).context("settling the kept tasks")
-    }
-
     /// Puts back the managing path the sections of the day carry wherever it differs from their
     /// person's (the daily check of migration 23's upkeep): the number of rows repaired, which
     /// is 0 unless a write path forgot it.

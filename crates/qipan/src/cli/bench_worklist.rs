@@ -38,7 +38,7 @@ pub async fn rows(app: &App, runs: usize) -> anyhow::Result<Vec<(String, String,
         format!("{:.0} persons/s", derived.checked as f64 / took.as_secs_f64()),
     ));
     // Measured as a day some time after such a load: statistics and visibility caught up.
-    app.store.settle_tasks().await?;
+    app.store.settle(&["person_tasks", "task_dirty"]).await?;
     let township = actor(domain::authz::Role::TownshipOfficer, "371602001");
     let county = actor(domain::authz::Role::CountyOperator, "371602");
     for (label, who) in [("township 371602001", &township), ("county 371602", &county)] {
