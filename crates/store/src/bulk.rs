@@ -74,8 +74,8 @@ impl BulkPeople {
 }
 
 impl Store {
-    /// Before a load of `rows` records: drops the non-unique indexes of `persons` when the load
-    /// is large against what the table holds. Returns the number of indexes deferred.
+    /// Before a load of `rows` records: drops the non-unique indexes of `persons` and
+    /// `person_search` when the load is large against what the records hold. Returns the number of indexes deferred.
     pub async fn defer_person_indexes(&self, rows: u64) -> StoreResult<u64> {
         if rows < SMALL_LOAD {
             return Ok(0);
@@ -189,6 +189,10 @@ impl Store {
     /// autovacuum reaches a while later, before which the bench must not measure the pages
     /// that read them. `tables` are named by the code, never by a user.
     pub async fn settle(&self, tables: &[&'static str]) -> StoreResult<()> {
+        if tables.is_empty() {
+            // Not the whole database by mistake.
+            return Ok(());
+        }
         let sql = match self {
             Store::Sqlite(_) => tables.iter().map(|t| format!("ANALYZE {t};")).collect::<String>(),
             Store::Postgres(_) => format!("VACUUM (ANALYZE) {}", tables.join(", ")),

@@ -635,7 +635,8 @@ impl Store {
         // planner needs the shape of the columns, not exact counts.
         let sql = match self {
             Store::Sqlite(_) => "PRAGMA analysis_limit = 1000; ANALYZE persons; PRAGMA analysis_limit = 0",
-            Store::Postgres(_) => "ANALYZE persons",
+            // The name index's rows too: a large load built its GIN index again.
+            Store::Postgres(_) => "ANALYZE persons, person_search",
         };
         on_pool!(self, pool => sqlx::raw_sql(sql).execute(pool).await.map(|_| ())).context("refreshing statistics")
     }

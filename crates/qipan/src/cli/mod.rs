@@ -277,7 +277,9 @@ pub enum Command {
         #[arg(long)]
         quick: bool,
         /// Seed of the generated people: the same seed makes the same people, so a database
-        /// loaded before (DATABASE_URL) takes more only under another seed
+        /// loaded before (DATABASE_URL) takes a few more (to measure it again) only under
+        /// another seed; a large load may draw an ID number already managed in the same unit,
+        /// which the load refuses
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },

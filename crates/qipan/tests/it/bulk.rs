@@ -86,7 +86,17 @@ async fn a_bulk_load_queues_and_counts_its_records_as_registrations_one_by_one_d
             .unwrap();
     let console = qipan::service::Actor::console(domain::OrgCode::parse("00").unwrap());
     let audit = bulk.audit_draft(&console, "test.load", None, None, serde_json::json!({}));
-    bulk.store.bulk_insert_persons(&people, "test", bulk.clock.now(), &audit).await.unwrap();
+    let ids = bulk.store.bulk_insert_persons(&people, "test", bulk.clock.now(), &audit).await.unwrap();
+    assert_eq!(ids.len(), rows.len());
+    // Each loaded record has its one first entry; the record held before has only its own.
+    for id in &ids {
+        let history = bulk.store.person_history(*id).await.unwrap();
+        let actions: Vec<_> = history.iter().map(|c| (c.action.as_str(), c.actor_name.as_str(), c.version)).collect();
+        assert_eq!(actions, [("person.generated", "test", 1)], "record {id}");
+    }
+    let held = ids.iter().min().unwrap() - 1;
+    let history = bulk.store.person_history(held).await.unwrap();
+    assert_eq!(history.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(), ["test.register"]);
 
     let expected = queues(&one_by_one).await;
     assert_eq!(expected.0, 5, "every record waits for its quality check");
